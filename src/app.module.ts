@@ -1,0 +1,63 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
+import { SessionGuard } from './auth/session.guard';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { AppExceptionFilter } from './common/app-exception.filter';
+import { Clock, SystemClock } from './common/clock';
+import { CryptoModule } from './common/crypto/crypto.module';
+import { CsrfGuard, CsrfService } from './common/csrf';
+import { HealthController } from './common/health.controller';
+import { ViewLocalsInterceptor } from './common/view-locals.interceptor';
+import { dataSourceOptions } from './database/data-source-options';
+import { MailModule } from './mail/mail.module';
+import { OrganizersModule } from './organizers/organizers.module';
+import { TwoFactorModule } from './two-factor/two-factor.module';
+import { UsersModule } from './users/users.module';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** Tests pass a clock they can move. */
+  clock?: Clock;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, clock = new SystemClock() }: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot(dataSourceOptions(config)),
+        ClockModule.forRoot(clock),
+        CryptoModule,
+        MailModule,
+        AuditModule,
+        OrganizersModule,
+        UsersModule,
+        AuthModule,
+        TwoFactorModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        CsrfService,
+        // Order matters: CSRF first (nothing changes without a token), then the sign-in state.
+        { provide: APP_GUARD, useClass: CsrfGuard },
+        { provide: APP_GUARD, useExisting: SessionGuard },
+        { provide: APP_INTERCEPTOR, useClass: ViewLocalsInterceptor },
+        { provide: APP_FILTER, useClass: AppExceptionFilter },
+      ],
+      exports: [CsrfService],
+    };
+  }
+}
+
+@Module({})
+class ClockModule {
+  static forRoot(clock: Clock): DynamicModule {
+    return { module: ClockModule, global: true, providers: [{ provide: Clock, useValue: clock }], exports: [Clock] };
+  }
+}

@@ -1,0 +1,131 @@
+import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
+import express, { NextFunction, Request, Response } from 'express';
+import session from 'express-session';
+import helmet from 'helmet';
+import hbs from 'hbs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AuthSessionService } from './auth/auth-session.service';
+import { SESSION_IDLE_MS } from './auth/session-store';
+import { AppConfig } from './config/app-config';
+import { KeyRing } from './common/crypto/key-ring';
+import { FieldErrorsException } from './common/exceptions';
+import { registerViewHelpers } from './common/view-helpers';
+
+export const ROOT_DIR = join(__dirname, '..');
+export const VIEWS_DIR = join(ROOT_DIR, 'views');
+export const PUBLIC_DIR = join(ROOT_DIR, 'public');
+
+/** The session cookie's name: `__Host-` (Secure, no Domain, Path=/) when served over https. */
+export const sessionCookieName = (config: AppConfig) => (config.secureCookies ? '__Host-tixngo.sid' : 'tixngo.sid');
+
+/**
+ * Everything around the routes, shared by main.ts and the tests so they run the same app:
+ * headers, body parsing, sessions, views, validation. Call before app.init()/listen().
+ */
+export function configureApp(app: NestExpressApplication): void {
+  const config = app.get(AppConfig);
+  const keys = app.get(KeyRing);
+  const sessions = app.get(AuthSessionService);
+  const expressApp = app.getHttpAdapter().getInstance() as express.Express;
+
+  app.set('trust proxy', config.trustProxy);
+  app.disable('x-powered-by');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+          ...(config.secureCookies ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: config.secureCookies,
+      referrerPolicy: { policy: 'same-origin' },
+    }),
+  );
+  app.useStaticAssets(PUBLIC_DIR, { prefix: '/assets/', maxAge: '1h', index: false });
+
+  // Nothing dynamic is cacheable: pages show personal data, secrets or recovery codes.
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 }));
+  app.use(cookieParser());
+  app.use(
+    session({
+      name: sessionCookieName(config),
+      secret: keys.key('session-cookie').toString('hex'),
+      store: sessions.store,
+      resave: false,
+      saveUninitialized: false,
+      rolling: true,
+      unset: 'destroy',
+      cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/', maxAge: SESSION_IDLE_MS },
+    }),
+  );
+  // Errors of the middleware above (bad body, database down while reading the session).
+  expressApp.use(middlewareErrorPage);
+
+  app.setBaseViewsDir(VIEWS_DIR);
+  app.setViewEngine('hbs');
+  app.set('view options', { layout: 'layouts/main' });
+  app.set('view cache', true);
+  registerPartials();
+  registerViewHelpers(hbs);
+
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      transform: true,
+      stopAtFirstError: true,
+      exceptionFactory: (errors: ValidationError[]) => new FieldErrorsException(fieldErrors(errors)),
+    }),
+  );
+  app.enableShutdownHooks();
+}
+
+/** Partials are registered once, synchronously, so the first request can use them. */
+function registerPartials(dir = join(VIEWS_DIR, 'partials')): void {
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) registerPartials(path);
+    else if (entry.endsWith('.hbs')) {
+      hbs.registerPartial(relative(join(VIEWS_DIR, 'partials'), path).replace(/\.hbs$/, ''), readFileSync(path, 'utf8'));
+    }
+  }
+}
+
+function fieldErrors(errors: ValidationError[]): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const error of errors) {
+    const messages = Object.values(error.constraints ?? {});
+    if (messages.length) result[error.property] = messages[0];
+  }
+  return result;
+}
+
+function middlewareErrorPage(error: { status?: number; statusCode?: number; type?: string }, req: Request, res: Response, _next: NextFunction) {
+  const status = error.status ?? error.statusCode ?? 500;
+  const code = status >= 400 && status < 600 ? status : 500;
+  if (code >= 500) console.error('Request failed before routing:', error);
+  res.status(code).type('text/plain').send(code === 413 ? 'Too much data.' : code >= 500 ? 'Service temporarily unavailable. Try again shortly.' : 'Bad request.');
+}
+
+/** Runs pending migrations: the schema is only ever changed by them (synchronize is off). */
+export async function migrate(app: INestApplication): Promise<void> {
+  await app.get(DataSource).runMigrations({ transaction: 'each' });
+}

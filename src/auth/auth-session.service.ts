@@ -1,0 +1,120 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Request } from 'express';
+import { EntityManager, Repository } from 'typeorm';
+import { Clock } from '../common/clock';
+import { User } from '../users/user.entity';
+import { newSecurityStamp } from '../users/users.service';
+import { SessionRecord } from './session.entity';
+import { AuthState } from './session-state';
+import { TypeOrmSessionStore } from './session-store';
+
+/** 12 hours after the password step a session ends, active or not (ASVS 3.3.1). */
+export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
+/** A pending session has 5 minutes to pass the second factor. */
+export const PENDING_MS = 5 * 60 * 1000;
+
+export type SessionProblem = 'none' | 'gone' | 'expired' | 'pending-expired';
+
+/**
+ * Owns the sign-in states of a session (pending, full) and every change between them.
+ * Each change of state gets a new session id (ASVS 3.2.1).
+ */
+@Injectable()
+export class AuthSessionService {
+  readonly store: TypeOrmSessionStore;
+
+  constructor(
+    @InjectRepository(SessionRecord) sessions: Repository<SessionRecord>,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly clock: Clock,
+  ) {
+    this.store = new TypeOrmSessionStore(sessions, clock);
+  }
+
+  /** After the password: a new session id, and the session is pending (or full when no 2FA is owed). */
+  async signInWithPassword(req: Request, user: User, secondFactorOwed: boolean, returnTo?: string): Promise<void> {
+    const now = this.clock.nowMs();
+    await regenerate(req);
+    req.session.auth = {
+      userId: user.id,
+      stage: secondFactorOwed ? 'pending' : 'full',
+      stamp: user.securityStamp,
+      startedAt: now,
+      pendingSince: secondFactorOwed ? now : undefined,
+      returnTo,
+    };
+    await save(req);
+  }
+
+  /** After the second factor: a new session id again, and the session is fully signed in. */
+  async completeSecondFactor(req: Request, user: User): Promise<string> {
+    const previous = req.session.auth!;
+    await regenerate(req);
+    req.session.auth = {
+      userId: user.id,
+      stage: 'full',
+      stamp: user.securityStamp,
+      startedAt: previous.startedAt,
+      verifiedAt: this.clock.nowMs(),
+      recoveryCodesSealed: previous.recoveryCodesSealed,
+    };
+    await save(req);
+    return previous.returnTo ?? '/';
+  }
+
+  /** Updates the session's state without a change of identity (e.g. codes to show). */
+  async update(req: Request, changes: Partial<AuthState>): Promise<void> {
+    req.session.auth = { ...req.session.auth!, ...changes };
+    await save(req);
+  }
+
+  /** Whether the session may go on: stamp, account, absolute and pending limits. */
+  problem(auth: AuthState, user: User | null): SessionProblem {
+    const now = this.clock.nowMs();
+    if (!user || !user.isActive || user.securityStamp !== auth.stamp) return 'gone';
+    if (now - auth.startedAt > SESSION_ABSOLUTE_MS) return 'expired';
+    if (auth.stage === 'pending' && now - (auth.pendingSince ?? 0) > PENDING_MS) return 'pending-expired';
+    return 'none';
+  }
+
+  /** Logout: the server side is destroyed, not only the cookie (ASVS 3.3.1). */
+  end(req: Request): Promise<void> {
+    return new Promise((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
+  }
+
+  /**
+   * Ends every session of a user on every instance: the stamp changes (sessions that
+   * carry the old one are refused) and their rows are deleted.
+   */
+  async endAllForUser(userId: string, manager?: EntityManager): Promise<string> {
+    const stamp = newSecurityStamp();
+    const users = manager ? manager.getRepository(User) : this.users;
+    await users.update({ id: userId }, { securityStamp: stamp });
+    const sessions = manager ? manager.getRepository(SessionRecord) : null;
+    if (sessions) await sessions.delete({ userId });
+    else await this.store.destroyAllForUser(userId);
+    return stamp;
+  }
+
+  /** Keeps the current session alive after the user changed their own stamp (password change). */
+  async adoptStamp(req: Request, stamp: string): Promise<void> {
+    await regenerate(req, true);
+    await this.update(req, { stamp });
+  }
+}
+
+function regenerate(req: Request, keepData = false): Promise<void> {
+  const data = keepData ? { auth: req.session.auth, flash: req.session.flash } : { flash: req.session.flash };
+  return new Promise((resolve, reject) =>
+    req.session.regenerate((error) => {
+      if (error) return reject(error);
+      Object.assign(req.session, data);
+      resolve();
+    }),
+  );
+}
+
+function save(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((error) => (error ? reject(error) : resolve())));
+}

@@ -1,0 +1,54 @@
+import { Controller, Get, HttpCode, Post, Query, Render, Req, Res, UseGuards } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AllowPending, CurrentUser, Public } from '../common/decorators';
+import { safeReturnPath } from '../common/safe-path';
+import { User } from '../users/user.entity';
+import { AuthSessionService } from './auth-session.service';
+import { LocalAuthGuard } from './local-auth.guard';
+import { LoginService } from './login.service';
+
+const REASONS: Record<string, string> = {
+  ended: 'Your session has ended. Please sign in again.',
+  timeout: 'The sign-in took too long. Please sign in again.',
+  'signed-out': 'You are signed out.',
+};
+
+@Controller()
+export class AuthController {
+  constructor(
+    private readonly login: LoginService,
+    private readonly sessions: AuthSessionService,
+  ) {}
+
+  @Public()
+  @Get('login')
+  loginPage(@Req() req: Request, @Res() res: Response, @Query('next') next?: unknown, @Query('reason') reason?: unknown) {
+    if (req.session?.auth?.stage === 'full') return res.redirect(303, '/');
+    res.render('auth/login', { next: safeReturnPath(next) ?? '', notice: typeof reason === 'string' ? REASONS[reason] : undefined });
+  }
+
+  @Public()
+  @UseGuards(LocalAuthGuard)
+  @Post('login')
+  async loginSubmit(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
+    const next = await this.login.passwordAccepted(req, user, safeReturnPath(req.body?.next));
+    res.redirect(303, next);
+  }
+
+  @AllowPending()
+  @Post('logout')
+  @HttpCode(303)
+  async logout(@Req() req: Request, @Res() res: Response) {
+    await this.sessions.end(req);
+    res.redirect(303, '/login?reason=signed-out');
+  }
+}
+
+@Controller()
+export class DashboardController {
+  @Get()
+  @Render('dashboard')
+  dashboard(@CurrentUser() user: User) {
+    return { title: 'Dashboard', name: user.name, email: user.email, isAdmin: user.role === 'admin' };
+  }
+}

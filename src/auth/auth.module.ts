@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { User } from '../users/user.entity';
+import { UsersModule } from '../users/users.module';
+import { AuthSessionService } from './auth-session.service';
+import { AuthController, DashboardController } from './auth.controller';
+import { LocalStrategy } from './local.strategy';
+import { LoginThrottle } from './login-throttle.entity';
+import { LoginService } from './login.service';
+import { SessionGuard } from './session.guard';
+import { SessionRecord } from './session.entity';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([SessionRecord, LoginThrottle, User]), PassportModule, UsersModule, AuditModule],
+  controllers: [AuthController, DashboardController],
+  providers: [AuthSessionService, LoginService, LocalStrategy, SessionGuard],
+  exports: [AuthSessionService, LoginService, SessionGuard],
+})
+export class AuthModule {}

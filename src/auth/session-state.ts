@@ -1,0 +1,31 @@
+/**
+ * What the server keeps about a sign-in, in the session row. The 2FA state lives here
+ * and in the user row, never in a hidden field or a cookie of its own.
+ */
+export interface AuthState {
+  userId: string;
+  /** `pending`: the password was right, the second factor is still owed. */
+  stage: 'pending' | 'full';
+  /** The user's security stamp when the session began; a different stamp ends it. */
+  stamp: string;
+  /** When the password step succeeded (12 h absolute limit). */
+  startedAt: number;
+  /** When the session became pending (5 min to finish the second factor). */
+  pendingSince?: number;
+  /** A same-site path to go to after sign-in. */
+  returnTo?: string;
+  /** A Resend QR link opened in this session, allowing the setup of a new authenticator. */
+  resetTokenId?: string;
+  /** Recovery codes to show once (encrypted), right after setup or regeneration. */
+  recoveryCodesSealed?: string;
+  /** When the user last proved a second factor (re-authentication for sensitive actions). */
+  verifiedAt?: number;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    auth?: AuthState;
+    /** Messages shown once on the next page. */
+    flash?: { type: 'success' | 'error' | 'info'; text: string }[];
+  }
+}

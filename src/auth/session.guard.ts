@@ -1,0 +1,59 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { Access, ACCESS_KEY, ROLES_KEY } from '../common/decorators';
+import { RedirectException } from '../common/exceptions';
+import { Role, User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { AuthSessionService } from './auth-session.service';
+
+/**
+ * The one place that decides "fully signed in" (global guard, secure by default).
+ * Routes opt out with @Public() or @AllowPending(); a pending session reaches nothing
+ * else (SECURITY.md 18) and is sent on to its 2FA step.
+ */
+@Injectable()
+export class SessionGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly users: UsersService,
+    private readonly sessions: AuthSessionService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const req = context.switchToHttp().getRequest<Request>();
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+
+    const auth = req.session?.auth;
+    let user: User | null = null;
+    if (auth) {
+      user = await this.users.findById(auth.userId);
+      const problem = this.sessions.problem(auth, user);
+      if (problem !== 'none') {
+        await this.sessions.end(req);
+        if (access === 'public') return true;
+        // The reason travels in the URL: an anonymous visitor gets no session row.
+        throw new RedirectException(loginPath(req, problem === 'pending-expired' ? 'timeout' : 'ended'));
+      }
+      req.user = user!;
+    }
+
+    if (access === 'public') return true;
+    if (!auth || !user) throw new RedirectException(loginPath(req));
+    if (auth.stage === 'pending' && access !== 'pending') {
+      throw new RedirectException(user.hasConfirmedTotp ? '/2fa/verify' : '/2fa/setup');
+    }
+    if (roles && !roles.includes(user.role)) throw new ForbiddenException('This page is for admins only.');
+    return true;
+  }
+}
+
+function loginPath(req: Request, reason?: 'timeout' | 'ended'): string {
+  const query = new URLSearchParams();
+  if (req.method === 'GET' && req.originalUrl !== '/') query.set('next', req.originalUrl);
+  if (reason) query.set('reason', reason);
+  const search = query.toString();
+  return search ? `/login?${search}` : '/login';
+}

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/** Thrown at start when the environment is not usable; main prints the message and exits. */
+export class ConfigError extends Error {}
+
+/**
+ * The whole configuration, validated once at start (PRODUCT.md, Configuration).
+ * Nothing else in the app reads process.env.
+ */
+export class AppConfig {
+  readonly port: number;
+  readonly dataDir: string;
+  /** `postgres://…` or undefined for SQLite in dataDir. */
+  readonly databaseUrl?: string;
+  readonly appSecret: string;
+  readonly publicUrl: string;
+  readonly smtpUrl?: string;
+  readonly mailFrom: string;
+  readonly appName: string;
+  readonly production: boolean;
+  /** Serve cookies as `__Host-…; Secure` because the public address is https. */
+  readonly secureCookies: boolean;
+  readonly dbPoolSize: number;
+  readonly dbStatementTimeoutMs: number;
+  /** Express `trust proxy` setting (hops or a list), for X-Forwarded-For behind a reverse proxy. */
+  readonly trustProxy: string | number | false;
+  /** Seed the demo organizer and admin on an empty database. */
+  readonly seedDemoData: boolean;
+
+  constructor(values: Omit<AppConfig, never>) {
+    Object.assign(this, values);
+  }
+
+  get databaseKind(): 'sqlite' | 'postgres' {
+    return this.databaseUrl ? 'postgres' : 'sqlite';
+  }
+
+  get sqlitePath(): string {
+    return join(this.dataDir, 'backoffice.sqlite');
+  }
+
+  get mailDir(): string {
+    return join(this.dataDir, 'mail');
+  }
+
+  /** Reads and checks the environment; throws ConfigError with one clear line on bad input. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+    const nodeEnv = env.NODE_ENV ?? 'development';
+    const production = nodeEnv === 'production';
+    const port = integer(env.PORT, 3000, 'PORT', 0, 65535);
+    const dataDirRaw = env.DATA_DIR || './var';
+    const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
+
+    const databaseUrl = env.DATABASE_URL || undefined;
+    if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+      throw new ConfigError('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
+    }
+
+    const publicUrlRaw = env.PUBLIC_URL || `http://localhost:${port}`;
+    let publicUrl: URL;
+    try {
+      publicUrl = new URL(publicUrlRaw);
+    } catch {
+      throw new ConfigError(`PUBLIC_URL is not a URL: ${publicUrlRaw}`);
+    }
+    if (publicUrl.protocol !== 'http:' && publicUrl.protocol !== 'https:') {
+      throw new ConfigError('PUBLIC_URL must be http:// or https://');
+    }
+
+    const smtpUrl = env.SMTP_URL || undefined;
+    if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) {
+      throw new ConfigError('SMTP_URL must start with smtp:// or smtps://');
+    }
+
+    let appSecret = env.APP_SECRET || '';
+    if (!appSecret) {
+      if (production) throw new ConfigError('APP_SECRET is required when NODE_ENV=production');
+      appSecret = developmentSecret(dataDir);
+    }
+    if (appSecret.length < 32) {
+      throw new ConfigError('APP_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`)');
+    }
+
+    const appName = env.APP_NAME || 'TIXNGO Backoffice';
+    const trustProxyRaw = env.TRUST_PROXY;
+    let trustProxy: string | number | false = false;
+    if (trustProxyRaw) trustProxy = /^\d+$/.test(trustProxyRaw) ? Number(trustProxyRaw) : trustProxyRaw;
+
+    return new AppConfig({
+      port,
+      dataDir,
+      databaseUrl,
+      appSecret,
+      publicUrl: publicUrl.origin + publicUrl.pathname.replace(/\/$/, ''),
+      smtpUrl,
+      mailFrom: env.MAIL_FROM || 'TIXNGO Backoffice <no-reply@localhost>',
+      appName,
+      production,
+      secureCookies: publicUrl.protocol === 'https:',
+      dbPoolSize: integer(env.DB_POOL_SIZE, 10, 'DB_POOL_SIZE', 1, 1000),
+      dbStatementTimeoutMs: integer(env.DB_STATEMENT_TIMEOUT_MS, 5000, 'DB_STATEMENT_TIMEOUT_MS', 0, 600000),
+      trustProxy,
+      seedDemoData: !production && env.SEED_DEMO_DATA !== 'false',
+    } as AppConfig);
+  }
+}
+
+function integer(raw: string | undefined, fallback: number, name: string, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}`);
+  return value;
+}
+
+/** Development only: a random secret generated once and kept in DATA_DIR, so sessions survive restarts. */
+function developmentSecret(dataDir: string): string {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, 'app-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import { DataSourceOptions } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { LoginThrottle } from '../auth/login-throttle.entity';
+import { SessionRecord } from '../auth/session.entity';
+import { Organizer } from '../organizers/organizer.entity';
+import { RecoveryCode } from '../two-factor/recovery-code.entity';
+import { OneTimeToken } from '../users/one-time-token.entity';
+import { User } from '../users/user.entity';
+import { CreateSchema1764270000000 } from './migrations/1764270000000-CreateSchema';
+
+export const ENTITIES = [Organizer, User, OneTimeToken, RecoveryCode, AuditEvent, SessionRecord, LoginThrottle];
+export const MIGRATIONS = [CreateSchema1764270000000];
+
+/** The one description of the database, used by the app, the CLI and ormconfig.ts. */
+export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'] as ('error')[],
+  };
+  if (config.databaseUrl) {
+    return {
+      ...common,
+      type: 'postgres',
+      url: config.databaseUrl,
+      poolSize: config.dbPoolSize,
+      extra: {
+        statement_timeout: config.dbStatementTimeoutMs || undefined,
+        connectionTimeoutMillis: 5000,
+      },
+    };
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: config.sqlitePath,
+    enableWAL: true,
+    // Several writers (CLI, app) may touch the same file: wait for the lock instead of failing.
+    timeout: 5000,
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('foreign_keys = ON');
+      db.pragma('synchronous = NORMAL');
+    },
+  } as DataSourceOptions;
+}

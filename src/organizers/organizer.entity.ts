@@ -1,0 +1,27 @@
+import { BeforeInsert, Column, Entity, PrimaryColumn } from 'typeorm';
+import { newId, timestampColumn } from '../database/columns';
+
+/** The tenant: every user belongs to exactly one organizer. */
+@Entity('organizers')
+export class Organizer {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 200, unique: true })
+  name: string;
+
+  /** Organizer-wide policy: everyone must use 2FA (after the grace period). */
+  @Column({ name: 'require_two_factor', type: 'boolean', default: false })
+  requireTwoFactor: boolean;
+
+  @Column({ name: 'two_factor_grace_days', type: 'integer', default: 0 })
+  twoFactorGraceDays: number;
+
+  @Column(timestampColumn({ name: 'created_at' }))
+  createdAt: Date;
+
+  @BeforeInsert()
+  assignId() {
+    this.id ??= newId();
+  }
+}

@@ -1,0 +1,44 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { Clock } from '../common/clock';
+import { Organizer } from './organizer.entity';
+
+@Injectable()
+export class OrganizersService {
+  constructor(
+    @InjectRepository(Organizer) private readonly organizers: Repository<Organizer>,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(name: string): Promise<Organizer> {
+    const clean = name.trim();
+    if (!clean || clean.length > 200) throw new ConflictException('An organizer name has 1 to 200 characters.');
+    if (await this.findByName(clean)) throw new ConflictException(`An organizer named "${clean}" already exists.`);
+    return this.organizers.save(this.organizers.create({ name: clean, createdAt: this.clock.now() }));
+  }
+
+  findByName(name: string): Promise<Organizer | null> {
+    return this.organizers.findOneBy({ name: name.trim() });
+  }
+
+  async getByName(name: string): Promise<Organizer> {
+    const organizer = await this.findByName(name);
+    if (!organizer) throw new NotFoundException(`No organizer named "${name}".`);
+    return organizer;
+  }
+
+  async getById(id: string): Promise<Organizer> {
+    const organizer = await this.organizers.findOneBy({ id });
+    if (!organizer) throw new NotFoundException('No such organizer.');
+    return organizer;
+  }
+
+  count(): Promise<number> {
+    return this.organizers.count();
+  }
+
+  save(organizer: Organizer): Promise<Organizer> {
+    return this.organizers.save(organizer);
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { UsersModule } from '../users/users.module';
+import { RecoveryCode } from './recovery-code.entity';
+import { RecoveryCodesService } from './recovery-codes.service';
+import { TwoFactorController } from './two-factor.controller';
+import { TwoFactorService } from './two-factor.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([RecoveryCode]), AuthModule, UsersModule, AuditModule],
+  controllers: [TwoFactorController],
+  providers: [TwoFactorService, RecoveryCodesService],
+  exports: [TwoFactorService, RecoveryCodesService],
+})
+export class TwoFactorModule {}

@@ -1,0 +1,253 @@
+import { Injectable } from '@nestjs/common';
+import * as QRCode from 'qrcode';
+import { AuditService } from '../audit/audit.service';
+import { AppConfig } from '../config/app-config';
+import { Clock } from '../common/clock';
+import { KeyRing } from '../common/crypto/key-ring';
+import { MailService } from '../mail/mail.service';
+import { User } from '../users/user.entity';
+import { OneTimeTokensService } from '../users/one-time-tokens.service';
+import { UsersService } from '../users/users.service';
+import { RecoveryCodesService } from './recovery-codes.service';
+import {
+  CLOCK_HINT_WINDOW,
+  findMatchingStep,
+  generateTotpSecret,
+  groupsOfFour,
+  normaliseCode,
+  otpauthUri,
+  TOTP_PERIOD_SECONDS,
+  timeStep,
+} from './totp';
+
+/** 5 wrong codes in a row lock the second factor for 15 minutes (PRODUCT.md journey 6). */
+export const MAX_CODE_FAILURES = 5;
+export const CODE_LOCK_MS = 15 * 60 * 1000;
+
+export type CodeOutcome =
+  | { ok: true }
+  | { ok: false; reason: 'malformed' }
+  | { ok: false; reason: 'invalid'; clockOffsetSeconds?: number }
+  | { ok: false; reason: 'replayed' }
+  | { ok: false; reason: 'locked'; retryAt: Date };
+
+export type SetupPage =
+  | { kind: 'reset-required' }
+  | { kind: 'show'; qrDataUrl: string; manualKey: string; issuer: string; account: string };
+
+export type SetupOutcome =
+  | { ok: true; recoveryCodes: string[] }
+  | { ok: false; reason: 'malformed' | 'no-pending' | 'reset-required' | 'link-spent' }
+  | { ok: false; reason: 'invalid'; clockOffsetSeconds?: number };
+
+/**
+ * TOTP enrolment and verification, after django-otp: a secret counts only once
+ * confirmed by a valid code; only steps after the last accepted one are accepted,
+ * with a conditional UPDATE so that two instances cannot both accept a step; wrong
+ * codes lock after 5 in a row, counted in the database.
+ */
+@Injectable()
+export class TwoFactorService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly recoveryCodes: RecoveryCodesService,
+    private readonly tokens: OneTimeTokensService,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+    private readonly keys: KeyRing,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * The setup page: the QR and manual key of the user's unconfirmed secret (made once,
+   * so reloading shows the same one). After a Resend QR, only a session that opened the
+   * emailed link gets one (PRODUCT.md journey 4).
+   */
+  async setupPage(user: User, resetTokenId: string | undefined): Promise<SetupPage> {
+    if (!(await this.maySetUp(user, resetTokenId))) return { kind: 'reset-required' };
+    let sealed = user.totpPendingSecretEnc;
+    if (!sealed) {
+      const candidate = this.seal(user, generateTotpSecret());
+      await this.users
+        .repository()
+        .createQueryBuilder()
+        .update()
+        .set({ totpPendingSecretEnc: candidate })
+        .where('id = :id AND totp_pending_secret_enc IS NULL', { id: user.id })
+        .execute();
+      // Two tabs at once: whichever secret was stored first is the one both show.
+      sealed = (await this.users.getById(user.id)).totpPendingSecretEnc!;
+      user.totpPendingSecretEnc = sealed;
+    }
+    const secret = this.open(user, sealed);
+    const uri = otpauthUri(this.config.appName, user.email, secret);
+    const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 4, width: 264 });
+    return { kind: 'show', qrDataUrl, manualKey: groupsOfFour(secret), issuer: this.config.appName, account: user.email };
+  }
+
+  /** Confirms the shown secret with a first code; only then is 2FA active (SECURITY.md 9). */
+  async confirmSetup(user: User, codeInput: unknown, resetTokenId: string | undefined, ip: string | null): Promise<SetupOutcome> {
+    const code = normaliseCode(codeInput);
+    if (!code) return { ok: false, reason: 'malformed' };
+    if (!(await this.maySetUp(user, resetTokenId))) return { ok: false, reason: 'reset-required' };
+    const sealed = user.totpPendingSecretEnc;
+    if (!sealed) return { ok: false, reason: 'no-pending' };
+    const now = this.clock.now();
+    const secret = this.open(user, sealed);
+    const step = findMatchingStep(secret, code, now);
+    if (step === null) {
+      const clockOffsetSeconds = this.clockOffset(secret, code, now);
+      await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail: { during: 'setup', clockOffsetSeconds } });
+      return { ok: false, reason: 'invalid', clockOffsetSeconds };
+    }
+
+    const outcome = await this.users.transaction(async (manager): Promise<SetupOutcome> => {
+      const confirmed = await this.users
+        .repository(manager)
+        .createQueryBuilder()
+        .update()
+        .set({
+          totpSecretEnc: sealed,
+          totpPendingSecretEnc: null,
+          totpConfirmedAt: now,
+          totpLastStep: step,
+          totpResetAt: null,
+          failedCodeCount: 0,
+          codeLockedUntil: null,
+        })
+        .where('id = :id AND totp_pending_secret_enc = :sealed', { id: user.id, sealed })
+        .execute();
+      if (confirmed.affected !== 1) return { ok: false, reason: 'no-pending' };
+      if (resetTokenId && !(await this.tokens.spend(resetTokenId, manager))) {
+        throw new LinkSpent();
+      }
+      const recoveryCodes = await this.recoveryCodes.regenerate(user.id, manager);
+      await this.audit.record(
+        { type: 'two_factor.setup', organizerId: user.organizerId, userId: user.id, ip, detail: { viaResetLink: Boolean(resetTokenId) } },
+        manager,
+      );
+      return { ok: true, recoveryCodes };
+    }).catch((error) => {
+      if (error instanceof LinkSpent) return { ok: false, reason: 'link-spent' } as const;
+      throw error;
+    });
+
+    if (outcome.ok) {
+      Object.assign(user, { totpSecretEnc: sealed, totpPendingSecretEnc: null, totpConfirmedAt: now, totpLastStep: step, totpResetAt: null });
+      await this.notify(user, 'two-factor-setup', 'Two-factor authentication is set up');
+    }
+    return outcome;
+  }
+
+  /** Checks a code at sign-in: window ±1 step, each step once, refused while locked. */
+  async verifyCode(user: User, codeInput: unknown, ip: string | null): Promise<CodeOutcome> {
+    const now = this.clock.now();
+    if (user.isCodeLocked(now)) return { ok: false, reason: 'locked', retryAt: user.codeLockedUntil! };
+    const code = normaliseCode(codeInput);
+    if (!code) return { ok: false, reason: 'malformed' };
+    // A user without a confirmed secret can never pass (SECURITY.md 8).
+    if (!user.hasConfirmedTotp) return this.registerFailure(user, ip, {});
+    const secret = this.open(user, user.totpSecretEnc!);
+    const step = findMatchingStep(secret, code, now);
+    if (step === null) return this.registerFailure(user, ip, { clockOffsetSeconds: this.clockOffset(secret, code, now) });
+
+    const accepted = await this.users
+      .repository()
+      .createQueryBuilder()
+      .update()
+      .set({ totpLastStep: step, failedCodeCount: 0 })
+      .where('id = :id AND (totp_last_step IS NULL OR totp_last_step < :step)', { id: user.id, step })
+      .andWhere('(code_locked_until IS NULL OR code_locked_until <= :now)', { now: now.getTime() })
+      .execute();
+    if (accepted.affected === 1) {
+      user.totpLastStep = step;
+      return { ok: true };
+    }
+    const fresh = await this.users.getById(user.id);
+    if (fresh.isCodeLocked(now)) return { ok: false, reason: 'locked', retryAt: fresh.codeLockedUntil! };
+    await this.audit.record({ type: 'code.replayed', organizerId: user.organizerId, userId: user.id, ip, detail: { step } });
+    return { ok: false, reason: 'replayed' };
+  }
+
+  /** A recovery code instead of a TOTP code: works once, counts toward the same lock. */
+  async useRecoveryCode(user: User, codeInput: unknown, ip: string | null): Promise<CodeOutcome> {
+    const now = this.clock.now();
+    if (user.isCodeLocked(now)) return { ok: false, reason: 'locked', retryAt: user.codeLockedUntil! };
+    if (typeof codeInput !== 'string' || !codeInput.trim() || codeInput.length > 64) return { ok: false, reason: 'malformed' };
+    if (!user.hasConfirmedTotp || !(await this.recoveryCodes.spend(user.id, codeInput))) return this.registerFailure(user, ip, { recoveryCode: true });
+    await this.users.repository().update({ id: user.id }, { failedCodeCount: 0 });
+    const remaining = await this.recoveryCodes.remaining(user.id);
+    await this.audit.record({ type: 'recovery_code.used', organizerId: user.organizerId, userId: user.id, ip, detail: { remaining } });
+    await this.notify(user, 'recovery-code-used', 'A recovery code was used to sign in', { remaining });
+    return { ok: true };
+  }
+
+  /**
+   * Counts a wrong code with atomic statements (every instance adds to the same count);
+   * the request that reaches 5 sets the lock, audits it and emails the user.
+   */
+  private async registerFailure(user: User, ip: string | null, detail: Record<string, unknown>): Promise<CodeOutcome> {
+    const now = this.clock.now();
+    const repository = this.users.repository();
+    await repository
+      .createQueryBuilder()
+      .update()
+      .set({ failedCodeCount: () => 'failed_code_count + 1' })
+      .where('id = :id AND (code_locked_until IS NULL OR code_locked_until <= :now)', { id: user.id, now: now.getTime() })
+      .execute();
+    const retryAt = new Date(now.getTime() + CODE_LOCK_MS);
+    const locked = await repository
+      .createQueryBuilder()
+      .update()
+      .set({ codeLockedUntil: retryAt, failedCodeCount: 0 })
+      .where('id = :id AND failed_code_count >= :max', { id: user.id, max: MAX_CODE_FAILURES })
+      .execute();
+    await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail });
+    if (locked.affected === 1) {
+      user.codeLockedUntil = retryAt;
+      await this.audit.record({ type: 'code.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes: CODE_LOCK_MS / 60000 } });
+      await this.notify(user, 'account-locked', 'Your sign-in was locked after wrong codes', { minutes: CODE_LOCK_MS / 60000 });
+      return { ok: false, reason: 'locked', retryAt };
+    }
+    const fresh = await this.users.getById(user.id);
+    if (fresh.isCodeLocked(now)) return { ok: false, reason: 'locked', retryAt: fresh.codeLockedUntil! };
+    return { ok: false, reason: 'invalid', clockOffsetSeconds: detail.clockOffsetSeconds as number | undefined };
+  }
+
+  /** A Resend QR (totpResetAt set) allows a new secret only with the emailed link. */
+  private async maySetUp(user: User, resetTokenId: string | undefined): Promise<boolean> {
+    if (!user.totpResetAt) return true;
+    if (!resetTokenId) return false;
+    const latest = await this.tokens.latest(user.id, 'totp-reset');
+    return latest?.id === resetTokenId && latest.status(this.clock.now()) === 'waiting';
+  }
+
+  /**
+   * How far the phone's clock seems off when a wrong code matches a step within ±10
+   * steps; for the message only: such a code is refused like any other (issue 7).
+   */
+  private clockOffset(secret: string, code: string, now: Date): number | undefined {
+    const step = findMatchingStep(secret, code, now, { window: CLOCK_HINT_WINDOW });
+    return step === null ? undefined : (step - timeStep(now)) * TOTP_PERIOD_SECONDS;
+  }
+
+  private seal(user: User, secret: string): string {
+    return this.keys.encrypt(secret, `totp:${user.id}`);
+  }
+
+  private open(user: User, sealed: string): string {
+    return this.keys.decrypt(sealed, `totp:${user.id}`);
+  }
+
+  /** Tells the user about a change to their factors (SECURITY.md 13). */
+  async notify(user: User, template: 'two-factor-setup' | 'recovery-code-used' | 'account-locked', subject: string, context: Record<string, unknown> = {}) {
+    const result = await this.mail.send({ to: user.email, subject, template, context: { name: user.name, ...context } });
+    if (!result.sent) {
+      await this.audit.record({ type: 'mail.failed', organizerId: user.organizerId, userId: user.id, detail: { template, error: result.error } });
+    }
+    return result;
+  }
+}
+
+class LinkSpent extends Error {}

@@ -1,0 +1,107 @@
+import { BeforeInsert, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { bigintNumber, newId, timestampColumn } from '../database/columns';
+
+export type Role = 'admin' | 'member';
+export const ROLES: readonly Role[] = ['admin', 'member'];
+
+/** The 2FA state as admins read it (PRODUCT.md, Words). */
+export type TwoFactorState = 'Off' | 'Pending setup' | 'Active' | 'Locked';
+
+@Entity('users')
+export class User {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Index()
+  @Column({ name: 'organizer_id', type: 'varchar', length: 36 })
+  organizerId: string;
+
+  /** Lower-cased at the edge; unique across organizers because it is the login name. */
+  @Column({ type: 'varchar', length: 254, unique: true })
+  email: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  role: Role;
+
+  /** argon2id PHC string; null until the invitation is accepted. */
+  @Column({ name: 'password_hash', type: 'varchar', length: 255, nullable: true })
+  passwordHash: string | null;
+
+  @Column({ name: 'is_active', type: 'boolean', default: true })
+  isActive: boolean;
+
+  /** Whether this user must pass a second factor (the admin's checkbox). */
+  @Column({ name: 'two_factor_required', type: 'boolean', default: true })
+  twoFactorRequired: boolean;
+
+  /** AES-256-GCM ciphertext of the confirmed TOTP secret; null when none is confirmed. */
+  @Column({ name: 'totp_secret_enc', type: 'varchar', length: 255, nullable: true })
+  totpSecretEnc: string | null;
+
+  /** Ciphertext of a secret shown on the setup page but not yet confirmed by a code. */
+  @Column({ name: 'totp_pending_secret_enc', type: 'varchar', length: 255, nullable: true })
+  totpPendingSecretEnc: string | null;
+
+  @Column(timestampColumn({ name: 'totp_confirmed_at', nullable: true }))
+  totpConfirmedAt: Date | null;
+
+  /** Last accepted TOTP time step: only later steps are accepted (replay protection). */
+  @Column({ name: 'totp_last_step', type: 'bigint', nullable: true, transformer: bigintNumber })
+  totpLastStep: number | null;
+
+  /** Set by Resend QR: a new authenticator can then be set up only through the emailed link. */
+  @Column(timestampColumn({ name: 'totp_reset_at', nullable: true }))
+  totpResetAt: Date | null;
+
+  @Column({ name: 'failed_code_count', type: 'integer', default: 0 })
+  failedCodeCount: number;
+
+  @Column(timestampColumn({ name: 'code_locked_until', nullable: true }))
+  codeLockedUntil: Date | null;
+
+  /** Changes whenever every session of the user must end (password, 2FA reset, deactivation). */
+  @Column({ name: 'security_stamp', type: 'varchar', length: 64 })
+  securityStamp: string;
+
+  /** Organizer policy: the user must have 2FA active by then (issue 7). */
+  @Column(timestampColumn({ name: 'two_factor_deadline', nullable: true }))
+  twoFactorDeadline: Date | null;
+
+  @Column(timestampColumn({ name: 'last_login_at', nullable: true }))
+  lastLoginAt: Date | null;
+
+  @Column(timestampColumn({ name: 'created_at' }))
+  createdAt: Date;
+
+  @BeforeInsert()
+  assignId() {
+    this.id ??= newId();
+  }
+
+  get hasConfirmedTotp(): boolean {
+    return this.totpSecretEnc != null && this.totpConfirmedAt != null;
+  }
+
+  isCodeLocked(now: Date): boolean {
+    return this.codeLockedUntil != null && this.codeLockedUntil.getTime() > now.getTime();
+  }
+
+  /**
+   * Whether sign-in must pass a second factor: the admin required it, the user has an
+   * authenticator, or the organizer's grace period for 2FA is over.
+   */
+  secondFactorOwed(now: Date): boolean {
+    if (this.twoFactorRequired || this.hasConfirmedTotp) return true;
+    return this.twoFactorDeadline != null && this.twoFactorDeadline.getTime() <= now.getTime();
+  }
+
+  /** PRODUCT.md's words for the admin pages. */
+  twoFactorState(now: Date): TwoFactorState {
+    if (!this.twoFactorRequired && !this.hasConfirmedTotp) return 'Off';
+    if (this.isCodeLocked(now)) return 'Locked';
+    return this.hasConfirmedTotp ? 'Active' : 'Pending setup';
+  }
+}

@@ -1,0 +1,130 @@
+import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager, Repository } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { Clock } from '../common/clock';
+import { PasswordHasher } from './password-hasher';
+import { passwordProblem } from './password-policy';
+import { Role, User } from './user.entity';
+
+export interface NewUser {
+  organizerId: string;
+  email: string;
+  name: string;
+  role: Role;
+  twoFactorRequired: boolean;
+  password?: string;
+}
+
+/** Thrown when a new password breaks the policy; the message is for the user. */
+export class WeakPasswordError extends Error {}
+
+export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
+
+/** Accounts: creation, lookup within an organizer, passwords, and the security stamp. */
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly dataSource: DataSource,
+    private readonly hasher: PasswordHasher,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Creates an account; a duplicate email is a ConflictException, a weak password a WeakPasswordError. */
+  async create(input: NewUser, manager?: EntityManager): Promise<User> {
+    const repository = manager ? manager.getRepository(User) : this.users;
+    const email = normaliseEmail(input.email);
+    if (await repository.existsBy({ email })) throw new ConflictException('An account with this email already exists.');
+    let passwordHash: string | null = null;
+    if (input.password !== undefined) {
+      const problem = passwordProblem(input.password, { email, appName: this.config.appName });
+      if (problem) throw new WeakPasswordError(problem);
+      passwordHash = await this.hasher.hash(input.password);
+    }
+    const user = repository.create({
+      organizerId: input.organizerId,
+      email,
+      name: input.name.trim(),
+      role: input.role,
+      passwordHash,
+      isActive: true,
+      twoFactorRequired: input.twoFactorRequired,
+      totpSecretEnc: null,
+      totpPendingSecretEnc: null,
+      totpConfirmedAt: null,
+      totpLastStep: null,
+      totpResetAt: null,
+      failedCodeCount: 0,
+      codeLockedUntil: null,
+      securityStamp: newSecurityStamp(),
+      twoFactorDeadline: null,
+      lastLoginAt: null,
+      createdAt: this.clock.now(),
+    });
+    try {
+      return await repository.save(user);
+    } catch (error) {
+      // Two admins creating the same email at once: the unique index decides.
+      if (await repository.existsBy({ email })) throw new ConflictException('An account with this email already exists.');
+      throw error;
+    }
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.users.findOneBy({ id });
+  }
+
+  async getById(id: string): Promise<User> {
+    const user = await this.findById(id);
+    if (!user) throw new NotFoundException();
+    return user;
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.users.findOneBy({ email: normaliseEmail(email) });
+  }
+
+  /** A user of the given organizer, or 404: another organizer's user does not exist for this caller. */
+  async getInOrganizer(organizerId: string, id: string): Promise<User> {
+    const user = typeof id === 'string' && id.length <= 36 ? await this.users.findOneBy({ id, organizerId }) : null;
+    if (!user) throw new NotFoundException('No such user.');
+    return user;
+  }
+
+  /**
+   * Sets a new password (policy checked) and rotates the security stamp, which ends
+   * every existing session of the user.
+   */
+  async setPassword(user: User, password: string, manager?: EntityManager): Promise<void> {
+    const problem = passwordProblem(password, { email: user.email, appName: this.config.appName });
+    if (problem) throw new WeakPasswordError(problem);
+    const passwordHash = await this.hasher.hash(password);
+    const repository = manager ? manager.getRepository(User) : this.users;
+    await repository.update({ id: user.id }, { passwordHash, securityStamp: newSecurityStamp() });
+    user.passwordHash = passwordHash;
+  }
+
+  verifyPassword(user: User | null, password: string): Promise<boolean> {
+    return this.hasher.verify(user?.passwordHash, password);
+  }
+
+  async recordLogin(userId: string): Promise<void> {
+    await this.users.update({ id: userId }, { lastLoginAt: this.clock.now() });
+  }
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
+  }
+
+  repository(manager?: EntityManager): Repository<User> {
+    return manager ? manager.getRepository(User) : this.users;
+  }
+}
+
+/** A new random security stamp: sessions carry the stamp they began with. */
+export function newSecurityStamp(): string {
+  return randomBytes(16).toString('hex');
+}
