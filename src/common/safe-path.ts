@@ -6,6 +6,7 @@
 export function safeReturnPath(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 512) return undefined;
   if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return undefined;
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (/[\u0000-\u001f\u007f\\]/.test(value)) return undefined;
   try {
     const url = new URL(value, 'http://same.invalid');

@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner, Table, TableColumnOptions, TableIndex } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table, TableColumnOptions } from 'typeorm';
 
 /*
  * One set of migrations for SQLite and PostgreSQL: written with TypeORM's schema
