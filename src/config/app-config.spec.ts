@@ -1,0 +1,44 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig, ConfigError } from './app-config';
+
+describe('AppConfig.fromEnv', () => {
+  const dataDir = () => mkdtempSync(join(tmpdir(), 'tixngo-config-'));
+
+  it('applies the documented defaults', () => {
+    const dir = dataDir();
+    const config = AppConfig.fromEnv({ DATA_DIR: dir });
+    expect(config.port).toBe(3000);
+    expect(config.publicUrl).toBe('http://localhost:3000');
+    expect(config.appName).toBe('TIXNGO Backoffice');
+    expect(config.mailFrom).toBe('TIXNGO Backoffice <no-reply@localhost>');
+    expect(config.databaseKind).toBe('sqlite');
+    expect(config.secureCookies).toBe(false);
+    expect(config.seedDemoData).toBe(true);
+  });
+
+  it('generates a development secret once into DATA_DIR', () => {
+    const dir = dataDir();
+    const first = AppConfig.fromEnv({ DATA_DIR: dir }).appSecret;
+    expect(readFileSync(join(dir, 'app-secret'), 'utf8').trim()).toBe(first);
+    expect(AppConfig.fromEnv({ DATA_DIR: dir }).appSecret).toBe(first);
+  });
+
+  it('refuses to start in production without APP_SECRET, and turns off demo data', () => {
+    expect(() => AppConfig.fromEnv({ NODE_ENV: 'production', DATA_DIR: dataDir() })).toThrow(ConfigError);
+    const config = AppConfig.fromEnv({ NODE_ENV: 'production', DATA_DIR: dataDir(), APP_SECRET: 'x'.repeat(32) });
+    expect(config.seedDemoData).toBe(false);
+  });
+
+  it('turns on secure cookies for an https PUBLIC_URL', () => {
+    expect(AppConfig.fromEnv({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://backoffice.example.com/' }).secureCookies).toBe(true);
+  });
+
+  it('refuses bad values with one clear message', () => {
+    expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), PORT: 'abc' })).toThrow(/PORT/);
+    expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
+    expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), APP_SECRET: 'short' })).toThrow(/APP_SECRET/);
+    expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), SMTP_URL: 'http://x' })).toThrow(/SMTP_URL/);
+  });
+});
