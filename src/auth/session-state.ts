@@ -6,6 +6,8 @@ export interface AuthState {
   userId: string;
   /** `pending`: the password was right, the second factor is still owed. */
   stage: 'pending' | 'full';
+  /** The organizer's name, read once at sign-in for the page header (organizers are not renamed). */
+  organizerName?: string;
   /** The user's security stamp when the session began; a different stamp ends it. */
   stamp: string;
   /** When the password step succeeded (12 h absolute limit). */
@@ -18,6 +20,8 @@ export interface AuthState {
   resetTokenId?: string;
   /** Recovery codes to show once (encrypted), right after setup or regeneration. */
   recoveryCodesSealed?: string;
+  /** Until when this session may replace its confirmed authenticator on /2fa/setup (after re-authentication). */
+  replacingAuthenticatorUntil?: number;
   /** When the user last proved a second factor (re-authentication for sensitive actions). */
   verifiedAt?: number;
 }

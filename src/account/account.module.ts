@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { TwoFactorModule } from '../two-factor/two-factor.module';
+import { UsersModule } from '../users/users.module';
+import { AccountController } from './account.controller';
+import { AccountService } from './account.service';
+
+/** /account: every signed-in user's own password, authenticator and recovery codes. */
+@Module({
+  imports: [AuthModule, TwoFactorModule, UsersModule, AuditModule],
+  controllers: [AccountController],
+  providers: [AccountService],
+})
+export class AccountModule {}

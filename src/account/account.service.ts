@@ -1,0 +1,102 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { AuditService } from '../audit/audit.service';
+import { AuthSessionService } from '../auth/auth-session.service';
+import { AuthState } from '../auth/session-state';
+import { LoginService } from '../auth/login.service';
+import { Clock } from '../common/clock';
+import { FormException } from '../common/exceptions';
+import { MailService } from '../mail/mail.service';
+import { RecoveryCodesService } from '../two-factor/recovery-codes.service';
+import { TwoFactorService } from '../two-factor/two-factor.service';
+import { User } from '../users/user.entity';
+import { UsersService, WeakPasswordError } from '../users/users.service';
+import { ChangePasswordDto } from './dto/change-password.dto';
+
+/** Sensitive account changes need a second factor proved within the last 5 minutes. */
+export const REAUTH_MS = 5 * 60 * 1000;
+
+/** Self-service for every signed-in user: password, recovery codes, a new authenticator. */
+@Injectable()
+export class AccountService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly login: LoginService,
+    private readonly sessions: AuthSessionService,
+    private readonly twoFactor: TwoFactorService,
+    private readonly recoveryCodes: RecoveryCodesService,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+    private readonly clock: Clock,
+  ) {}
+
+  async page(user: User) {
+    const now = this.clock.now();
+    const events = await this.audit.recentForUser(user.id, 20);
+    return {
+      title: 'Your account',
+      name: user.name,
+      email: user.email,
+      role: user.role === 'admin' ? 'Admin' : 'Member',
+      twoFactorState: user.twoFactorState(now),
+      twoFactorActive: user.hasConfirmedTotp,
+      recoveryCodesLeft: user.hasConfirmedTotp ? await this.recoveryCodes.remaining(user.id) : undefined,
+      events: events.map((event) => ({ type: event.type, at: event.createdAt, ip: event.ip })),
+    };
+  }
+
+  /** Whether the session proved a second factor recently enough for a sensitive change (re-authentication). */
+  recentlyVerified(auth: AuthState): boolean {
+    return auth.verifiedAt !== undefined && this.clock.nowMs() - auth.verifiedAt <= REAUTH_MS;
+  }
+
+  /**
+   * Changes the password: the current one is required (and counts toward the lock like a
+   * login), the new one follows the policy, and every other session of the user ends.
+   * Returns the new security stamp for the current session to keep.
+   */
+  async changePassword(user: User, body: unknown, ip: string | null): Promise<string> {
+    const model = await this.page(user);
+    const fail = (errors: Record<string, string>, status = HttpStatus.BAD_REQUEST) => new FormException('account/index', model, errors, status);
+    const dto = plainToInstance(ChangePasswordDto, body ?? {});
+    const problems = await validate(dto, { whitelist: true, stopAtFirstError: true });
+    if (problems.length) {
+      throw fail(Object.fromEntries(problems.map((p) => [p.property, Object.values(p.constraints ?? {})[0] ?? 'Check this field.'])));
+    }
+    const check = await this.login.confirmPassword(user, dto.currentPassword, ip);
+    if (!check.ok) {
+      throw check.reason === 'locked'
+        ? fail({ currentPassword: 'Too many failed attempts. Try again in 15 minutes.' }, HttpStatus.TOO_MANY_REQUESTS)
+        : fail({ currentPassword: 'Your current password is not correct.' }, HttpStatus.UNAUTHORIZED);
+    }
+    if (dto.newPassword !== dto.confirmPassword) throw fail({ confirmPassword: 'The two passwords do not match.' });
+    if (dto.newPassword === dto.currentPassword) throw fail({ newPassword: 'Choose a password different from the current one.' });
+    try {
+      await this.users.setPassword(user, dto.newPassword);
+    } catch (error) {
+      if (error instanceof WeakPasswordError) throw fail({ newPassword: error.message });
+      throw error;
+    }
+    const stamp = await this.sessions.endAllForUser(user.id);
+    await this.audit.record({ type: 'password.changed', organizerId: user.organizerId, userId: user.id, actorId: user.id, ip });
+    const sent = await this.mail.send({ to: user.email, subject: 'Your password was changed', template: 'password-changed', context: { name: user.name } });
+    if (!sent.sent) await this.audit.record({ type: 'mail.failed', organizerId: user.organizerId, userId: user.id, detail: { template: 'password-changed', error: sent.error } });
+    return stamp;
+  }
+
+  /** New recovery codes (the old ones stop working), only after a fresh second factor. */
+  async regenerateRecoveryCodes(user: User, ip: string | null): Promise<string[]> {
+    const codes = await this.users.transaction(async (manager) => {
+      const fresh = await this.recoveryCodes.regenerate(user.id, manager);
+      await this.audit.record({ type: 'recovery_codes.regenerated', organizerId: user.organizerId, userId: user.id, actorId: user.id, ip }, manager);
+      return fresh;
+    });
+    return codes;
+  }
+
+  /** Starts replacing the authenticator: a new unconfirmed secret; the current one works until the new one is confirmed. */
+  async startNewAuthenticator(user: User): Promise<void> {
+    await this.twoFactor.discardPendingSecret(user);
+  }
+}
