@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminModule } from './admin/admin.module';
+import { AccountModule } from './account/account.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { SessionGuard } from './auth/session.guard';
@@ -40,6 +42,8 @@ export class AppModule {
         UsersModule,
         AuthModule,
         TwoFactorModule,
+        AdminModule,
+        AccountModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -1,4 +1,4 @@
-import { INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
+import { INestApplicationContext, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
@@ -12,6 +12,8 @@ import { AuthSessionService } from './auth/auth-session.service';
 import { SESSION_IDLE_MS } from './auth/session-store';
 import { AppConfig } from './config/app-config';
 import { KeyRing } from './common/crypto/key-ring';
+import { isDatabaseUnavailable } from './database/database-errors';
+import { runPendingMigrations } from './database/migrate';
 import { FieldErrorsException } from './common/exceptions';
 import { registerViewHelpers } from './common/view-helpers';
 
@@ -78,6 +80,7 @@ export function configureApp(app: NestExpressApplication): void {
     }),
   );
   // Errors of the middleware above (bad body, database down while reading the session).
+  expressApp.locals.appName = config.appName;
   expressApp.use(middlewareErrorPage);
 
   app.setBaseViewsDir(VIEWS_DIR);
@@ -119,13 +122,31 @@ function fieldErrors(errors: ValidationError[]): Record<string, string> {
 }
 
 function middlewareErrorPage(error: { status?: number; statusCode?: number; type?: string }, req: Request, res: Response, _next: NextFunction) {
-  const status = error.status ?? error.statusCode ?? 500;
+  const status = error.status ?? error.statusCode ?? (isDatabaseUnavailable(error) ? 503 : 500);
   const code = status >= 400 && status < 600 ? status : 500;
   if (code >= 500) console.error('Request failed before routing:', error);
-  res.status(code).type('text/plain').send(code === 413 ? 'Too much data.' : code >= 500 ? 'Service temporarily unavailable. Try again shortly.' : 'Bad request.');
+  const text =
+    code === 413
+      ? 'The form sent more data than the app accepts. Go back and shorten what you typed.'
+      : code >= 500
+        ? 'Service temporarily unavailable. Try again shortly.'
+        : 'The form could not be read. Go back, reload the page and try again.';
+  // The error page in the layout (no session, no user: nothing here needs the database); plain text if even that fails.
+  const title = code === 413 ? 'Too much data' : code >= 500 ? 'Temporarily unavailable' : 'Bad request';
+  if (req.path === '/healthz' || req.accepts(['html', 'json']) === 'json') {
+    res.status(code).json({ status: 'error', statusCode: code, message: text });
+    return;
+  }
+  res.status(code).render('errors/error', { title, status: code, message: text, signedOut: true }, (renderError, html) => {
+    if (renderError) res.type('text/plain').send(text);
+    else res.type('html').send(html);
+  });
 }
 
-/** Runs pending migrations: the schema is only ever changed by them (synchronize is off). */
-export async function migrate(app: INestApplication): Promise<void> {
-  await app.get(DataSource).runMigrations({ transaction: 'each' });
+/**
+ * Runs pending migrations: the schema is only ever changed by them (synchronize is off).
+ * Instances starting together on PostgreSQL take turns (database/migrate.ts).
+ */
+export async function migrate(app: INestApplicationContext): Promise<void> {
+  await runPendingMigrations(app.get(DataSource));
 }

@@ -5,11 +5,13 @@ import { TwoFactorModule } from '../two-factor/two-factor.module';
 import { UsersModule } from '../users/users.module';
 import { AccountController } from './account.controller';
 import { AccountService } from './account.service';
+import { NotMeController } from './not-me.controller';
+import { NotMeService } from './not-me.service';
 
-/** /account: every signed-in user's own password, authenticator and recovery codes. */
+/** /account: every signed-in user's own password, authenticator and recovery codes; /not-me links. */
 @Module({
   imports: [AuthModule, TwoFactorModule, UsersModule, AuditModule],
-  controllers: [AccountController],
-  providers: [AccountService],
+  controllers: [AccountController, NotMeController],
+  providers: [AccountService, NotMeService],
 })
 export class AccountModule {}

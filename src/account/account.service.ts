@@ -7,7 +7,7 @@ import { AuthState } from '../auth/session-state';
 import { LoginService } from '../auth/login.service';
 import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
-import { MailService } from '../mail/mail.service';
+import { SecurityNoticesService } from '../users/security-notices.service';
 import { RecoveryCodesService } from '../two-factor/recovery-codes.service';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
@@ -27,7 +27,7 @@ export class AccountService {
     private readonly twoFactor: TwoFactorService,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly audit: AuditService,
-    private readonly mail: MailService,
+    private readonly notices: SecurityNoticesService,
     private readonly clock: Clock,
   ) {}
 
@@ -80,8 +80,7 @@ export class AccountService {
     }
     const stamp = await this.sessions.endAllForUser(user.id);
     await this.audit.record({ type: 'password.changed', organizerId: user.organizerId, userId: user.id, actorId: user.id, ip });
-    const sent = await this.mail.send({ to: user.email, subject: 'Your password was changed', template: 'password-changed', context: { name: user.name } });
-    if (!sent.sent) await this.audit.record({ type: 'mail.failed', organizerId: user.organizerId, userId: user.id, detail: { template: 'password-changed', error: sent.error } });
+    await this.notices.send(user, 'password-changed', 'Your password was changed');
     return stamp;
   }
 

@@ -17,6 +17,7 @@ export type AuditType =
   | 'recovery_codes.regenerated'
   | 'account.created'
   | 'account.invitation_accepted'
+  | 'account.invitation_sent'
   | 'password.changed'
   | 'session.logout'
   | 'mail.failed'

@@ -33,12 +33,13 @@ export class AuthSessionService {
   }
 
   /** After the password: a new session id, and the session is pending (or full when no 2FA is owed). */
-  async signInWithPassword(req: Request, user: User, secondFactorOwed: boolean, returnTo?: string): Promise<void> {
+  async signInWithPassword(req: Request, user: User, secondFactorOwed: boolean, returnTo?: string, organizerName?: string): Promise<void> {
     const now = this.clock.nowMs();
     await regenerate(req);
     req.session.auth = {
       userId: user.id,
       stage: secondFactorOwed ? 'pending' : 'full',
+      organizerName,
       stamp: user.securityStamp,
       startedAt: now,
       pendingSince: secondFactorOwed ? now : undefined,
@@ -54,6 +55,7 @@ export class AuthSessionService {
     req.session.auth = {
       userId: user.id,
       stage: 'full',
+      organizerName: previous.organizerName,
       stamp: user.securityStamp,
       startedAt: previous.startedAt,
       verifiedAt: this.clock.nowMs(),
@@ -72,7 +74,7 @@ export class AuthSessionService {
   /** Whether the session may go on: stamp, account, absolute and pending limits. */
   problem(auth: AuthState, user: User | null): SessionProblem {
     const now = this.clock.nowMs();
-    if (!user || !user.isActive || user.securityStamp !== auth.stamp) return 'gone';
+    if (!user || !user.canSignIn || user.securityStamp !== auth.stamp) return 'gone';
     if (now - auth.startedAt > SESSION_ABSOLUTE_MS) return 'expired';
     if (auth.stage === 'pending' && now - (auth.pendingSince ?? 0) > PENDING_MS) return 'pending-expired';
     return 'none';

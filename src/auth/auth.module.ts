@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
+import { OrganizersModule } from '../organizers/organizers.module';
 import { User } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
 import { AuthSessionService } from './auth-session.service';
@@ -13,7 +14,7 @@ import { SessionGuard } from './session.guard';
 import { SessionRecord } from './session.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SessionRecord, LoginThrottle, User]), PassportModule, UsersModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([SessionRecord, LoginThrottle, User]), PassportModule, OrganizersModule, UsersModule, AuditModule],
   controllers: [AuthController, DashboardController],
   providers: [AuthSessionService, LoginService, LocalStrategy, SessionGuard],
   exports: [AuthSessionService, LoginService, SessionGuard],

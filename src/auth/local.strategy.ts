@@ -10,6 +10,8 @@ import { LoginService } from './login.service';
 /** The one message for an unknown email and a wrong password alike (SECURITY.md 4). */
 export const INVALID_LOGIN = 'Incorrect email or password.';
 
+export const ACCOUNT_LOCKED = 'This account is locked because a sign-in was reported as not yours. Ask an admin of your organizer to unlock it.';
+
 /** passport-local: email + password. Failures re-render the login form with the email kept. */
 @Injectable()
 export class LocalStrategy extends PassportStrategy(Strategy) {
@@ -39,6 +41,9 @@ export class LocalStrategy extends PassportStrategy(Strategy) {
         { form: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or ask an admin.` },
         HttpStatus.TOO_MANY_REQUESTS,
       );
+    }
+    if (result.reason === 'account-locked') {
+      throw new FormException('auth/login', model, { form: ACCOUNT_LOCKED }, HttpStatus.FORBIDDEN);
     }
     throw new FormException('auth/login', model, { form: INVALID_LOGIN }, HttpStatus.UNAUTHORIZED);
   }

@@ -5,7 +5,9 @@ import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
+import { OrganizersService } from '../organizers/organizers.service';
 import { User } from '../users/user.entity';
+import { SecurityNoticesService } from '../users/security-notices.service';
 import { normaliseEmail, UsersService } from '../users/users.service';
 import { AuthSessionService } from './auth-session.service';
 import { LoginThrottle } from './login-throttle.entity';
@@ -17,7 +19,8 @@ export const PASSWORD_LOCK_MS = 15 * 60 * 1000;
 export type LoginResult =
   | { ok: true; user: User }
   | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'locked'; retryAt: Date };
+  | { ok: false; reason: 'locked'; retryAt: Date }
+  | { ok: false; reason: 'account-locked' };
 
 /**
  * The password step. An unknown email and a wrong password take the same path: the
@@ -28,8 +31,10 @@ export class LoginService {
   constructor(
     @InjectRepository(LoginThrottle) private readonly throttles: Repository<LoginThrottle>,
     private readonly users: UsersService,
+    private readonly organizers: OrganizersService,
     private readonly sessions: AuthSessionService,
     private readonly audit: AuditService,
+    private readonly notices: SecurityNoticesService,
     private readonly keys: KeyRing,
     private readonly clock: Clock,
   ) {}
@@ -50,6 +55,8 @@ export class LoginService {
     const valid = (await this.users.verifyPassword(user, password)) && user!.isActive;
     if (valid) {
       await this.throttles.delete({ keyHash: key });
+      // Told only to someone who knows the password: it reveals nothing to a guesser.
+      if (user!.accountLockedAt) return { ok: false, reason: 'account-locked' };
       return { ok: true, user: user! };
     }
 
@@ -58,6 +65,7 @@ export class LoginService {
       await this.audit.record({ type: 'login.failed', organizerId: user.organizerId, userId: user.id, ip });
       if (lockedNow) {
         await this.audit.record({ type: 'login.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes: 15 } });
+        await this.notices.send(user, 'account-locked', 'Your sign-in was locked after wrong passwords', { minutes: PASSWORD_LOCK_MS / 60000, passwords: true });
       }
     }
     if (lockedNow) return { ok: false, reason: 'locked', retryAt: new Date(now.getTime() + PASSWORD_LOCK_MS) };
@@ -70,7 +78,8 @@ export class LoginService {
    */
   async passwordAccepted(req: Request, user: User, returnTo?: string, resetTokenId?: string): Promise<string> {
     const owed = user.secondFactorOwed(this.clock.now()) || resetTokenId !== undefined;
-    await this.sessions.signInWithPassword(req, user, owed, returnTo);
+    const organizer = await this.organizers.getById(user.organizerId);
+    await this.sessions.signInWithPassword(req, user, owed, returnTo, organizer.name);
     if (resetTokenId) await this.sessions.update(req, { resetTokenId });
     if (!owed) {
       await this.signedIn(user, req.ip ?? null, 'password');

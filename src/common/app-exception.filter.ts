@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config';
+import { isDatabaseUnavailable } from '../database/database-errors';
 import { CsrfService } from './csrf';
 import { FieldErrorsException, FormException, RedirectException } from './exceptions';
 import { setViewLocals } from './view-locals.interceptor';
@@ -54,7 +55,12 @@ export class AppExceptionFilter implements ExceptionFilter {
       return;
     }
 
-    const status = exception instanceof HttpException ? exception.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
+    const status =
+      exception instanceof HttpException
+        ? exception.getStatus()
+        : isDatabaseUnavailable(exception)
+          ? HttpStatus.SERVICE_UNAVAILABLE
+          : HttpStatus.INTERNAL_SERVER_ERROR;
     if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
     const message = status < 500 && exception instanceof HttpException ? userMessage(exception) : undefined;
     if (req.path === '/healthz' || req.accepts(['html', 'json']) === 'json') {

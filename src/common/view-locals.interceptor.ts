@@ -36,7 +36,8 @@ export function setViewLocals(req: Request, res: Response, csrf: CsrfService, co
   const user = req.user as User | undefined;
   const auth = req.session?.auth;
   if (user && auth?.stage === 'full') {
-    res.locals.currentUser = { name: user.name, email: user.email, isAdmin: user.role === 'admin' };
+    res.locals.currentUser = { name: user.name, email: user.email, organizer: auth.organizerName, isAdmin: user.role === 'admin' };
+    res.locals.nav = { dashboard: req.path === '/', users: req.path.startsWith('/admin/users'), account: req.path.startsWith('/account') };
   }
   res.locals.pending = auth?.stage === 'pending';
   if (req.session?.flash?.length) {

@@ -9,9 +9,10 @@ import { RecoveryCode } from '../two-factor/recovery-code.entity';
 import { OneTimeToken } from '../users/one-time-token.entity';
 import { User } from '../users/user.entity';
 import { CreateSchema1764270000000 } from './migrations/1764270000000-CreateSchema';
+import { AddAccountLock1764300000000 } from './migrations/1764300000000-AddAccountLock';
 
 export const ENTITIES = [Organizer, User, OneTimeToken, RecoveryCode, AuditEvent, SessionRecord, LoginThrottle];
-export const MIGRATIONS = [CreateSchema1764270000000];
+export const MIGRATIONS = [CreateSchema1764270000000, AddAccountLock1764300000000];
 
 /** The one description of the database, used by the app, the CLI and ormconfig.ts. */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

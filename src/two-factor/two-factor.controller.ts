@@ -50,7 +50,9 @@ export class TwoFactorController {
   @Get('setup')
   async setupPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
     const auth = req.session.auth!;
-    if (user.hasConfirmedTotp && !auth.resetTokenId) return res.redirect(303, auth.stage === 'pending' ? '/2fa/verify' : '/');
+    if (user.hasConfirmedTotp && !auth.resetTokenId && !this.replacing(auth)) {
+      return res.redirect(303, auth.stage === 'pending' ? '/2fa/verify' : '/');
+    }
     res.setHeader('Cache-Control', NO_STORE);
     res.render(...(await this.setupView(user, auth.resetTokenId)));
   }
@@ -59,6 +61,8 @@ export class TwoFactorController {
   @Post('setup')
   async setupSubmit(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('code') code: unknown) {
     const auth = req.session.auth!;
+    // A confirmed authenticator is never shown or replaced here, except through a reset link or a re-authenticated replacement.
+    if (user.hasConfirmedTotp && !auth.resetTokenId && !this.replacing(auth)) return res.redirect(303, '/');
     const outcome = await this.twoFactor.confirmSetup(user, code, auth.resetTokenId, req.ip ?? null);
     if (!outcome.ok) {
       if (outcome.reason === 'no-pending' || outcome.reason === 'link-spent') {
@@ -77,7 +81,7 @@ export class TwoFactorController {
       // The return path is kept for after the codes are saved.
       await this.sessions.update(req, { returnTo: auth.returnTo });
     } else {
-      await this.sessions.update(req, { recoveryCodesSealed: sealed, resetTokenId: undefined, verifiedAt: this.clock.nowMs() });
+      await this.sessions.update(req, { recoveryCodesSealed: sealed, resetTokenId: undefined, replacingAuthenticatorUntil: undefined, verifiedAt: this.clock.nowMs() });
     }
     res.redirect(303, '/2fa/recovery-codes');
   }
@@ -195,6 +199,10 @@ export class TwoFactorController {
           ? 'This link has expired. Ask an admin of your organizer to click Resend QR again.'
           : 'This link is not valid anymore. Ask an admin of your organizer to click Resend QR again.';
     res.status(HttpStatus.GONE).render('errors/link', { title: 'Link not usable', message });
+  }
+
+  private replacing(auth: { stage: string; replacingAuthenticatorUntil?: number }): boolean {
+    return auth.stage === 'full' && (auth.replacingAuthenticatorUntil ?? 0) > this.clock.nowMs();
   }
 
   private async setupView(user: User, resetTokenId: string | undefined): Promise<[string, Record<string, unknown>]> {

@@ -5,13 +5,14 @@ import { AuthModule } from '../auth/auth.module';
 import { UsersModule } from '../users/users.module';
 import { RecoveryCode } from './recovery-code.entity';
 import { RecoveryCodesService } from './recovery-codes.service';
+import { TwoFactorAdminService } from './two-factor-admin.service';
 import { TwoFactorController } from './two-factor.controller';
 import { TwoFactorService } from './two-factor.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RecoveryCode]), AuthModule, UsersModule, AuditModule],
   controllers: [TwoFactorController],
-  providers: [TwoFactorService, RecoveryCodesService],
-  exports: [TwoFactorService, RecoveryCodesService],
+  providers: [TwoFactorService, RecoveryCodesService, TwoFactorAdminService],
+  exports: [TwoFactorService, RecoveryCodesService, TwoFactorAdminService],
 })
 export class TwoFactorModule {}

@@ -4,9 +4,9 @@ import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
-import { MailService } from '../mail/mail.service';
 import { User } from '../users/user.entity';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
+import { SecurityNoticesService } from '../users/security-notices.service';
 import { UsersService } from '../users/users.service';
 import { RecoveryCodesService } from './recovery-codes.service';
 import {
@@ -53,7 +53,7 @@ export class TwoFactorService {
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly tokens: OneTimeTokensService,
     private readonly audit: AuditService,
-    private readonly mail: MailService,
+    private readonly notices: SecurityNoticesService,
     private readonly keys: KeyRing,
     private readonly config: AppConfig,
     private readonly clock: Clock,
@@ -84,6 +84,12 @@ export class TwoFactorService {
     const uri = otpauthUri(this.config.appName, user.email, secret);
     const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 4, width: 264 });
     return { kind: 'show', qrDataUrl, manualKey: groupsOfFour(secret), issuer: this.config.appName, account: user.email };
+  }
+
+  /** Forgets an unconfirmed secret, so the setup page shows a new one (replacing an authenticator). */
+  async discardPendingSecret(user: User): Promise<void> {
+    await this.users.repository().update({ id: user.id }, { totpPendingSecretEnc: null });
+    user.totpPendingSecretEnc = null;
   }
 
   /** Confirms the shown secret with a first code; only then is 2FA active (SECURITY.md 9). */
@@ -240,13 +246,9 @@ export class TwoFactorService {
     return this.keys.decrypt(sealed, `totp:${user.id}`);
   }
 
-  /** Tells the user about a change to their factors (SECURITY.md 13). */
-  async notify(user: User, template: 'two-factor-setup' | 'recovery-code-used' | 'account-locked', subject: string, context: Record<string, unknown> = {}) {
-    const result = await this.mail.send({ to: user.email, subject, template, context: { name: user.name, ...context } });
-    if (!result.sent) {
-      await this.audit.record({ type: 'mail.failed', organizerId: user.organizerId, userId: user.id, detail: { template, error: result.error } });
-    }
-    return result;
+  /** Tells the user about a change to their factors (SECURITY.md 13), with a "This wasn't me" link. */
+  notify(user: User, template: 'two-factor-setup' | 'recovery-code-used' | 'account-locked', subject: string, context: Record<string, unknown> = {}) {
+    return this.notices.send(user, template, subject, context);
   }
 }
 

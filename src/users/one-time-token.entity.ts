@@ -1,4 +1,5 @@
-import { BeforeInsert, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { BeforeInsert, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { User } from './user.entity';
 import { newId, timestampColumn } from '../database/columns';
 
 /** What an emailed single-use link is for. */
@@ -13,6 +14,11 @@ export class OneTimeToken {
   @Index()
   @Column({ name: 'user_id', type: 'varchar', length: 36 })
   userId: string;
+
+  /** The foreign key of the migration, declared here too so `migration:generate` sees no change. */
+  @ManyToOne(() => User, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'user_id' })
+  user?: User;
 
   @Column({ type: 'varchar', length: 32 })
   purpose: TokenPurpose;

@@ -26,10 +26,12 @@ export class OneTimeTokensService {
     validForMs: number,
     createdById: string | null,
     manager?: EntityManager,
+    options: { keepEarlier?: boolean } = {},
   ): Promise<{ token: string; record: OneTimeToken }> {
     const repository = manager ? manager.getRepository(OneTimeToken) : this.tokens;
     const now = this.clock.now();
-    await repository.update({ userId, purpose, usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: now });
+    // Every security email has its own "This wasn't me" link; invitations and resets keep only the newest.
+    if (!options.keepEarlier) await repository.update({ userId, purpose, usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: now });
     const token = randomToken();
     const record = await repository.save(
       repository.create({

@@ -1,9 +1,10 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { hash, verify } from '@node-rs/argon2';
 
 /** OWASP Password Storage: argon2id, m = 19 MiB, t = 2, p = 1. */
 export const ARGON2_OPTIONS = {
-  algorithm: Algorithm.Argon2id,
+  // Algorithm.Argon2id: the package exports a const enum, which isolated compilation cannot inline.
+  algorithm: 2,
   memoryCost: 19456,
   timeCost: 2,
   parallelism: 1,

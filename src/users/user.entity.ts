@@ -1,4 +1,5 @@
-import { BeforeInsert, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { BeforeInsert, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
+import { Organizer } from '../organizers/organizer.entity';
 import { bigintNumber, newId, timestampColumn } from '../database/columns';
 
 export type Role = 'admin' | 'member';
@@ -16,6 +17,11 @@ export class User {
   @Column({ name: 'organizer_id', type: 'varchar', length: 36 })
   organizerId: string;
 
+  /** The foreign key of the migration, declared here too so `migration:generate` sees no change. */
+  @ManyToOne(() => Organizer)
+  @JoinColumn({ name: 'organizer_id' })
+  organizer?: Organizer;
+
   /** Lower-cased at the edge; unique across organizers because it is the login name. */
   @Column({ type: 'varchar', length: 254, unique: true })
   email: string;
@@ -30,11 +36,12 @@ export class User {
   @Column({ name: 'password_hash', type: 'varchar', length: 255, nullable: true })
   passwordHash: string | null;
 
-  @Column({ name: 'is_active', type: 'boolean', default: true })
+  // Boolean defaults as SQL literals: SQLite and PostgreSQL report them back alike, so migration:generate sees no change.
+  @Column({ name: 'is_active', type: 'boolean', default: () => 'true' })
   isActive: boolean;
 
   /** Whether this user must pass a second factor (the admin's checkbox). */
-  @Column({ name: 'two_factor_required', type: 'boolean', default: true })
+  @Column({ name: 'two_factor_required', type: 'boolean', default: () => 'true' })
   twoFactorRequired: boolean;
 
   /** AES-256-GCM ciphertext of the confirmed TOTP secret; null when none is confirmed. */
@@ -66,6 +73,10 @@ export class User {
   @Column({ name: 'security_stamp', type: 'varchar', length: 64 })
   securityStamp: string;
 
+  /** Set when the owner clicked "This wasn't me": no sign-in until an admin unlocks the account. */
+  @Column(timestampColumn({ name: 'account_locked_at', nullable: true }))
+  accountLockedAt: Date | null;
+
   /** Organizer policy: the user must have 2FA active by then (issue 7). */
   @Column(timestampColumn({ name: 'two_factor_deadline', nullable: true }))
   twoFactorDeadline: Date | null;
@@ -79,6 +90,11 @@ export class User {
   @BeforeInsert()
   assignId() {
     this.id ??= newId();
+  }
+
+  /** Whether the account may sign in and keep sessions at all. */
+  get canSignIn(): boolean {
+    return this.isActive && this.accountLockedAt == null;
   }
 
   get hasConfirmedTotp(): boolean {

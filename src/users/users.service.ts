@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
+import { isUniqueViolation } from '../database/database-errors';
 import { PasswordHasher } from './password-hasher';
 import { passwordProblem } from './password-policy';
 import { Role, User } from './user.entity';
@@ -60,6 +61,7 @@ export class UsersService {
       failedCodeCount: 0,
       codeLockedUntil: null,
       securityStamp: newSecurityStamp(),
+      accountLockedAt: null,
       twoFactorDeadline: null,
       lastLoginAt: null,
       createdAt: this.clock.now(),
@@ -67,8 +69,9 @@ export class UsersService {
     try {
       return await repository.save(user);
     } catch (error) {
-      // Two admins creating the same email at once: the unique index decides.
-      if (await repository.existsBy({ email })) throw new ConflictException('An account with this email already exists.');
+      // Two admins creating the same email at once (maybe on two instances): the unique index
+      // decides. Read from the error: on PostgreSQL the transaction is aborted, no query can ask.
+      if (isUniqueViolation(error)) throw new ConflictException('An account with this email already exists.');
       throw error;
     }
   }
@@ -109,6 +112,17 @@ export class UsersService {
 
   verifyPassword(user: User | null, password: string): Promise<boolean> {
     return this.hasher.verify(user?.passwordHash, password);
+  }
+
+  /** The active admins of an organizer (who are told about security reports). */
+  adminsOf(organizerId: string): Promise<User[]> {
+    return this.users.find({ where: { organizerId, role: 'admin', isActive: true }, order: { email: 'ASC' } });
+  }
+
+  /** Lifts a "This wasn't me" lock (an admin's decision). */
+  async unlock(user: User): Promise<void> {
+    await this.users.update({ id: user.id }, { accountLockedAt: null });
+    user.accountLockedAt = null;
   }
 
   async recordLogin(userId: string): Promise<void> {

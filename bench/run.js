@@ -1,0 +1,685 @@
+'use strict';
+/**
+ * npm run bench: how fast and how cheap sign-in is, next to baselines measured in the
+ * same run (issue 6). Runs the BUILT app (dist/), never builds it.
+ *
+ * For each database (SQLite, then PostgreSQL when 127.0.0.1:5432 answers):
+ *   1. a fresh DATA_DIR (and a throw-away PostgreSQL database), N users seeded through
+ *      the app's services with TOTP secrets the bench knows (bench/seed.js);
+ *   2. `node dist/main.js` in a child process (NODE_ENV=production), on 127.0.0.1;
+ *   3. the figures below, each against a baseline measured in the same run, in
+ *      alternating rounds because this machine is shared and noisy.
+ *
+ * Options: --no-pg (SQLite only) · --pg (fail when PostgreSQL is not reachable) ·
+ * --quick (short rounds, 2,000 sessions scaled to 10,000; for trying things out) ·
+ * --only=a,b (phases: pages, dashboard, logins, during, journey, rss) ·
+ * --profile (a CPU profile of the app during each phase, in bench/results/profiles;
+ * read one with node bench/profile-summary.js <file>).
+ */
+const { spawn, execFileSync } = require('node:child_process');
+const { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { createServer } = require('node:net');
+const os = require('node:os');
+const { join } = require('node:path');
+const { setTimeout: sleep } = require('node:timers/promises');
+const { performance } = require('node:perf_hooks');
+const { setTimeout, clearTimeout } = require('node:timers');
+const { CookieJar, keepAliveAgent, request, csrfFrom, percentile, median } = require('./lib/http');
+const { totp } = require('./lib/totp');
+
+const ROOT = join(__dirname, '..');
+const DIST_MAIN = join(ROOT, 'dist', 'main.js');
+const RESULTS_DIR = join(__dirname, 'results');
+const APP_SECRET = 'bench-app-secret-' + 'f'.repeat(40);
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const onlyArg = args.find((a) => a.startsWith('--only='));
+const ONLY = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : null;
+const QUICK = flag('quick');
+const PROFILE = flag('profile');
+
+/** Sizes of every phase: all loops are bounded by these counts. */
+const PLAN = {
+  seededUsers: QUICK ? 600 : 1500,
+  rounds: 3,
+  pageSeconds: QUICK ? 2 : 3,
+  pageConnections: 10,
+  loginsPerRound: QUICK ? 120 : 300,
+  loginConcurrency: 4,
+  pacedRate: 100,
+  pacedSeconds: QUICK ? 4 : 8,
+  saturatingLogins: 8,
+  journeys: QUICK ? 300 : 1000,
+  journeyConcurrency: 50,
+  sessions: QUICK ? 2000 : 10000,
+};
+
+const GOALS = {
+  login_page_ratio: { goal: '≥ 0.7', ok: (v) => v >= 0.7 },
+  dashboard_ratio: { goal: '≥ 0.5', ok: (v) => v >= 0.5 },
+  login_vs_hash: { goal: '≥ 0.85', ok: (v) => v >= 0.85 },
+  verify_p99_ms: { goal: '≤ 25 ms', ok: (v) => v <= 25 },
+  login_page_p99_during_logins_ms: { goal: '≤ 50 ms', ok: (v) => v <= 50 },
+  full_journey_per_s: { goal: 'report', ok: null },
+  rss_growth_mb_per_10k_sessions: { goal: '≤ 30', ok: (v) => v <= 30 },
+};
+
+const log = (...parts) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+const round = (value, digits = 2) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
+const runs = (phase) => !ONLY || ONLY.has(phase);
+
+async function main() {
+  if (!existsSync(DIST_MAIN)) {
+    console.error('bench: dist/main.js is missing: run npm run build first (the bench measures the built app and builds nothing).');
+    process.exit(1);
+  }
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const machine = machineInfo();
+  log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memory}, node ${machine.node}, load ${machine.loadAverage.join(' ')}`);
+
+  const databases = ['sqlite'];
+  const pgReachable = !flag('no-pg') && (await postgresReachable());
+  if (flag('pg') && !pgReachable) throw new Error('--pg: PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres)');
+  if (pgReachable) databases.push('postgres');
+  else log(flag('no-pg') ? 'PostgreSQL skipped (--no-pg)' : 'PostgreSQL not reachable on 127.0.0.1:5432: SQLite only');
+
+  const baseline = await startBaseline();
+  const results = {
+    startedAt: new Date().toISOString(),
+    machine,
+    plan: { ...PLAN, quick: QUICK },
+    goals: Object.fromEntries(Object.entries(GOALS).map(([k, v]) => [k, v.goal])),
+    databases: {},
+  };
+  try {
+    for (const kind of databases) {
+      const started = Date.now();
+      results.databases[kind] = await benchDatabase(kind, baseline);
+      results.databases[kind].benchSeconds = round((Date.now() - started) / 1000, 1);
+    }
+  } finally {
+    await stopChild(baseline.child);
+  }
+  results.finishedAt = new Date().toISOString();
+  const file = join(RESULTS_DIR, 'latest.json');
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+  console.log('\n' + table(results));
+  log(`wrote ${file}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// One database: seed, start the app, measure, clean up.
+
+async function benchDatabase(kind, baseline) {
+  log(`=== ${kind} ===`);
+  const dataDir = mkdtempSync(join(os.tmpdir(), `tixngo-bench-${kind}-`));
+  const pg = kind === 'postgres' ? await createPostgresDatabase() : null;
+  const port = await freePort();
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? os.tmpdir(),
+    NODE_ENV: 'production',
+    SEED_DEMO_DATA: 'false',
+    APP_SECRET,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    ...(pg ? { DATABASE_URL: pg.url } : {}),
+  };
+  let app = null;
+  try {
+    const usersFile = join(dataDir, 'bench-users.json');
+    const seedStarted = Date.now();
+    await runNode([join(__dirname, 'seed.js'), String(PLAN.seededUsers), usersFile], env, 'seed');
+    const seeded = JSON.parse(readFileSync(usersFile, 'utf8'));
+    log(`seeded ${seeded.users.length} users with 2FA in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
+
+    app = await startApp(env, dataDir, port);
+    const ctx = { kind, port, pid: app.child.pid, child: app.child, baseline, password: seeded.password, users: seeded.users, nextFresh: 0, dataDir, pg };
+    const figures = { database: kind, loadAverageAtStart: os.loadavg().map((l) => round(l)) };
+    await warmUp(ctx);
+
+    if (runs('pages')) Object.assign(figures, await profiled(ctx, 'pages', () => pageRatio(ctx, '/login', 'login_page', null)));
+    if (runs('dashboard')) {
+      const signedIn = await fullJourney(ctx, ctx.users[takeFresh(ctx)], keepAliveAgent(1));
+      const cookie = signedIn.jar.header();
+      Object.assign(figures, await profiled(ctx, 'dashboard', () => pageRatio(ctx, '/', 'dashboard', cookie)));
+    }
+    if (runs('logins')) Object.assign(figures, await profiled(ctx, 'logins', () => loginVsHash(ctx)));
+    if (runs('during')) Object.assign(figures, await profiled(ctx, 'during', () => pageDuringLogins(ctx)));
+    if (runs('journey')) Object.assign(figures, await profiled(ctx, 'journey', () => journeyPhase(ctx)));
+    if (runs('rss')) Object.assign(figures, await rssPhase(ctx));
+    figures.loadAverageAtEnd = os.loadavg().map((l) => round(l));
+    return figures;
+  } catch (error) {
+    if (app) log(`app log (last lines):\n${tail(app.logFile)}`);
+    throw error;
+  } finally {
+    if (app) await stopChild(app.child);
+    if (pg) await dropPostgresDatabase(pg);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** JIT, view cache, connection pools and the hash threads' memory, before anything is timed. */
+async function warmUp(ctx) {
+  const autocannon = require('autocannon');
+  await autocannon({ url: `http://127.0.0.1:${ctx.port}/login`, connections: 4, duration: 1 });
+  await autocannon({ url: `http://127.0.0.1:${ctx.baseline.port}/login`, connections: 4, duration: 1 });
+  await runLogins(ctx, { count: 40, concurrency: PLAN.saturatingLogins });
+  const agent = keepAliveAgent(4);
+  await Promise.all([0, 1, 2, 3].map(() => fullJourney(ctx, ctx.users[takeFresh(ctx)], agent)));
+  agent.destroy();
+}
+
+// ---------------------------------------------------------------------------------------
+// Figures.
+
+/** App req/s ÷ bare Express req/s for the same page, in alternating rounds; the median round ratio. */
+async function pageRatio(ctx, path, name, cookie) {
+  const autocannon = require('autocannon');
+  const measure = async (port, pid) => {
+    const cpuBefore = cpuMs(pid);
+    const result = await autocannon({
+      url: `http://127.0.0.1:${port}${path}`,
+      connections: PLAN.pageConnections,
+      duration: PLAN.pageSeconds,
+      headers: cookie ? { cookie } : {},
+    });
+    const good = result['2xx'];
+    if (result.non2xx || result.errors || result.timeouts) {
+      throw new Error(`${path} on port ${port}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+    }
+    return { perSecond: good / result.duration, cpuMicrosPerRequest: ((cpuMs(pid) - cpuBefore) * 1000) / good };
+  };
+  const rounds = [];
+  for (let r = 0; r < PLAN.rounds; r++) {
+    // Alternate which goes first, so a slow spell of the machine hits both sides alike.
+    const order = r % 2 === 0 ? ['app', 'baseline'] : ['baseline', 'app'];
+    const row = {};
+    for (const side of order) row[side] = side === 'app' ? await measure(ctx.port, ctx.pid) : await measure(ctx.baseline.port, ctx.baseline.child.pid);
+    row.ratio = row.app.perSecond / row.baseline.perSecond;
+    row.cpuRatio = row.baseline.cpuMicrosPerRequest / row.app.cpuMicrosPerRequest;
+    rounds.push(row);
+    log(
+      `${name} round ${r + 1}: app ${row.app.perSecond.toFixed(0)} req/s (${row.app.cpuMicrosPerRequest.toFixed(0)} µs CPU each), ` +
+        `bare Express ${row.baseline.perSecond.toFixed(0)} req/s (${row.baseline.cpuMicrosPerRequest.toFixed(0)} µs), ratio ${row.ratio.toFixed(3)}`,
+    );
+  }
+  return {
+    [`${name}_ratio`]: round(median(rounds.map((r) => r.ratio)), 3),
+    [`${name}_app_req_s`]: round(median(rounds.map((r) => r.app.perSecond)), 0),
+    [`${name}_baseline_req_s`]: round(median(rounds.map((r) => r.baseline.perSecond)), 0),
+    // The same comparison in server CPU time per request (/proc): less sensitive to other load on the machine.
+    [`${name}_cpu_ratio`]: round(median(rounds.map((r) => r.cpuRatio)), 3),
+    [`${name}_app_cpu_us`]: round(median(rounds.map((r) => r.app.cpuMicrosPerRequest)), 0),
+    [`${name}_baseline_cpu_us`]: round(median(rounds.map((r) => r.baseline.cpuMicrosPerRequest)), 0),
+    [`${name}_rounds`]: rounds.map((r) => ({
+      app: round(r.app.perSecond, 0),
+      baseline: round(r.baseline.perSecond, 0),
+      ratio: round(r.ratio, 3),
+      appCpuUs: round(r.app.cpuMicrosPerRequest, 0),
+      baselineCpuUs: round(r.baseline.cpuMicrosPerRequest, 0),
+    })),
+  };
+}
+
+/** Full POST /login per second at concurrency 4 ÷ bare argon2id hashes per second at concurrency 4. */
+async function loginVsHash(ctx) {
+  const rounds = [];
+  for (let r = 0; r < PLAN.rounds; r++) {
+    const order = r % 2 === 0 ? ['hash', 'app'] : ['app', 'hash'];
+    const row = {};
+    for (const side of order) {
+      if (side === 'hash') {
+        const out = await runNode([join(__dirname, 'hash-baseline.js'), String(PLAN.loginsPerRound), String(PLAN.loginConcurrency)], { PATH: process.env.PATH }, 'hash baseline');
+        row.hash = JSON.parse(out.trim().split('\n').pop()).perSecond;
+      } else {
+        row.app = (await runLogins(ctx, { count: PLAN.loginsPerRound, concurrency: PLAN.loginConcurrency })).perSecond;
+      }
+    }
+    row.ratio = row.app / row.hash;
+    rounds.push(row);
+    log(`logins round ${r + 1}: app ${row.app.toFixed(1)} logins/s, @node-rs/argon2 ${row.hash.toFixed(1)} hashes/s, ratio ${row.ratio.toFixed(3)}`);
+  }
+  return {
+    login_vs_hash: round(median(rounds.map((r) => r.ratio)), 3),
+    logins_per_s: round(median(rounds.map((r) => r.app)), 1),
+    hashes_per_s: round(median(rounds.map((r) => r.hash)), 1),
+    login_rounds: rounds.map((r) => ({ app: round(r.app, 1), hash: round(r.hash, 1), ratio: round(r.ratio, 3) })),
+  };
+}
+
+/**
+ * GET /login at a steady 100 requests/s (open loop: one is sent every 10 ms whatever the
+ * answers do), first on the idle app, then while 8 sign-ins at a time keep every hash
+ * thread busy. The p99 of the second run is the figure; the first is its baseline.
+ */
+async function pageDuringLogins(ctx) {
+  const idle = await pacedGets(ctx, '/login');
+  log(`GET /login at ${PLAN.pacedRate}/s, idle app: p50 ${idle.p50.toFixed(1)} ms, p99 ${idle.p99.toFixed(1)} ms`);
+  const stop = { requested: false };
+  const logins = runLogins(ctx, { count: 100000, concurrency: PLAN.saturatingLogins, stop });
+  await sleep(1000); // the hash pool is full before the first timed request
+  const busy = await pacedGets(ctx, '/login');
+  stop.requested = true;
+  const done = await logins;
+  log(`GET /login at ${PLAN.pacedRate}/s during ${done.count} sign-ins (${done.perSecond.toFixed(1)}/s): p50 ${busy.p50.toFixed(1)} ms, p99 ${busy.p99.toFixed(1)} ms, max ${busy.max.toFixed(1)} ms`);
+  return {
+    login_page_p99_during_logins_ms: round(busy.p99, 1),
+    login_page_p50_during_logins_ms: round(busy.p50, 1),
+    login_page_max_during_logins_ms: round(busy.max, 1),
+    login_page_p99_idle_ms: round(idle.p99, 1),
+    logins_per_s_during: round(done.perSecond, 1),
+  };
+}
+
+/**
+ * 50 people signing in at once, each with a user no one used before in this run (a TOTP
+ * step is accepted once per user): GET /login, POST /login, GET /2fa/verify, POST
+ * /2fa/verify with the current code, GET /. Only POST /2fa/verify is timed for the p99.
+ */
+async function journeyPhase(ctx) {
+  const agent = keepAliveAgent(PLAN.journeyConcurrency);
+  const verifyMs = [];
+  let started = 0;
+  const begin = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: PLAN.journeyConcurrency }, async () => {
+      while (started < PLAN.journeys) {
+        started += 1;
+        const result = await fullJourney(ctx, ctx.users[takeFresh(ctx)], agent);
+        verifyMs.push(result.verifyMs);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
+  agent.destroy();
+  const perSecond = verifyMs.length / seconds;
+  log(`${verifyMs.length} journeys by ${PLAN.journeyConcurrency} people: ${perSecond.toFixed(1)}/s; POST /2fa/verify p50 ${percentile(verifyMs, 50).toFixed(1)} ms, p99 ${percentile(verifyMs, 99).toFixed(1)} ms`);
+  return {
+    verify_p99_ms: round(percentile(verifyMs, 99), 1),
+    verify_p50_ms: round(percentile(verifyMs, 50), 1),
+    verify_max_ms: round(Math.max(...verifyMs), 1),
+    full_journey_per_s: round(perSecond, 1),
+    journeys: verifyMs.length,
+  };
+}
+
+/**
+ * Resident memory of the app after 10,000 more sessions (one sign-in each) minus before.
+ * Both readings follow a full GC in the app (bench/lib/app-hook.js), so they compare what
+ * the sessions keep, not where the last collection happened to be; the raw readings,
+ * without that GC, are reported beside it.
+ */
+async function rssPhase(ctx) {
+  await sleep(1000);
+  const rawBefore = rssMb(ctx.pid);
+  const before = await collectGarbage(ctx);
+  const rowsBefore = await countSessions(ctx);
+  const started = Date.now();
+  const done = await runLogins(ctx, { count: PLAN.sessions, concurrency: PLAN.loginConcurrency });
+  await sleep(1000);
+  const rawAfter = rssMb(ctx.pid);
+  const after = await collectGarbage(ctx);
+  const rowsAfter = await countSessions(ctx);
+  const created = rowsAfter - rowsBefore;
+  if (created < PLAN.sessions) throw new Error(`expected ${PLAN.sessions} new session rows, found ${created}`);
+  const per10k = (mb) => (mb * 10000) / created;
+  log(
+    `${created} new sessions in ${((Date.now() - started) / 1000).toFixed(0)} s (${done.perSecond.toFixed(1)} sign-ins/s): ` +
+      `RSS after GC ${before.rss.toFixed(1)} → ${after.rss.toFixed(1)} MB (heap used ${before.heapUsed.toFixed(1)} → ${after.heapUsed.toFixed(1)} MB); ` +
+      `raw RSS ${rawBefore.toFixed(1)} → ${rawAfter.toFixed(1)} MB`,
+  );
+  return {
+    rss_growth_mb_per_10k_sessions: round(per10k(after.rss - before.rss), 1),
+    rss_growth_raw_mb_per_10k_sessions: round(per10k(rawAfter - rawBefore), 1),
+    heap_used_growth_mb_per_10k_sessions: round(per10k(after.heapUsed - before.heapUsed), 1),
+    rss_before_mb: round(before.rss, 1),
+    rss_after_mb: round(after.rss, 1),
+    rss_raw_before_mb: round(rawBefore, 1),
+    rss_raw_after_mb: round(rawAfter, 1),
+    sessions_created: created,
+    session_rows_total: rowsAfter,
+    sign_ins_per_s_during_rss: round(done.perSecond, 1),
+    ...(created !== 10000 ? { rss_note: `measured over ${created} sessions, scaled to 10,000` } : {}),
+  };
+}
+
+/** A full GC in the app, then its RSS (from /proc, as the kernel counts it) and heap, in MB. */
+async function collectGarbage(ctx) {
+  const answer = await ask(ctx, 'gc');
+  return { rss: rssMb(ctx.pid), heapUsed: answer.memoryUsage.heapUsed / 2 ** 20 };
+}
+
+/** Sends a message to bench/lib/app-hook.js in the app and waits for its answer. */
+function ask(ctx, message) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the app did not answer ${JSON.stringify(message)} within 30 s`)), 30000);
+    ctx.child.once('message', (answer) => {
+      clearTimeout(timer);
+      if (answer.error) reject(new Error(`app hook: ${answer.error}`));
+      else resolve(answer);
+    });
+    ctx.child.send(message);
+  });
+}
+
+/** With --profile, a CPU profile of the app during one phase: bench/results/profiles/<db>-<phase>.cpuprofile. */
+async function profiled(ctx, phase, work) {
+  if (!PROFILE) return work();
+  const dir = join(RESULTS_DIR, 'profiles');
+  mkdirSync(dir, { recursive: true });
+  await ask(ctx, { profile: 'start' });
+  try {
+    return await work();
+  } finally {
+    const file = join(dir, `${ctx.kind}-${phase}.cpuprofile`);
+    await ask(ctx, { profile: 'stop', file });
+    log(`profile: ${file} (node bench/profile-summary.js ${file})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Load drivers.
+
+/** `count` password sign-ins (GET /login for the token, then POST /login), `concurrency` at a time. */
+async function runLogins(ctx, { count, concurrency, stop }) {
+  const agent = keepAliveAgent(concurrency);
+  let started = 0;
+  let done = 0;
+  let userIndex = 0;
+  const begin = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < count && !(stop && stop.requested)) {
+        started += 1;
+        const user = ctx.users[userIndex++ % ctx.users.length];
+        await passwordStep(ctx, user, new CookieJar(), agent);
+        done += 1;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
+  agent.destroy();
+  return { count: done, seconds, perSecond: done / seconds };
+}
+
+async function passwordStep(ctx, user, jar, agent) {
+  const page = await request({ port: ctx.port, agent, path: '/login', jar });
+  expect(page, 200, 'GET /login');
+  const login = await request({
+    port: ctx.port,
+    agent,
+    method: 'POST',
+    path: '/login',
+    jar,
+    form: { _csrf: csrfFrom(page.body), next: '', email: user.email, password: ctx.password },
+  });
+  expect(login, 303, 'POST /login', '/2fa/verify');
+  return login;
+}
+
+async function fullJourney(ctx, user, agent) {
+  const jar = new CookieJar();
+  await passwordStep(ctx, user, jar, agent);
+  const page = await request({ port: ctx.port, agent, path: '/2fa/verify', jar });
+  expect(page, 200, 'GET /2fa/verify');
+  const verify = await request({
+    port: ctx.port,
+    agent,
+    method: 'POST',
+    path: '/2fa/verify',
+    jar,
+    form: { _csrf: csrfFrom(page.body), code: totp(user.secret) },
+  });
+  expect(verify, 303, 'POST /2fa/verify', '/');
+  const dashboard = await request({ port: ctx.port, agent, path: '/', jar });
+  expect(dashboard, 200, 'GET /');
+  if (!dashboard.body.includes('Signed in as')) throw new Error('GET / after the code is not the dashboard');
+  return { jar, verifyMs: verify.ms };
+}
+
+/** GET `path` every 1/rate s for `pacedSeconds`, without waiting for answers; latencies in ms. */
+async function pacedGets(ctx, path) {
+  const agent = keepAliveAgent(50);
+  const total = PLAN.pacedRate * PLAN.pacedSeconds;
+  const interval = 1000 / PLAN.pacedRate;
+  const latencies = [];
+  const inFlight = [];
+  const start = performance.now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + i * interval - performance.now();
+    if (wait > 0) await sleep(wait);
+    inFlight.push(
+      request({ port: ctx.port, agent, path }).then((res) => {
+        expect(res, 200, `GET ${path}`);
+        latencies.push(res.ms);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), count: latencies.length };
+}
+
+function expect(res, status, what, location) {
+  if (res.status === status && (location === undefined || res.headers.location === location)) return;
+  const text = res.body.replace(/\s+/g, ' ').slice(0, 400);
+  throw new Error(`${what}: expected ${status}${location ? ` → ${location}` : ''}, got ${res.status}${res.headers.location ? ` → ${res.headers.location}` : ''}: ${text}`);
+}
+
+/** A seeded user whose TOTP step has not been used in this run. */
+function takeFresh(ctx) {
+  if (ctx.nextFresh >= ctx.users.length) throw new Error(`more than ${ctx.users.length} sign-ins with a code: seed more users`);
+  return ctx.nextFresh++;
+}
+
+// ---------------------------------------------------------------------------------------
+// Processes, ports, databases, machine.
+
+async function startApp(env, dataDir, port) {
+  const logFile = join(dataDir, 'app.log');
+  const fd = openSync(logFile, 'a');
+  const nodeArgs = ['--expose-gc', '--require', join(__dirname, 'lib', 'app-hook.js')];
+  const child = spawn(process.execPath, [...nodeArgs, DIST_MAIN], { cwd: ROOT, env, stdio: ['ignore', fd, fd, 'ipc'] });
+  closeSync(fd);
+  let exited = null;
+  child.once('exit', (code, signal) => (exited = { code, signal }));
+  for (let i = 0; i < 150; i++) {
+    if (exited) throw new Error(`the app exited at start (${JSON.stringify(exited)}):\n${tail(logFile)}`);
+    try {
+      const res = await request({ port, path: '/healthz' });
+      if (res.status === 200) {
+        log(`app pid ${child.pid} on 127.0.0.1:${port}`);
+        return { child, logFile };
+      }
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the app did not answer /healthz within 15 s:\n${tail(logFile)}`);
+}
+
+async function startBaseline() {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(__dirname, 'baseline-server.js'), String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the baseline server did not start within 10 s')), 10000);
+    child.stdout.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the baseline server exited (${code})`)));
+  });
+  return { child, port };
+}
+
+/** SIGTERM, then SIGKILL if the process is still there after 10 s. */
+async function stopChild(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs `node <args>` to the end; resolves with its stdout, rejects with its stderr. */
+function runNode(nodeArgs, env, what) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} failed (exit ${code}):\n${err || out}`))));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** User + system CPU time of a process so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function rssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(status.match(/^VmRSS:\s+(\d+)\s+kB/m)[1]);
+  return kb / 1024;
+}
+
+async function countSessions(ctx) {
+  if (ctx.pg) {
+    const { Client } = require('pg');
+    const client = new Client({ connectionString: ctx.pg.url });
+    await client.connect();
+    try {
+      return Number((await client.query('SELECT count(*) AS n FROM sessions')).rows[0].n);
+    } finally {
+      await client.end();
+    }
+  }
+  const Database = require('better-sqlite3');
+  const db = new Database(join(ctx.dataDir, 'backoffice.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT count(*) AS n FROM sessions').get().n;
+  } finally {
+    db.close();
+  }
+}
+
+const PG_ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 };
+
+async function postgresReachable() {
+  const { Client } = require('pg');
+  const client = new Client(PG_ADMIN);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function withPgAdmin(work) {
+  const { Client } = require('pg');
+  const client = new Client(PG_ADMIN);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createPostgresDatabase() {
+  const name = `tixngo_bench_${process.pid}_${Date.now()}`;
+  await withPgAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+  log(`created throw-away PostgreSQL database ${name}`);
+  return { name, url: `postgres://postgres@127.0.0.1:5432/${name}` };
+}
+
+async function dropPostgresDatabase(pg) {
+  await withPgAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${pg.name} WITH (FORCE)`));
+  log(`dropped ${pg.name}`);
+}
+
+function machineInfo() {
+  let memory = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`;
+  try {
+    const line = execFileSync('free', ['-h'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Mem:'));
+    if (line) memory = `${line.split(/\s+/)[1]} RAM (free -h)`;
+  } catch {
+    // free(1) missing: os.totalmem() above
+  }
+  return {
+    cpus: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memory,
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    loadAverage: os.loadavg().map((l) => round(l)),
+  };
+}
+
+function tail(file, lines = 30) {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The table.
+
+function table(results) {
+  const kinds = Object.keys(results.databases);
+  const cell = (kind, figure) => {
+    const value = results.databases[kind][figure];
+    if (value === undefined) return '–';
+    const rule = GOALS[figure];
+    const mark = rule.ok ? (rule.ok(value) ? ' ✓' : ' ✗') : '';
+    return `${value}${mark}`;
+  };
+  const header = `| figure | goal | ${kinds.map((k) => (k === 'sqlite' ? 'SQLite' : 'PostgreSQL')).join(' | ')} |`;
+  const rule = `| --- | --- | ${kinds.map(() => '---').join(' | ')} |`;
+  const rows = Object.keys(GOALS).map((figure) => `| \`${figure}\` | ${GOALS[figure].goal} | ${kinds.map((k) => cell(k, figure)).join(' | ')} |`);
+  const detail = (label, pick) => `| ${label} | | ${kinds.map((k) => pick(results.databases[k])).join(' | ')} |`;
+  const extra = [
+    detail('GET /login req/s: app / bare Express', (d) => (d.login_page_app_req_s ? `${d.login_page_app_req_s} / ${d.login_page_baseline_req_s}` : '–')),
+    detail('GET /login CPU µs/req: app / bare (ratio)', (d) => (d.login_page_app_cpu_us ? `${d.login_page_app_cpu_us} / ${d.login_page_baseline_cpu_us} (${d.login_page_cpu_ratio})` : '–')),
+    detail('GET / req/s: app / bare Express', (d) => (d.dashboard_app_req_s ? `${d.dashboard_app_req_s} / ${d.dashboard_baseline_req_s}` : '–')),
+    detail('GET / CPU µs/req: app / bare (ratio)', (d) => (d.dashboard_app_cpu_us ? `${d.dashboard_app_cpu_us} / ${d.dashboard_baseline_cpu_us} (${d.dashboard_cpu_ratio})` : '–')),
+    detail('logins/s / argon2id hashes/s (c = 4)', (d) => (d.logins_per_s ? `${d.logins_per_s} / ${d.hashes_per_s}` : '–')),
+    detail('GET /login p99 idle (ms)', (d) => d.login_page_p99_idle_ms ?? '–'),
+    detail('POST /2fa/verify p50 (ms)', (d) => d.verify_p50_ms ?? '–'),
+    detail('RSS after GC before → after 10k sessions (MB)', (d) => (d.rss_before_mb ? `${d.rss_before_mb} → ${d.rss_after_mb}` : '–')),
+    detail('raw RSS growth, no GC (MB per 10k)', (d) => d.rss_growth_raw_mb_per_10k_sessions ?? '–'),
+  ];
+  const m = results.machine;
+  const machine = `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memory}, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverage.join(' ')}${results.plan.quick ? ' (QUICK run: shorter rounds)' : ''}.`;
+  return [header, rule, ...rows, ...extra].join('\n') + '\n\n' + machine;
+}
+
+main().catch((error) => {
+  console.error(`bench failed: ${error && error.stack ? error.stack : error}`);
+  process.exit(1);
+});

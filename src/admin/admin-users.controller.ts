@@ -1,0 +1,75 @@
+import { Body, Controller, Get, Param, Post, Query, Render, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentUser, FormView, Roles } from '../common/decorators';
+import { User } from '../users/user.entity';
+import { AdminUsersService, Outcome } from './admin-users.service';
+import { ConfirmDto, TwoFactorToggleDto } from './dto/confirm.dto';
+import { CreateUserDto } from './dto/create-user.dto';
+import { ListUsersQuery } from './dto/list-users.query';
+import { PageTitle } from './page-title.interceptor';
+
+/**
+ * Users → list, New user, one user's page and its buttons. Admins only (members get
+ * 403 from the global guard); the organizer is always the admin's own.
+ */
+@Roles('admin')
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(private readonly admin: AdminUsersService) {}
+
+  @Get()
+  @Render('admin/users/list')
+  list(@CurrentUser() admin: User, @Query() query: ListUsersQuery) {
+    return this.admin.list(admin, query);
+  }
+
+  @Get('new')
+  @Render('admin/users/new')
+  newForm() {
+    return this.admin.newUserForm();
+  }
+
+  @Post()
+  @FormView('admin/users/new')
+  @PageTitle('New user')
+  async create(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Body() dto: CreateUserDto) {
+    redirect(req, res, await this.admin.create(admin, dto, req.ip ?? null));
+  }
+
+  @Get(':id')
+  @Render('admin/users/show')
+  show(@CurrentUser() admin: User, @Param('id') id: string) {
+    return this.admin.userPage(admin, id);
+  }
+
+  /** Resend QR: without `confirm=yes` the confirmation step, with it the reset. */
+  @Post(':id/resend-qr')
+  async resendQr(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string, @Body() body: ConfirmDto) {
+    if (body.confirm !== 'yes') return confirmOrRefuse(req, res, await this.admin.confirmation(admin, id, 'resend-qr'));
+    redirect(req, res, await this.admin.resendQr(admin, id, req.ip ?? null));
+  }
+
+  /** Enable 2FA / Disable 2FA: without `confirm=yes` the confirmation step, with it the change. */
+  @Post(':id/two-factor')
+  async twoFactor(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string, @Body() body: TwoFactorToggleDto) {
+    if (body.confirm !== 'yes') return confirmOrRefuse(req, res, await this.admin.confirmation(admin, id, body.twoFactor));
+    redirect(req, res, await this.admin.setTwoFactor(admin, id, body.twoFactor, req.ip ?? null));
+  }
+
+  @Post(':id/invitation')
+  async resendInvitation(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string) {
+    redirect(req, res, await this.admin.resendInvitation(admin, id, req.ip ?? null));
+  }
+}
+
+/** After a POST: 303 to the page, with the message shown there once. */
+function redirect(req: Request, res: Response, outcome: Outcome): void {
+  (req.session.flash ??= []).push(outcome.flash);
+  res.redirect(303, outcome.location);
+}
+
+function confirmOrRefuse(req: Request, res: Response, step: Awaited<ReturnType<AdminUsersService['confirmation']>>): void {
+  if ('refused' in step) return redirect(req, res, step.refused);
+  // A page, not a created resource: 200 (Nest answers a POST with 201 by default).
+  res.status(200).render('admin/users/confirm', step.confirm);
+}

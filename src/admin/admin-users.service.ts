@@ -1,0 +1,423 @@
+import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
+import { AuditEvent, AuditType } from '../audit/audit-event.entity';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { FormException } from '../common/exceptions';
+import { TwoFactorAdminService } from '../two-factor/two-factor-admin.service';
+import { InvitationsService } from '../users/invitations.service';
+import { OneTimeToken } from '../users/one-time-token.entity';
+import { OneTimeTokensService } from '../users/one-time-tokens.service';
+import { Role, User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { CreateUserDto, isChecked } from './dto/create-user.dto';
+import { ListUsersQuery } from './dto/list-users.query';
+
+export const USERS_PER_PAGE = 20;
+
+export interface Flash {
+  type: 'success' | 'error' | 'info';
+  text: string;
+}
+
+/** Where to go after an action, and what to tell the admin there. */
+export interface Outcome {
+  location: string;
+  flash: Flash;
+}
+
+export type ConfirmedAction = 'resend-qr' | 'enable' | 'disable';
+
+export interface ConfirmationView {
+  title: string;
+  heading: string;
+  user: { id: string; name: string; email: string };
+  consequences: string[];
+  action: string;
+  fields: { name: string; value: string }[];
+  button: string;
+  danger?: boolean;
+  cancelHref: string;
+}
+
+const ROLE_LABELS: Record<Role, string> = { admin: 'Admin', member: 'Member' };
+
+/** The audit log in words an admin reads; unknown types are shown as they are. */
+const EVENT_LABELS: Partial<Record<AuditType, string>> = {
+  'login.succeeded': 'Signed in',
+  'login.failed': 'Wrong password',
+  'login.locked': 'Sign-in locked after wrong passwords',
+  'code.failed': 'Wrong verification code',
+  'code.replayed': 'Verification code used twice (refused)',
+  'code.locked': '2FA locked after wrong codes',
+  'code.succeeded': 'Verification code accepted',
+  'two_factor.setup': 'Authenticator app set up',
+  'two_factor.reset': 'QR resent (2FA reset)',
+  'two_factor.enabled': '2FA enabled',
+  'two_factor.disabled': '2FA disabled',
+  'recovery_code.used': 'Recovery code used',
+  'recovery_codes.regenerated': 'New recovery codes made',
+  'account.created': 'Account created',
+  'account.invitation_accepted': 'Invitation accepted, password chosen',
+  'account.invitation_sent': 'Invitation sent again',
+  'password.changed': 'Password changed',
+  'session.logout': 'Logged out',
+  'mail.failed': 'Email could not be sent',
+  'account.not_me': 'Reported a sign-in that was not them',
+  'account.unlocked': 'Unlocked',
+  'organizer.policy_changed': 'Organizer 2FA policy changed',
+};
+
+const MAIL_LABELS: Record<string, string> = {
+  invitation: 'invitation',
+  'totp-reset': 'Resend QR link',
+  'two-factor-enabled': '2FA enabled',
+  'two-factor-disabled': '2FA disabled',
+  'two-factor-setup': '2FA set up',
+  'recovery-code-used': 'recovery code used',
+  'account-locked': 'account locked',
+};
+
+const SIGN_IN_METHODS: Record<string, string> = {
+  password: 'password only',
+  totp: 'password and code',
+  'recovery-code': 'password and a recovery code',
+  setup: 'password, then 2FA setup',
+};
+
+const RESET_STATUS: Record<ReturnType<OneTimeToken['status']>, string> = {
+  waiting: 'Waiting: the user has not used the link yet',
+  done: 'Done: the user set up their authenticator app again',
+  expired: 'Expired: the link was not used in time. Click Resend QR to send a new one',
+  revoked: 'Cancelled: replaced by a newer link, or 2FA was turned off',
+};
+
+const RESET_BADGES: Record<ReturnType<OneTimeToken['status']>, string> = { waiting: 'warn', done: 'ok', expired: 'danger', revoked: 'muted' };
+
+const SELF_CHANGE = 'You cannot change your own two-factor authentication here. Ask another admin of your organizer.';
+
+/**
+ * The admin pages (journeys 1, 4, 5): an admin sees and changes only the users of
+ * their own organizer, taken from their session. Every lookup goes through
+ * UsersService.getInOrganizer, so another organizer's user is a 404 before anything
+ * is read, changed or sent (SECURITY.md 20).
+ */
+@Injectable()
+export class AdminUsersService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly invitations: InvitationsService,
+    private readonly twoFactorAdmin: TwoFactorAdminService,
+    private readonly tokens: OneTimeTokensService,
+    private readonly audit: AuditService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The admin's organizer's users, searched by name or email (wildcards typed are literal), a page at a time. */
+  async list(admin: User, query: ListUsersQuery) {
+    const search = (query.q ?? '').trim().slice(0, 100);
+    const builder = this.users
+      .repository()
+      .createQueryBuilder('u')
+      .where('u.organizerId = :organizerId', { organizerId: admin.organizerId });
+    if (search) {
+      builder.andWhere("(LOWER(u.name) LIKE :pattern ESCAPE '\\' OR LOWER(u.email) LIKE :pattern ESCAPE '\\')", {
+        pattern: `%${escapeLike(search.toLowerCase())}%`,
+      });
+    }
+    const total = await builder.getCount();
+    const pages = Math.max(1, Math.ceil(total / USERS_PER_PAGE));
+    const page = Math.min(Math.max(1, query.page ?? 1), pages);
+    const rows = await builder
+      .orderBy('LOWER(u.name)', 'ASC')
+      .addOrderBy('u.email', 'ASC')
+      .offset((page - 1) * USERS_PER_PAGE)
+      .limit(USERS_PER_PAGE)
+      .getMany();
+    const now = this.clock.now();
+    const href = (target: number) => `/admin/users?${new URLSearchParams({ ...(search ? { q: search } : {}), page: String(target) })}`;
+    return {
+      title: 'Users',
+      q: search,
+      total,
+      page,
+      pages,
+      paginated: pages > 1,
+      previousHref: page > 1 ? href(page - 1) : undefined,
+      nextHref: page < pages ? href(page + 1) : undefined,
+      users: rows.map((user) => ({
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        role: ROLE_LABELS[user.role],
+        twoFactor: user.twoFactorState(now),
+        twoFactorClass: cssName(user.twoFactorState(now)),
+        invited: !user.passwordHash,
+        lastLoginAt: user.lastLoginAt,
+        isSelf: user.id === admin.id,
+      })),
+    };
+  }
+
+  /** The empty *New user* form: Member, 2FA checked. */
+  newUserForm() {
+    return newUserModel({ role: 'member', twoFactor: 'on' });
+  }
+
+  /**
+   * Creates an account in the admin's own organizer (never one from the form) and
+   * emails the invitation. A duplicate email is the form again with a 409.
+   */
+  async create(admin: User, dto: CreateUserDto, ip: string | null): Promise<Outcome> {
+    try {
+      const { user, mail } = await this.invitations.createAccount(
+        {
+          organizerId: admin.organizerId,
+          email: dto.email,
+          name: dto.name,
+          role: dto.role,
+          twoFactorRequired: isChecked(dto.twoFactor),
+        },
+        admin,
+        ip,
+      );
+      const flash: Flash = mail?.sent
+        ? { type: 'success', text: `Account created for ${user.name}. An invitation to choose a password, valid 72 hours, was emailed to ${user.email}.` }
+        : {
+            type: 'error',
+            text: `Account created for ${user.name}, but the invitation email could not be sent. Check the mail settings, then click Resend invitation on this page.`,
+          };
+      return { location: userPath(user), flash };
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      throw new FormException('admin/users/new', newUserModel(dto), { email: error.message }, HttpStatus.CONFLICT);
+    }
+  }
+
+  /** One user of the admin's organizer: details, 2FA state, the latest reset, the last 20 events. */
+  async userPage(admin: User, id: string) {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    const now = this.clock.now();
+    const [events, reset, invitation] = await Promise.all([
+      this.audit.recentForUser(user.id, 20),
+      this.tokens.latest(user.id, 'totp-reset'),
+      user.passwordHash ? Promise.resolve(null) : this.tokens.latest(user.id, 'invitation'),
+    ]);
+    const names = await this.namesOf(admin, [...events.map((event) => event.actorId), reset?.createdById ?? null]);
+    const state = user.twoFactorState(now);
+    const isSelf = user.id === admin.id;
+    const invited = !user.passwordHash;
+    return {
+      title: user.name,
+      user: {
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        role: ROLE_LABELS[user.role],
+        createdAt: user.createdAt,
+        lastLoginAt: user.lastLoginAt,
+        active: user.isActive,
+      },
+      twoFactor: state,
+      twoFactorClass: cssName(state),
+      lockedUntil: state === 'Locked' ? user.codeLockedUntil : null,
+      invited,
+      invitation: invitation
+        ? { sentAt: invitation.createdAt, expiresAt: invitation.expiresAt, status: invitation.status(now), usable: invitation.status(now) === 'waiting' }
+        : null,
+      reset: reset
+        ? {
+            at: reset.createdAt,
+            by: reset.createdById ? names.get(reset.createdById) ?? 'An admin' : 'The command line',
+            status: reset.status(now),
+            statusText: RESET_STATUS[reset.status(now)],
+            badge: RESET_BADGES[reset.status(now)],
+            expiresAt: reset.expiresAt,
+            usedAt: reset.usedAt,
+          }
+        : null,
+      isSelf,
+      canResendQr: !isSelf && state !== 'Off' && !invited,
+      canEnable: !isSelf && !user.twoFactorRequired,
+      canDisable: !isSelf && state !== 'Off',
+      canResendInvitation: invited,
+      events: events.map((event) => this.describeEvent(event, names)),
+    };
+  }
+
+  /**
+   * The confirmation step of a button on the user's page: what will happen, or why it
+   * cannot (shown on the user's page). Changes nothing.
+   */
+  async confirmation(admin: User, id: string, action: ConfirmedAction): Promise<{ confirm: ConfirmationView } | { refused: Outcome }> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    try {
+      this.refuseUnlessAllowed(admin, user, action);
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      return { refused: { location: userPath(user), flash: { type: 'error', text: error.message } } };
+    }
+    return { confirm: confirmationView(user, action) };
+  }
+
+  /** Resend QR for a user of the admin's organizer (the rules are TwoFactorAdminService's). */
+  async resendQr(admin: User, id: string, ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      this.refuseUnlessAllowed(admin, user, 'resend-qr');
+      const { mail } = await this.twoFactorAdmin.resendQr(user, admin, ip);
+      return mail.sent
+        ? { type: 'success', text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work, they are signed out, and a link valid 24 hours was emailed to ${user.email}.` }
+        : {
+            type: 'error',
+            text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work and they are signed out, but the email could not be sent. Check the mail settings, then click Resend QR again.`,
+          };
+    });
+  }
+
+  /** Enable 2FA / Disable 2FA for a user of the admin's organizer. */
+  async setTwoFactor(admin: User, id: string, which: 'enable' | 'disable', ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      this.refuseUnlessAllowed(admin, user, which);
+      const result = which === 'enable' ? await this.twoFactorAdmin.enable(user, admin, ip) : await this.twoFactorAdmin.disable(user, admin, ip);
+      const done = which === 'enable' ? `Two-factor authentication is now required for ${user.name}.` : `Two-factor authentication is off for ${user.name}.`;
+      if (!result.changed) return { type: 'info', text: `Nothing changed: two-factor authentication was already ${which === 'enable' ? 'on' : 'off'} for ${user.name}.` };
+      return result.mail?.sent
+        ? { type: 'success', text: `${done} They were signed out and told by email.` }
+        : { type: 'error', text: `${done} They were signed out, but the email to ${user.email} could not be sent.` };
+    });
+  }
+
+  /** A new invitation link for a user who has not chosen a password yet. */
+  async resendInvitation(admin: User, id: string, ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      const { mail } = await this.invitations.resendInvitation(user, admin, ip);
+      return mail?.sent
+        ? { type: 'success', text: `A new invitation, valid 72 hours, was emailed to ${user.email}. Earlier links no longer work.` }
+        : { type: 'error', text: `A new invitation was made for ${user.email}, but the email could not be sent. Check the mail settings and try again.` };
+    });
+  }
+
+  /** An admin changes other people's factors here, not their own: a borrowed session cannot weaken its own account. */
+  private refuseUnlessAllowed(admin: User, user: User, action: ConfirmedAction): void {
+    if (user.id === admin.id) throw new ConflictException(SELF_CHANGE);
+    if (action === 'resend-qr') {
+      const problem = this.twoFactorAdmin.resendQrProblem(user);
+      if (problem) throw new ConflictException(problem);
+    }
+  }
+
+  /** Runs an action; a refusal (409) becomes a message on the user's page instead of an error page. */
+  private async guarded(user: User, action: () => Promise<Flash>): Promise<Outcome> {
+    try {
+      return { location: userPath(user), flash: await action() };
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      return { location: userPath(user), flash: { type: 'error', text: error.message } };
+    }
+  }
+
+  /** Names of the admins who acted, from the same organizer only. */
+  private async namesOf(admin: User, ids: (string | null)[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids.filter((id): id is string => !!id))];
+    if (!unique.length) return new Map();
+    const actors = await this.users.repository().findBy({ id: In(unique), organizerId: admin.organizerId });
+    return new Map(actors.map((actor) => [actor.id, actor.name]));
+  }
+
+  private describeEvent(event: AuditEvent, names: Map<string, string>) {
+    const detail = parseDetail(event.detail);
+    let note: string | undefined;
+    if (event.type === 'mail.failed' && typeof detail.template === 'string') note = `Email: ${MAIL_LABELS[detail.template] ?? detail.template}`;
+    else if (event.type === 'login.succeeded' && typeof detail.method === 'string') note = `With ${SIGN_IN_METHODS[detail.method] ?? detail.method}`;
+    else if (event.type === 'recovery_code.used' && typeof detail.remaining === 'number') note = `${detail.remaining} left`;
+    else if (event.type === 'code.failed' && detail.during === 'setup') note = 'During setup';
+    else if (event.type === 'two_factor.setup' && detail.viaResetLink) note = 'With the Resend QR link';
+    const by = event.actorId ? names.get(event.actorId) ?? 'An admin' : detail.via === 'command line' ? 'The command line' : undefined;
+    return { at: event.createdAt, label: EVENT_LABELS[event.type] ?? event.type, note, by, ip: event.ip };
+  }
+}
+
+/** The New user form's model; also used to show it again with the input kept. */
+export function newUserModel(input: { email?: string; name?: string; role?: string; twoFactor?: string } = {}) {
+  return { title: 'New user', email: input.email ?? '', name: input.name ?? '', role: input.role ?? 'member', twoFactor: input.twoFactor ?? '' };
+}
+
+/** LIKE wildcards typed in the search box match themselves (`\` is the escape character). */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+/** What a confirmation page says and posts. */
+function confirmationView(user: User, action: ConfirmedAction): ConfirmationView {
+  const who = `${user.name} (${user.email})`;
+  const base = { user: { id: user.id, name: user.name, email: user.email }, cancelHref: userPath(user) };
+  switch (action) {
+    case 'resend-qr':
+      return {
+        ...base,
+        title: 'Resend QR',
+        heading: `Resend QR for ${who}?`,
+        consequences: [
+          'Their current authenticator app entry and all their recovery codes stop working at once.',
+          'They are signed out everywhere.',
+          'They get an email with a single-use link, valid 24 hours. After their password, it shows a new QR code to scan.',
+          'You never see the new QR code or secret.',
+        ],
+        action: `${userPath(user)}/resend-qr`,
+        fields: [],
+        button: 'Resend QR',
+      };
+    case 'enable':
+      return {
+        ...base,
+        title: 'Enable 2FA',
+        heading: `Enable two-factor authentication for ${who}?`,
+        consequences: [
+          'They must enter a code from an authenticator app at every sign-in.',
+          'They are signed out everywhere now, and set up the app at their next sign-in.',
+          'They get an email about this change.',
+        ],
+        action: `${userPath(user)}/two-factor`,
+        fields: [{ name: 'twoFactor', value: 'enable' }],
+        button: 'Enable 2FA',
+      };
+    case 'disable':
+      return {
+        ...base,
+        title: 'Disable 2FA',
+        heading: `Disable two-factor authentication for ${who}?`,
+        consequences: [
+          'They will sign in with their password alone: their authenticator app entry and recovery codes stop working.',
+          'Any Resend QR link sent to them stops working.',
+          'They are signed out everywhere.',
+          'They get an email about this change.',
+        ],
+        action: `${userPath(user)}/two-factor`,
+        fields: [{ name: 'twoFactor', value: 'disable' }],
+        button: 'Disable 2FA',
+        danger: true,
+      };
+  }
+}
+
+/** `Pending setup` → `pending-setup`, for the state's CSS class. */
+function cssName(state: string): string {
+  return state.toLowerCase().replace(/\s+/g, '-');
+}
+
+function userPath(user: User): string {
+  return `/admin/users/${user.id}`;
+}
+
+function parseDetail(detail: string | null): Record<string, unknown> {
+  if (!detail) return {};
+  try {
+    const parsed = JSON.parse(detail) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

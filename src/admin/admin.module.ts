@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
+import { TwoFactorModule } from '../two-factor/two-factor.module';
+import { InvitationsController } from '../users/invitations.controller';
+import { UsersModule } from '../users/users.module';
+import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersService } from './admin-users.service';
+
+/**
+ * The admin pages: they drive users and two-factor, which know nothing of admin.
+ * The invitation page (src/users) is mounted here too: it needs auth's LoginService,
+ * and UsersModule cannot import AuthModule (auth imports users).
+ */
+@Module({
+  imports: [UsersModule, AuthModule, TwoFactorModule, AuditModule],
+  controllers: [AdminUsersController, InvitationsController],
+  providers: [AdminUsersService],
+})
+export class AdminModule {}

@@ -1,0 +1,17 @@
+import { IsIn, IsOptional } from 'class-validator';
+
+/**
+ * The buttons on a user's page post without `confirm`, which shows the confirmation
+ * step (nothing changes); its form posts again with `confirm=yes`.
+ */
+export class ConfirmDto {
+  @IsOptional()
+  @IsIn(['yes'], { message: 'Confirm with the button on the confirmation page.' })
+  confirm?: 'yes';
+}
+
+/** Enable 2FA / Disable 2FA, on POST /admin/users/:id/two-factor. */
+export class TwoFactorToggleDto extends ConfirmDto {
+  @IsIn(['enable', 'disable'], { message: 'Choose Enable 2FA or Disable 2FA.' })
+  twoFactor: 'enable' | 'disable';
+}

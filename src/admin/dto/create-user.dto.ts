@@ -1,0 +1,39 @@
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Role, ROLES } from '../../users/user.entity';
+
+const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+/**
+ * The *New user* form. Only these fields are read: the global pipe strips anything
+ * else (an `organizerId` is ignored, the organizer is the admin's own), and `role`
+ * must be one of the two roles (`superadmin` is refused).
+ */
+export class CreateUserDto {
+  // With stopAtFirstError the decorator nearest the property is checked first.
+  @Transform(trimmed)
+  @IsEmail({}, { message: 'Enter a valid email address, like name@example.com.' })
+  @MaxLength(254, { message: 'An email address has at most 254 characters.' })
+  @IsNotEmpty({ message: 'Enter the email address.' })
+  @IsString({ message: 'Enter the email address.' })
+  email: string;
+
+  @Transform(trimmed)
+  @MaxLength(200, { message: 'A name has at most 200 characters.' })
+  @IsNotEmpty({ message: 'Enter the name.' })
+  @IsString({ message: 'Enter the name.' })
+  name: string;
+
+  @IsIn(ROLES, { message: 'Choose a role: Admin or Member.' })
+  role: Role;
+
+  /** The checkbox **Enable 2-Factor Authentication for this user**: sent only when checked. */
+  @IsOptional()
+  @IsString()
+  twoFactor?: string;
+}
+
+/** A checked checkbox: browsers send its value ("on" here); an unchecked one is not sent. */
+export function isChecked(value: string | undefined): boolean {
+  return value !== undefined && !['', 'false', 'off', '0', 'no'].includes(value.toLowerCase());
+}

@@ -1,0 +1,183 @@
+import 'reflect-metadata';
+import { ConflictException, INestApplicationContext, NotFoundException } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { isEmail } from 'class-validator';
+import { parseArgs } from 'node:util';
+import { AppModule } from './app.module';
+import { migrate } from './app.setup';
+import { Clock, SystemClock } from './common/clock';
+import { AppConfig, ConfigError } from './config/app-config';
+import { OrganizersService } from './organizers/organizers.service';
+import { TwoFactorAdminService } from './two-factor/two-factor-admin.service';
+import { InvitationsService } from './users/invitations.service';
+import { UsersService, WeakPasswordError } from './users/users.service';
+
+const USAGE = [
+  'Usage: npm run cli -- <command>',
+  '  create-organizer --name NAME',
+  '  create-admin --organizer NAME --email E --name N [--password P] [--no-2fa]',
+  '  reset-2fa --email E',
+].join('\n');
+
+export interface CliOptions {
+  /** The environment to read the configuration from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Where results go, one line at a time (default: stdout). */
+  out?: (line: string) => void;
+  /** Where the one line about a problem goes (default: stderr). */
+  err?: (line: string) => void;
+}
+
+type Flags = Record<string, string | boolean | undefined>;
+
+interface Command {
+  flags: Record<string, { type: 'string' | 'boolean'; required?: boolean }>;
+  run(app: INestApplicationContext, flags: Flags, out: (line: string) => void): Promise<void>;
+}
+
+/** Bad input the operator can fix: printed as one line, exit code 1. */
+class CliError extends Error {}
+
+const COMMANDS: Record<string, Command> = {
+  'create-organizer': {
+    flags: { name: { type: 'string', required: true } },
+    async run(app, flags, out) {
+      const organizer = await app.get(OrganizersService).create(flags.name as string);
+      out(`Organizer "${organizer.name}" created.`);
+    },
+  },
+
+  'create-admin': {
+    flags: {
+      organizer: { type: 'string', required: true },
+      email: { type: 'string', required: true },
+      name: { type: 'string', required: true },
+      password: { type: 'string' },
+      'no-2fa': { type: 'boolean' },
+    },
+    async run(app, flags, out) {
+      const email = (flags.email as string).trim();
+      const name = (flags.name as string).trim();
+      if (!isEmail(email) || email.length > 254) throw new CliError(`Not a valid email address: "${email}".`);
+      if (!name || name.length > 200) throw new CliError('The name must have 1 to 200 characters.');
+      const organizer = await app.get(OrganizersService).findByName(flags.organizer as string);
+      if (!organizer) throw new CliError(`Unknown organizer "${flags.organizer}". Create it first with: npm run cli -- create-organizer --name "${flags.organizer}"`);
+      const twoFactorRequired = !flags['no-2fa'];
+      const password = flags.password as string | undefined;
+      const { user, link, mail } = await app.get(InvitationsService).createAccount(
+        { organizerId: organizer.id, email, name, role: 'admin', twoFactorRequired, password },
+        null,
+        null,
+      );
+      const twoFactor = twoFactorRequired ? '2FA on: set up at the first sign-in' : '2FA off';
+      out(`Admin ${user.email} created in organizer "${organizer.name}" (${twoFactor}).`);
+      if (link) {
+        out(`Invitation link (works once, for 72 hours): ${link}`);
+        if (mail && !mail.sent) out(`The invitation email could not be sent (${mail.error}); give the link to ${user.email} yourself.`);
+      }
+    },
+  },
+
+  'reset-2fa': {
+    flags: { email: { type: 'string', required: true } },
+    async run(app, flags, out) {
+      const user = await app.get(UsersService).findByEmail(flags.email as string);
+      if (!user) throw new CliError(`No account with the email "${flags.email}".`);
+      const { link, mail } = await app.get(TwoFactorAdminService).resendQr(user, null, null);
+      out(`2FA reset for ${user.email}: the old authenticator and recovery codes no longer work, and every session ended.`);
+      if (mail.sent) out(`An email with a setup link (works once, for 24 hours) was sent to ${user.email}.`);
+      else out(`The email could not be sent (${mail.error}). Give ${user.email} this link (works once, for 24 hours): ${link}`);
+    },
+  },
+};
+
+/**
+ * The command line (PRODUCT.md): runs one command on the app's services, in an
+ * application context on the configured database (migrated first), and returns the
+ * exit code. Bad input is one line on `err` and a non-zero code; nothing half-done.
+ */
+export async function runCli(argv: string[], options: CliOptions = {}): Promise<number> {
+  const out = options.out ?? ((line: string) => console.log(line));
+  const err = options.err ?? ((line: string) => console.error(line));
+
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    err(name ? `Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.` : USAGE.split('\n').map((line) => line.trim()).join(' | '));
+    return 2;
+  }
+  let flags: Flags;
+  try {
+    flags = parseFlags(name, command, rest);
+  } catch (error) {
+    err((error as Error).message);
+    return 2;
+  }
+
+  let config: AppConfig;
+  try {
+    config = AppConfig.fromEnv(options.env ?? process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      err(`Configuration error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+
+  let app: INestApplicationContext | undefined;
+  try {
+    app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, clock: options.clock ?? new SystemClock() }), {
+      logger: false,
+      abortOnError: false,
+    });
+    await migrate(app);
+    await command.run(app, flags, out);
+    return 0;
+  } catch (error) {
+    err(problemLine(error));
+    return 1;
+  } finally {
+    await app?.close();
+  }
+}
+
+/** `--flag value`, `--flag=value` and booleans; unknown, repeated or missing flags are refused. */
+function parseFlags(name: string, command: Command, args: string[]): Flags {
+  let values: Flags;
+  try {
+    values = parseArgs({ args, options: command.flags, strict: true, allowPositionals: false }).values as Flags;
+  } catch (error) {
+    const first = (error as Error).message.split(/\n|\. /)[0].replace(/\.$/, '');
+    const missingValue = first.match(/^Option '(--[\w-]+)(?: <value>)?' argument (?:is ambiguous|missing)/);
+    throw new CliError(`${missingValue ? `Missing value for ${missingValue[1]}` : first}. Usage: ${usageOf(name)}`);
+  }
+  for (const [flag, spec] of Object.entries(command.flags)) {
+    const value = values[flag];
+    if (spec.required && (typeof value !== 'string' || !value.trim())) throw new CliError(`Missing --${flag}. Usage: ${usageOf(name)}`);
+  }
+  return values;
+}
+
+function usageOf(name: string): string {
+  return USAGE.split('\n').find((line) => line.trim().startsWith(name))!.trim();
+}
+
+/** One line for the operator: our own refusals as they are, anything else prefixed. */
+function problemLine(error: unknown): string {
+  if (error instanceof CliError || error instanceof ConflictException || error instanceof NotFoundException) return error.message;
+  if (error instanceof WeakPasswordError) return `Password refused: ${error.message}`;
+  const message = error instanceof Error ? error.message : String(error);
+  return `Error: ${message.split('\n')[0]}`;
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,160 @@
+import { ConflictException, Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
+import { AuthSessionService } from '../auth/auth-session.service';
+import { Clock } from '../common/clock';
+import { MailResult, MailService, MailTemplate } from '../mail/mail.service';
+import { HOUR_MS, OneTimeTokensService } from '../users/one-time-tokens.service';
+import { SecurityNoticesService } from '../users/security-notices.service';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { RecoveryCodesService } from './recovery-codes.service';
+
+/** A Resend QR link works for 24 hours (PRODUCT.md journey 4). */
+export const RESET_LINK_VALID_MS = 24 * HOUR_MS;
+
+/** Who changed a user's factors: an admin (their user id) or, with null, the command line. */
+export type FactorActor = { id: string } | null;
+
+export interface ResendQrResult {
+  /** The emailed link. Only the command line prints it; the admin's pages never show it. */
+  link: string;
+  mail: MailResult;
+}
+
+export interface ToggleResult {
+  /** False when 2FA already was in the asked state: nothing changed, nothing was sent. */
+  changed: boolean;
+  mail?: MailResult;
+}
+
+/**
+ * The changes an admin (or the command line) makes to someone else's second factor:
+ * Resend QR, Enable 2FA, Disable 2FA. They belong to two-factor; the admin pages and
+ * the CLI only call them. Each change is one transaction that also ends every session
+ * of the user and writes the audit event; the email goes out after the commit, and a
+ * failed email never undoes the change (it is audited as mail.failed instead).
+ */
+@Injectable()
+export class TwoFactorAdminService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly recoveryCodes: RecoveryCodesService,
+    private readonly tokens: OneTimeTokensService,
+    private readonly sessions: AuthSessionService,
+    private readonly audit: AuditService,
+    private readonly mail: MailService,
+    private readonly notices: SecurityNoticesService,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Why Resend QR does not apply to this user, or null when it does. */
+  resendQrProblem(user: User): string | null {
+    if (user.twoFactorState(this.clock.now()) === 'Off') {
+      return `Two-factor authentication is off for ${user.email}: there is no QR code to resend.`;
+    }
+    if (!user.passwordHash) {
+      return `${user.email} has not accepted the invitation yet, so the link would ask for a password they do not have. Send the invitation again instead.`;
+    }
+    return null;
+  }
+
+  /**
+   * Resend QR (journey 4, SECURITY.md 12). In one transaction: the confirmed and the
+   * pending secret and every recovery code are revoked, the lock and failure count are
+   * cleared, every session of the user ends (security stamp), and a single-use 24 h
+   * link is issued. 2FA stays required, so a reset never downgrades an account to a
+   * password alone. After the commit the link is emailed: never a secret, QR or otpauth URI.
+   */
+  async resendQr(user: User, actor: FactorActor, ip: string | null): Promise<ResendQrResult> {
+    const problem = this.resendQrProblem(user);
+    if (problem) throw new ConflictException(problem);
+    const now = this.clock.now();
+    const actorId = actor?.id ?? null;
+    const link = await this.users.transaction(async (manager) => {
+      await this.users.repository(manager).update(
+        { id: user.id },
+        {
+          totpSecretEnc: null,
+          totpPendingSecretEnc: null,
+          totpConfirmedAt: null,
+          totpLastStep: null,
+          failedCodeCount: 0,
+          codeLockedUntil: null,
+          totpResetAt: now,
+          twoFactorRequired: true,
+        },
+      );
+      await this.recoveryCodes.revokeAll(user.id, manager);
+      await this.sessions.endAllForUser(user.id, manager);
+      const { token, record } = await this.tokens.issue(user.id, 'totp-reset', RESET_LINK_VALID_MS, actorId, manager);
+      await this.audit.record(
+        { type: 'two_factor.reset', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: { linkId: record.id, ...via(actor) } },
+        manager,
+      );
+      return this.mail.link(`/2fa/reset/${token}`);
+    });
+    const mail = await this.tell(user, 'totp-reset', 'Set up your authenticator app again', { link, validHours: RESET_LINK_VALID_MS / HOUR_MS });
+    return { link, mail };
+  }
+
+  /**
+   * Enable 2FA (journey 5): the user must pass a second factor from now on; without an
+   * authenticator they are `Pending setup` and set one up at their next sign-in.
+   * Every session ends: the open ones were made with the password alone, and would
+   * otherwise go on without the factor the admin just required.
+   */
+  async enable(user: User, actor: FactorActor, ip: string | null): Promise<ToggleResult> {
+    if (user.twoFactorRequired) return { changed: false };
+    const actorId = actor?.id ?? null;
+    await this.users.transaction(async (manager) => {
+      await this.users.repository(manager).update({ id: user.id }, { twoFactorRequired: true });
+      await this.sessions.endAllForUser(user.id, manager);
+      await this.audit.record({ type: 'two_factor.enabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) }, manager);
+    });
+    const mail = await this.tell(user, 'two-factor-enabled', 'Two-factor authentication is now required for your account');
+    return { changed: true, mail };
+  }
+
+  /**
+   * Disable 2FA (journey 5): the secret, the pending secret, the recovery codes, any
+   * Resend QR link and the lock are all cleared, so nothing of the old factor can be
+   * used or resumed later. Every session ends too, as for any change of factors
+   * (PRODUCT.md: sessions end when 2FA is reset): a session proven with a factor that
+   * no longer exists must not outlive it, and if the admin account doing this was
+   * misused, the user is signed out and gets the email at once.
+   */
+  async disable(user: User, actor: FactorActor, ip: string | null): Promise<ToggleResult> {
+    if (user.twoFactorState(this.clock.now()) === 'Off') return { changed: false };
+    const actorId = actor?.id ?? null;
+    await this.users.transaction(async (manager) => {
+      await this.users.repository(manager).update(
+        { id: user.id },
+        {
+          twoFactorRequired: false,
+          totpSecretEnc: null,
+          totpPendingSecretEnc: null,
+          totpConfirmedAt: null,
+          totpLastStep: null,
+          totpResetAt: null,
+          failedCodeCount: 0,
+          codeLockedUntil: null,
+        },
+      );
+      await this.recoveryCodes.revokeAll(user.id, manager);
+      await this.tokens.revokeAll(user.id, 'totp-reset', manager);
+      await this.sessions.endAllForUser(user.id, manager);
+      await this.audit.record({ type: 'two_factor.disabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) }, manager);
+    });
+    const mail = await this.tell(user, 'two-factor-disabled', 'Two-factor authentication was turned off for your account');
+    return { changed: true, mail };
+  }
+
+  /** Emails the user about the change (SECURITY.md 13) with a "This wasn't me" link; a failure is audited, never thrown. */
+  private tell(user: User, template: MailTemplate, subject: string, context: Record<string, unknown> = {}): Promise<MailResult> {
+    return this.notices.send(user, template, subject, context);
+  }
+}
+
+function via(actor: FactorActor): Record<string, unknown> {
+  return actor ? {} : { via: 'command line' };
+}

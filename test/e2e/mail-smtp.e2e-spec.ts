@@ -1,0 +1,137 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuditService } from '../../src/audit/audit.service';
+import { UsersService } from '../../src/users/users.service';
+import { manualKeyFrom, Person } from '../utils/agent';
+import { adminOf, pressAndConfirm } from '../utils/admin';
+import { linkIn, secretsIn, startSmtpServer, TestSmtpServer } from '../utils/mail';
+import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
+
+describe('mail over real SMTP (SMTP_URL)', () => {
+  let smtp: TestSmtpServer;
+  let t: TestApp;
+
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+    t = await createTestApp({ env: { SMTP_URL: smtp.url, MAIL_FROM: 'Backoffice Test <robot@backoffice.test>' } });
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+  });
+  afterEach(() => smtp.refuse(false));
+
+  const to = (email: string) => smtp.received.filter((mail) => mail.to.includes(email));
+
+  it('sends the invitation over SMTP: recipient, sender, subject, the link in text and HTML, no secret or image, and no .eml outbox', async () => {
+    const { person } = await adminOf(t, 'Smtp Org', 'Sid Admin');
+    const created = await person.submit('/admin/users/new', '/admin/users', { email: 'invitee@smtp.test', name: 'Ivo Invitee', role: 'member', twoFactor: 'on' });
+    expect(created.status).toBe(303);
+
+    const [mail] = to('invitee@smtp.test');
+    expect(mail).toBeDefined();
+    expect(mail.to).toEqual(['invitee@smtp.test']);
+    expect(mail.from).toBe('"Backoffice Test" <robot@backoffice.test>');
+    expect(mail.subject).toBe('You are invited to TIXNGO Backoffice');
+    expect(mail.text).toContain('Hello Ivo Invitee');
+    expect(mail.html).toContain('<p>Hello Ivo Invitee,</p>');
+    const link = linkIn(mail, '/invitations/');
+    expect(secretsIn(mail)).toEqual([]);
+    expect(existsSync(join(t.dataDir, 'mail')) ? readdirSync(join(t.dataDir, 'mail')) : []).toEqual([]);
+
+    // The link works.
+    const invitee = new Person(t.server);
+    expect((await invitee.get(link)).status).toBe(200);
+  });
+
+  it('sends the Resend QR email over SMTP with the link and no otpauth URI, base32 secret or image', async () => {
+    const org = 'Smtp Reset Org';
+    const { person } = await adminOf(t, org, 'Rex Admin');
+    const member = await createUser(t, { organizer: org, email: 'reset.me@smtp.test', name: 'Rosa Reset', twoFactor: true });
+    const browser = new Person(t.server);
+    await browser.login(member.email, DEFAULT_PASSWORD);
+    const { secret } = await browser.setUpTwoFactor(t.clock);
+
+    const userPage = `/admin/users/${member.id}`;
+    const { result } = await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
+    expect(result.status).toBe(303);
+    expect((await person.get(userPage)).text).toContain('a link valid 24 hours was emailed to reset.me@smtp.test');
+
+    const mail = to(member.email).find((received) => received.subject === 'Set up your authenticator app again')!;
+    expect(mail).toBeDefined();
+    expect(mail.to).toEqual(['reset.me@smtp.test']);
+    expect(mail.attachments).toEqual([]);
+    expect(secretsIn(mail, [secret])).toEqual([]);
+    const link = linkIn(mail, '/2fa/reset/');
+
+    // The link leads to a new secret, which is in no email either.
+    const phone = new Person(t.server);
+    await phone.submit(link, link, { password: DEFAULT_PASSWORD });
+    const fresh = manualKeyFrom((await phone.get('/2fa/setup')).text);
+    for (const received of to(member.email)) expect(secretsIn(received, [fresh, secret])).toEqual([]);
+    // The setup email (two-factor-setup) also went over SMTP when 2FA was first set up.
+    expect(to(member.email).map((received) => received.subject)).toContain('Two-factor authentication is set up');
+  });
+
+  it.each(['rcpt', 'data'] as const)('when the SMTP server refuses the message (%s): Resend QR stands, the page says the email could not be sent, and mail.failed is audited', async (mode) => {
+    const org = `Smtp Refusing Org ${mode}`;
+    const { person } = await adminOf(t, org, 'Ria Admin');
+    const member = await createUser(t, { organizer: org, email: `refused.${mode}@smtp.test`, name: 'Rob Refused', twoFactor: true });
+    const browser = new Person(t.server);
+    await browser.login(member.email, DEFAULT_PASSWORD);
+    await browser.setUpTwoFactor(t.clock);
+    const received = smtp.received.length;
+
+    smtp.refuse(mode);
+    const userPage = `/admin/users/${member.id}`;
+    const { result } = await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
+    expect(result.status).toBe(303);
+    expect(result.headers.location).toBe(userPage);
+
+    const page = await person.get(userPage);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('the email could not be sent');
+    expect(page.text).toMatch(/class="flash flash-error"/);
+    expect(page.text).toMatch(/id="two-factor-state">Pending setup</);
+    expect(page.text).toContain('Email could not be sent');
+
+    const stored = await t.get(UsersService).getById(member.id);
+    expect(stored.totpSecretEnc).toBeNull();
+    expect(stored.totpResetAt).not.toBeNull();
+    expect((await browser.get('/')).status).toBe(303);
+    expect(smtp.received.length).toBe(received);
+
+    const events = await t.get(AuditService).recentForUser(member.id);
+    const failed = events.find((event) => event.type === 'mail.failed');
+    expect(failed).toBeDefined();
+    expect(JSON.parse(failed!.detail!)).toMatchObject({ template: 'totp-reset' });
+    expect(events.map((event) => event.type)).toContain('two_factor.reset');
+
+    // Once the server accepts again, Resend QR sends a working link.
+    smtp.refuse(false);
+    await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
+    const mail = to(member.email).find((m) => m.subject === 'Set up your authenticator app again');
+    expect(mail).toBeDefined();
+    expect((await new Person(t.server).get(linkIn(mail!, '/2fa/reset/'))).status).toBe(200);
+  });
+
+  it('when the invitation cannot be sent: the account exists, the page says so, and Resend invitation works later', async () => {
+    const { person } = await adminOf(t, 'Smtp Invite Fail Org', 'Ina Admin');
+    smtp.refuse('rcpt');
+    const created = await person.submit('/admin/users/new', '/admin/users', { email: 'unlucky@smtp.test', name: 'Una Lucky', role: 'member', twoFactor: 'on' });
+    expect(created.status).toBe(303);
+    const user = (await t.get(UsersService).findByEmail('unlucky@smtp.test'))!;
+    expect(user).not.toBeNull();
+    const page = await person.get(created.headers.location);
+    expect(page.text).toContain('the invitation email could not be sent');
+    const events = (await t.get(AuditService).recentForUser(user.id)).map((event) => event.type);
+    expect(events).toEqual(expect.arrayContaining(['account.created', 'mail.failed']));
+
+    smtp.refuse(false);
+    const resend = await person.submit(`/admin/users/${user.id}`, `/admin/users/${user.id}/invitation`, {});
+    expect(resend.status).toBe(303);
+    const [mail] = to('unlucky@smtp.test');
+    expect(mail.subject).toBe('You are invited to TIXNGO Backoffice');
+    expect((await new Person(t.server).get(linkIn(mail, '/invitations/'))).status).toBe(200);
+  });
+});
