@@ -80,6 +80,14 @@ export class AuthSessionService {
     return 'none';
   }
 
+  /**
+   * A fully signed-in session of a user who now owes a second factor that was never set
+   * up (the organizer's grace period is over): only the setup page is open to it.
+   */
+  setupOverdue(auth: AuthState, user: User): boolean {
+    return auth.stage === 'full' && !user.hasConfirmedTotp && user.secondFactorOwed(this.clock.now());
+  }
+
   /** Logout: the server side is destroyed, not only the cookie (ASVS 3.3.1). */
   end(req: Request): Promise<void> {
     return new Promise((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));

@@ -45,6 +45,8 @@ export class SessionGuard implements CanActivate {
     if (auth.stage === 'pending' && access !== 'pending') {
       throw new RedirectException(user.hasConfirmedTotp ? '/2fa/verify' : '/2fa/setup');
     }
+    // The organizer's grace period ended while this session was open: set up 2FA before anything else.
+    if (access !== 'pending' && this.sessions.setupOverdue(auth, user)) throw new RedirectException('/2fa/setup');
     if (roles && !roles.includes(user.role)) throw new ForbiddenException('This page is for admins only.');
     return true;
   }

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config';
+import { Clock } from './clock';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { CsrfService } from './csrf';
 import { FieldErrorsException, FormException, RedirectException } from './exceptions';
@@ -27,6 +28,7 @@ export class AppExceptionFilter implements ExceptionFilter {
   constructor(
     private readonly csrf: CsrfService,
     private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -40,7 +42,7 @@ export class AppExceptionFilter implements ExceptionFilter {
       return;
     }
 
-    setViewLocals(req, res, this.csrf, this.config);
+    setViewLocals(req, res, this.csrf, this.config, this.clock);
     if (exception instanceof FieldErrorsException && res.locals.formView) {
       const form = new FormException(res.locals.formView, { ...keptInput(req.body), ...req.params }, exception.errors);
       return this.catch(form, host);

@@ -1,5 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { hash, verify } from '@node-rs/argon2';
+import { readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 
 /** OWASP Password Storage: argon2id, m = 19 MiB, t = 2, p = 1. */
 export const ARGON2_OPTIONS = {
@@ -21,6 +23,8 @@ export class PasswordHasher implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     this.dummyHash = await hash(`dummy-${Math.random()}-${Date.now()}`, ARGON2_OPTIONS);
+    // The hash above started the libuv pool, so its threads exist now.
+    yieldThreadsToEventLoop();
   }
 
   hash(password: string): Promise<string> {
@@ -41,5 +45,29 @@ export class PasswordHasher implements OnModuleInit {
     } catch {
       return false;
     }
+  }
+}
+
+/** The niceness of every thread but the event loop's (Linux): they get a core only after it. */
+export const BACKGROUND_NICE = 10;
+
+/**
+ * Off the event loop is not enough when sign-ins keep more hashes running than there are
+ * cores: the four libuv threads hashing at full speed get as much CPU as the event loop,
+ * and every page waits its turn (bench, issue 6: GET /login p99 of seconds during a burst
+ * of sign-ins on 2 cores). On Linux each thread has its own niceness, so every thread but
+ * the main one (the libuv pool running argon2, V8's helpers) is lowered to nice 10: the
+ * event loop gets a core first and hashing uses the rest. Best effort: elsewhere, or when
+ * /proc is unreadable, nothing changes.
+ */
+export function yieldThreadsToEventLoop(): void {
+  if (process.platform !== 'linux') return;
+  try {
+    for (const entry of readdirSync('/proc/self/task')) {
+      const thread = Number(entry);
+      if (thread !== process.pid && getPriority(thread) < BACKGROUND_NICE) setPriority(thread, BACKGROUND_NICE);
+    }
+  } catch {
+    // No /proc, a thread that just ended, or a sandbox refusing setpriority: keep the defaults.
   }
 }
