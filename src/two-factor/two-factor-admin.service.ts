@@ -1,11 +1,13 @@
 import { ConflictException, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
 import { MailResult, MailService, MailTemplate } from '../mail/mail.service';
 import { HOUR_MS, OneTimeTokensService } from '../users/one-time-tokens.service';
+import { OrganizerPolicyService } from '../users/organizer-policy.service';
 import { SecurityNoticesService } from '../users/security-notices.service';
-import { User } from '../users/user.entity';
+import { NO_AUTHENTICATOR, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { RecoveryCodesService } from './recovery-codes.service';
 
@@ -44,6 +46,7 @@ export class TwoFactorAdminService {
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly notices: SecurityNoticesService,
+    private readonly policy: OrganizerPolicyService,
     private readonly clock: Clock,
   ) {}
 
@@ -56,6 +59,12 @@ export class TwoFactorAdminService {
       return `${user.email} has not accepted the invitation yet, so the link would ask for a password they do not have. Send the invitation again instead.`;
     }
     return null;
+  }
+
+  /** Why Disable 2FA is refused for this user, or null: while the organizer requires 2FA of everyone, nobody's can be turned off. */
+  async disableProblem(user: User, manager?: EntityManager): Promise<string | null> {
+    if (!(await this.policy.requiresTwoFactor(user.organizerId, manager))) return null;
+    return `Your organizer requires two-factor authentication for everyone, so it cannot be turned off for ${user.email}. To allow it, first turn off "Require 2FA for everyone in this organizer" on the Organizer 2FA policy page.`;
   }
 
   /**
@@ -73,16 +82,7 @@ export class TwoFactorAdminService {
     const link = await this.users.transaction(async (manager) => {
       await this.users.repository(manager).update(
         { id: user.id },
-        {
-          totpSecretEnc: null,
-          totpPendingSecretEnc: null,
-          totpConfirmedAt: null,
-          totpLastStep: null,
-          failedCodeCount: 0,
-          codeLockedUntil: null,
-          totpResetAt: now,
-          twoFactorRequired: true,
-        },
+        { ...NO_AUTHENTICATOR, totpResetAt: now, twoFactorRequired: true },
       );
       await this.recoveryCodes.revokeAll(user.id, manager);
       await this.sessions.endAllForUser(user.id, manager);
@@ -121,24 +121,21 @@ export class TwoFactorAdminService {
    * used or resumed later. Every session ends too, as for any change of factors
    * (PRODUCT.md: sessions end when 2FA is reset): a session proven with a factor that
    * no longer exists must not outlive it, and if the admin account doing this was
-   * misused, the user is signed out and gets the email at once.
+   * misused, the user is signed out and gets the email at once. Refused (409) while the
+   * organizer requires 2FA of everyone (issue 7).
    */
   async disable(user: User, actor: FactorActor, ip: string | null): Promise<ToggleResult> {
+    const refused = await this.disableProblem(user);
+    if (refused) throw new ConflictException(refused);
     if (user.twoFactorState(this.clock.now()) === 'Off') return { changed: false };
     const actorId = actor?.id ?? null;
     await this.users.transaction(async (manager) => {
+      // Checked again under the transaction: a policy turned on meanwhile still wins.
+      const problem = await this.disableProblem(user, manager);
+      if (problem) throw new ConflictException(problem);
       await this.users.repository(manager).update(
         { id: user.id },
-        {
-          twoFactorRequired: false,
-          totpSecretEnc: null,
-          totpPendingSecretEnc: null,
-          totpConfirmedAt: null,
-          totpLastStep: null,
-          totpResetAt: null,
-          failedCodeCount: 0,
-          codeLockedUntil: null,
-        },
+        { ...NO_AUTHENTICATOR, twoFactorRequired: false },
       );
       await this.recoveryCodes.revokeAll(user.id, manager);
       await this.tokens.revokeAll(user.id, 'totp-reset', manager);

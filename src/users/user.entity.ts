@@ -8,6 +8,17 @@ export const ROLES: readonly Role[] = ['admin', 'member'];
 /** The 2FA state as admins read it (PRODUCT.md, Words). */
 export type TwoFactorState = 'Off' | 'Pending setup' | 'Active' | 'Locked';
 
+/** The columns of a user with no authenticator, no pending one, and no lock or replay state. */
+export const NO_AUTHENTICATOR = {
+  totpSecretEnc: null,
+  totpPendingSecretEnc: null,
+  totpConfirmedAt: null,
+  totpLastStep: null,
+  totpResetAt: null,
+  failedCodeCount: 0,
+  codeLockedUntil: null,
+} as const satisfies Partial<Record<keyof User, unknown>>;
+
 @Entity('users')
 export class User {
   @PrimaryColumn({ type: 'varchar', length: 36 })

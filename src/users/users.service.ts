@@ -6,8 +6,9 @@ import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
 import { isUniqueViolation } from '../database/database-errors';
 import { PasswordHasher } from './password-hasher';
+import { OrganizerPolicyService } from './organizer-policy.service';
 import { passwordProblem } from './password-policy';
-import { Role, User } from './user.entity';
+import { NO_AUTHENTICATOR, Role, User } from './user.entity';
 
 export interface NewUser {
   organizerId: string;
@@ -32,6 +33,7 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly policy: OrganizerPolicyService,
   ) {}
 
   /** Creates an account; a duplicate email is a ConflictException, a weak password a WeakPasswordError. */
@@ -53,16 +55,11 @@ export class UsersService {
       passwordHash,
       isActive: true,
       twoFactorRequired: input.twoFactorRequired,
-      totpSecretEnc: null,
-      totpPendingSecretEnc: null,
-      totpConfirmedAt: null,
-      totpLastStep: null,
-      totpResetAt: null,
-      failedCodeCount: 0,
-      codeLockedUntil: null,
+      ...NO_AUTHENTICATOR,
       securityStamp: newSecurityStamp(),
       accountLockedAt: null,
-      twoFactorDeadline: null,
+      // The organizer may require 2FA of everyone: a new user gets the same grace period (issue 7).
+      twoFactorDeadline: await this.policy.deadlineForNewUser(input.organizerId, manager),
       lastLoginAt: null,
       createdAt: this.clock.now(),
     });
