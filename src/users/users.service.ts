@@ -117,8 +117,8 @@ export class UsersService {
   }
 
   /** Lifts a "This wasn't me" lock (an admin's decision). */
-  async unlock(user: User): Promise<void> {
-    await this.users.update({ id: user.id }, { accountLockedAt: null });
+  async unlock(user: User, manager?: EntityManager): Promise<void> {
+    await this.repository(manager).update({ id: user.id }, { accountLockedAt: null });
     user.accountLockedAt = null;
   }
 
