@@ -17,7 +17,7 @@
  * read one with node bench/profile-summary.js <file>).
  */
 const { spawn, execFileSync } = require('node:child_process');
-const { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:net');
 const os = require('node:os');
 const { join } = require('node:path');
@@ -45,14 +45,17 @@ const PLAN = {
   rounds: 3,
   pageSeconds: QUICK ? 2 : 3,
   pageConnections: 10,
-  loginsPerRound: QUICK ? 120 : 300,
+  loginSeconds: QUICK ? 2.5 : 4,
   loginConcurrency: 4,
   pacedRate: 100,
   pacedSeconds: QUICK ? 4 : 8,
   saturatingLogins: 8,
   journeys: QUICK ? 300 : 1000,
   journeyConcurrency: 50,
+  journeyMaxSeconds: QUICK ? 30 : 60,
   sessions: QUICK ? 2000 : 10000,
+  // On a machine busy with other work 10,000 sign-ins can take many minutes: stop there and scale.
+  sessionsMaxSeconds: QUICK ? 40 : 120,
 };
 
 const GOALS = {
@@ -65,7 +68,26 @@ const GOALS = {
   rss_growth_mb_per_10k_sessions: { goal: '≤ 30', ok: (v) => v <= 30 },
 };
 
-const log = (...parts) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+/** Undo steps of whatever is running (children, temp dirs, databases), run on Ctrl-C too. */
+const cleanups = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, async () => {
+    console.error(`\nbench: ${signal}, cleaning up`);
+    for (const cleanup of [...cleanups].reverse()) await cleanup().catch(() => undefined);
+    process.exit(130);
+  });
+}
+async function withCleanup(cleanup, work) {
+  cleanups.add(cleanup);
+  try {
+    return await work();
+  } finally {
+    cleanups.delete(cleanup);
+    await cleanup();
+  }
+}
+
+const log = (...parts) => console.log(`[bench ${new Date().toISOString().slice(11, 19)} load ${os.loadavg()[0].toFixed(1)}]`, ...parts);
 const round = (value, digits = 2) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
 const runs = (phase) => !ONLY || ONLY.has(phase);
 
@@ -84,7 +106,6 @@ async function main() {
   if (pgReachable) databases.push('postgres');
   else log(flag('no-pg') ? 'PostgreSQL skipped (--no-pg)' : 'PostgreSQL not reachable on 127.0.0.1:5432: SQLite only');
 
-  const baseline = await startBaseline();
   const results = {
     startedAt: new Date().toISOString(),
     machine,
@@ -92,15 +113,17 @@ async function main() {
     goals: Object.fromEntries(Object.entries(GOALS).map(([k, v]) => [k, v.goal])),
     databases: {},
   };
-  try {
-    for (const kind of databases) {
-      const started = Date.now();
-      results.databases[kind] = await benchDatabase(kind, baseline);
-      results.databases[kind].benchSeconds = round((Date.now() - started) / 1000, 1);
-    }
-  } finally {
-    await stopChild(baseline.child);
-  }
+  const baseline = await startBaseline();
+  await withCleanup(
+    () => stopChild(baseline.child),
+    async () => {
+      for (const kind of databases) {
+        const started = Date.now();
+        results.databases[kind] = await benchDatabase(kind, baseline);
+        results.databases[kind].benchSeconds = round((Date.now() - started) / 1000, 1);
+      }
+    },
+  );
   results.finishedAt = new Date().toISOString();
   const file = join(RESULTS_DIR, 'latest.json');
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
@@ -114,7 +137,20 @@ async function main() {
 async function benchDatabase(kind, baseline) {
   log(`=== ${kind} ===`);
   const dataDir = mkdtempSync(join(os.tmpdir(), `tixngo-bench-${kind}-`));
-  const pg = kind === 'postgres' ? await createPostgresDatabase() : null;
+  return withCleanup(
+    async () => rmSync(dataDir, { recursive: true, force: true }),
+    async () => {
+      if (kind !== 'postgres') return benchApp(kind, baseline, dataDir, null);
+      const pg = await createPostgresDatabase();
+      return withCleanup(
+        () => dropPostgresDatabase(pg),
+        () => benchApp(kind, baseline, dataDir, pg),
+      );
+    },
+  );
+}
+
+async function benchApp(kind, baseline, dataDir, pg) {
   const port = await freePort();
   const env = {
     PATH: process.env.PATH,
@@ -126,39 +162,39 @@ async function benchDatabase(kind, baseline) {
     PORT: String(port),
     ...(pg ? { DATABASE_URL: pg.url } : {}),
   };
-  let app = null;
-  try {
-    const usersFile = join(dataDir, 'bench-users.json');
-    const seedStarted = Date.now();
-    await runNode([join(__dirname, 'seed.js'), String(PLAN.seededUsers), usersFile], env, 'seed');
-    const seeded = JSON.parse(readFileSync(usersFile, 'utf8'));
-    log(`seeded ${seeded.users.length} users with 2FA in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
+  const usersFile = join(dataDir, 'bench-users.json');
+  const seedStarted = Date.now();
+  await runNode([join(__dirname, 'seed.js'), String(PLAN.seededUsers), usersFile], env, 'seed');
+  const seeded = JSON.parse(readFileSync(usersFile, 'utf8'));
+  log(`seeded ${seeded.users.length} users with 2FA in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
-    app = await startApp(env, dataDir, port);
-    const ctx = { kind, port, pid: app.child.pid, child: app.child, baseline, password: seeded.password, users: seeded.users, nextFresh: 0, dataDir, pg };
-    const figures = { database: kind, loadAverageAtStart: os.loadavg().map((l) => round(l)) };
-    await warmUp(ctx);
-
-    if (runs('pages')) Object.assign(figures, await profiled(ctx, 'pages', () => pageRatio(ctx, '/login', 'login_page', null)));
-    if (runs('dashboard')) {
-      const signedIn = await fullJourney(ctx, ctx.users[takeFresh(ctx)], keepAliveAgent(1));
-      const cookie = signedIn.jar.header();
-      Object.assign(figures, await profiled(ctx, 'dashboard', () => pageRatio(ctx, '/', 'dashboard', cookie)));
-    }
-    if (runs('logins')) Object.assign(figures, await profiled(ctx, 'logins', () => loginVsHash(ctx)));
-    if (runs('during')) Object.assign(figures, await profiled(ctx, 'during', () => pageDuringLogins(ctx)));
-    if (runs('journey')) Object.assign(figures, await profiled(ctx, 'journey', () => journeyPhase(ctx)));
-    if (runs('rss')) Object.assign(figures, await rssPhase(ctx));
-    figures.loadAverageAtEnd = os.loadavg().map((l) => round(l));
-    return figures;
-  } catch (error) {
-    if (app) log(`app log (last lines):\n${tail(app.logFile)}`);
-    throw error;
-  } finally {
-    if (app) await stopChild(app.child);
-    if (pg) await dropPostgresDatabase(pg);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  const app = await startApp(env, dataDir, port);
+  return withCleanup(
+    () => stopChild(app.child),
+    async () => {
+      try {
+        const ctx = { kind, port, pid: app.child.pid, child: app.child, baseline, password: seeded.password, users: seeded.users, nextFresh: 0, dataDir, pg };
+        const figures = { database: kind, loadAverageAtStart: os.loadavg().map((l) => round(l)) };
+        await warmUp(ctx);
+        figures.app_threads = threadNiceness(ctx.pid);
+        if (runs('rss')) Object.assign(figures, await rssPhase(ctx));
+        if (runs('pages')) Object.assign(figures, await profiled(ctx, 'pages', () => pageRatio(ctx, '/login', 'login_page', null)));
+        if (runs('dashboard')) {
+          const signedIn = await fullJourney(ctx, ctx.users[takeFresh(ctx)], keepAliveAgent(1));
+          const cookie = signedIn.jar.header();
+          Object.assign(figures, await profiled(ctx, 'dashboard', () => pageRatio(ctx, '/', 'dashboard', cookie)));
+        }
+        if (runs('logins')) Object.assign(figures, await profiled(ctx, 'logins', () => loginVsHash(ctx)));
+        if (runs('during')) Object.assign(figures, await profiled(ctx, 'during', () => pageDuringLogins(ctx)));
+        if (runs('journey')) Object.assign(figures, await profiled(ctx, 'journey', () => journeyPhase(ctx)));
+        figures.loadAverageAtEnd = os.loadavg().map((l) => round(l));
+        return figures;
+      } catch (error) {
+        log(`app log (last lines):\n${tail(app.logFile)}`);
+        throw error;
+      }
+    },
+  );
 }
 
 /** JIT, view cache, connection pools and the hash threads' memory, before anything is timed. */
@@ -232,10 +268,10 @@ async function loginVsHash(ctx) {
     const row = {};
     for (const side of order) {
       if (side === 'hash') {
-        const out = await runNode([join(__dirname, 'hash-baseline.js'), String(PLAN.loginsPerRound), String(PLAN.loginConcurrency)], { PATH: process.env.PATH }, 'hash baseline');
+        const out = await runNode([join(__dirname, 'hash-baseline.js'), String(PLAN.loginSeconds), String(PLAN.loginConcurrency)], { PATH: process.env.PATH }, 'hash baseline');
         row.hash = JSON.parse(out.trim().split('\n').pop()).perSecond;
       } else {
-        row.app = (await runLogins(ctx, { count: PLAN.loginsPerRound, concurrency: PLAN.loginConcurrency })).perSecond;
+        row.app = (await runLogins(ctx, { count: 100000, concurrency: PLAN.loginConcurrency, maxSeconds: PLAN.loginSeconds })).perSecond;
       }
     }
     row.ratio = row.app / row.hash;
@@ -283,16 +319,18 @@ async function journeyPhase(ctx) {
   const agent = keepAliveAgent(PLAN.journeyConcurrency);
   const verifyMs = [];
   let started = 0;
+  let timeUp = false;
+  const timer = setTimeout(() => (timeUp = true), PLAN.journeyMaxSeconds * 1000);
   const begin = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: PLAN.journeyConcurrency }, async () => {
-      while (started < PLAN.journeys) {
+      while (started < PLAN.journeys && !timeUp) {
         started += 1;
         const result = await fullJourney(ctx, ctx.users[takeFresh(ctx)], agent);
         verifyMs.push(result.verifyMs);
       }
     }),
-  );
+  ).finally(() => clearTimeout(timer));
   const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
   agent.destroy();
   const perSecond = verifyMs.length / seconds;
@@ -308,42 +346,60 @@ async function journeyPhase(ctx) {
 
 /**
  * Resident memory of the app after 10,000 more sessions (one sign-in each) minus before.
- * Both readings follow a full GC in the app (bench/lib/app-hook.js), so they compare what
- * the sessions keep, not where the last collection happened to be; the raw readings,
- * without that GC, are reported beside it.
+ * Runs right after the warm-up, before the 50-user phases swell the heap. Every reading
+ * follows a full GC in the app (bench/lib/app-hook.js), so it compares what the sessions
+ * keep rather than where the last collection happened to be; a reading after each fifth
+ * of the sign-ins gives a least-squares slope beside the end-to-end figure, because argon2's
+ * 19 MiB blocks make the allocator's footprint jump by tens of MB either way.
  */
 async function rssPhase(ctx) {
   await sleep(1000);
   const rawBefore = rssMb(ctx.pid);
   const before = await collectGarbage(ctx);
   const rowsBefore = await countSessions(ctx);
+  const samples = [{ sessions: 0, ...before }];
   const started = Date.now();
-  const done = await runLogins(ctx, { count: PLAN.sessions, concurrency: PLAN.loginConcurrency });
-  await sleep(1000);
+  let signIns = 0;
+  for (let part = 1; part <= 5; part++) {
+    const secondsLeft = PLAN.sessionsMaxSeconds - (Date.now() - started) / 1000;
+    if (secondsLeft <= 0) break;
+    const done = await runLogins(ctx, { count: PLAN.sessions / 5, concurrency: PLAN.loginConcurrency, maxSeconds: secondsLeft });
+    signIns += done.count;
+    samples.push({ sessions: signIns, ...(await collectGarbage(ctx)) });
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const after = samples[samples.length - 1];
   const rawAfter = rssMb(ctx.pid);
-  const after = await collectGarbage(ctx);
-  const rowsAfter = await countSessions(ctx);
-  const created = rowsAfter - rowsBefore;
-  if (created < PLAN.sessions) throw new Error(`expected ${PLAN.sessions} new session rows, found ${created}`);
+  const created = (await countSessions(ctx)) - rowsBefore;
+  if (created !== signIns) throw new Error(`${signIns} sign-ins but ${created} new session rows`);
   const per10k = (mb) => (mb * 10000) / created;
+  const slope = leastSquaresSlope(samples.map((s) => [s.sessions, s.rss]));
   log(
-    `${created} new sessions in ${((Date.now() - started) / 1000).toFixed(0)} s (${done.perSecond.toFixed(1)} sign-ins/s): ` +
-      `RSS after GC ${before.rss.toFixed(1)} → ${after.rss.toFixed(1)} MB (heap used ${before.heapUsed.toFixed(1)} → ${after.heapUsed.toFixed(1)} MB); ` +
-      `raw RSS ${rawBefore.toFixed(1)} → ${rawAfter.toFixed(1)} MB`,
+    `${created} new sessions in ${seconds.toFixed(0)} s (${(created / seconds).toFixed(1)} sign-ins/s): ` +
+      `RSS after GC ${samples.map((s) => s.rss.toFixed(1)).join(' → ')} MB; heap used ${before.heapUsed.toFixed(1)} → ${after.heapUsed.toFixed(1)} MB; ` +
+      `raw RSS ${rawBefore.toFixed(1)} (before GC) → ${rawAfter.toFixed(1)} MB`,
   );
   return {
     rss_growth_mb_per_10k_sessions: round(per10k(after.rss - before.rss), 1),
-    rss_growth_raw_mb_per_10k_sessions: round(per10k(rawAfter - rawBefore), 1),
+    rss_slope_mb_per_10k_sessions: round(slope * 10000, 1),
     heap_used_growth_mb_per_10k_sessions: round(per10k(after.heapUsed - before.heapUsed), 1),
+    rss_samples_mb: samples.map((s) => ({ sessions: s.sessions, rss: round(s.rss, 1), heapUsed: round(s.heapUsed, 1) })),
     rss_before_mb: round(before.rss, 1),
     rss_after_mb: round(after.rss, 1),
     rss_raw_before_mb: round(rawBefore, 1),
     rss_raw_after_mb: round(rawAfter, 1),
     sessions_created: created,
-    session_rows_total: rowsAfter,
-    sign_ins_per_s_during_rss: round(done.perSecond, 1),
-    ...(created !== 10000 ? { rss_note: `measured over ${created} sessions, scaled to 10,000` } : {}),
+    sign_ins_per_s_during_rss: round(created / seconds, 1),
+    ...(created !== 10000 ? { rss_note: `measured over ${created} sessions (${PLAN.sessionsMaxSeconds} s limit or --quick), scaled to 10,000` } : {}),
   };
+}
+
+function leastSquaresSlope(points) {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  return sxx ? points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx : NaN;
 }
 
 /** A full GC in the app, then its RSS (from /proc, as the kernel counts it) and heap, in MB. */
@@ -383,23 +439,27 @@ async function profiled(ctx, phase, work) {
 // ---------------------------------------------------------------------------------------
 // Load drivers.
 
-/** `count` password sign-ins (GET /login for the token, then POST /login), `concurrency` at a time. */
-async function runLogins(ctx, { count, concurrency, stop }) {
+/**
+ * Password sign-ins (GET /login for the token, then POST /login), `concurrency` at a time:
+ * `count` of them, or fewer when `maxSeconds` pass or `stop.requested` is set first.
+ */
+async function runLogins(ctx, { count, concurrency, stop = { requested: false }, maxSeconds = Infinity }) {
   const agent = keepAliveAgent(concurrency);
   let started = 0;
   let done = 0;
   let userIndex = 0;
   const begin = process.hrtime.bigint();
+  const timer = Number.isFinite(maxSeconds) ? setTimeout(() => (stop.requested = true), maxSeconds * 1000) : null;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (started < count && !(stop && stop.requested)) {
+      while (started < count && !stop.requested) {
         started += 1;
         const user = ctx.users[userIndex++ % ctx.users.length];
         await passwordStep(ctx, user, new CookieJar(), agent);
         done += 1;
       }
     }),
-  );
+  ).finally(() => timer && clearTimeout(timer));
   const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
   agent.destroy();
   return { count: done, seconds, perSecond: done / seconds };
@@ -550,6 +610,21 @@ function freePort() {
   });
 }
 
+/** How many threads of the app run at which niceness, e.g. {"main": 0, "others": {"10": 11}}. */
+function threadNiceness(pid) {
+  const others = {};
+  for (const entry of readdirSync(`/proc/${pid}/task`)) {
+    if (Number(entry) === pid) continue;
+    try {
+      const nice = os.getPriority(Number(entry));
+      others[nice] = (others[nice] ?? 0) + 1;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return { main: os.getPriority(pid), others };
+}
+
 /** User + system CPU time of a process so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms). */
 function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -671,8 +746,8 @@ function table(results) {
     detail('logins/s / argon2id hashes/s (c = 4)', (d) => (d.logins_per_s ? `${d.logins_per_s} / ${d.hashes_per_s}` : '–')),
     detail('GET /login p99 idle (ms)', (d) => d.login_page_p99_idle_ms ?? '–'),
     detail('POST /2fa/verify p50 (ms)', (d) => d.verify_p50_ms ?? '–'),
-    detail('RSS after GC before → after 10k sessions (MB)', (d) => (d.rss_before_mb ? `${d.rss_before_mb} → ${d.rss_after_mb}` : '–')),
-    detail('raw RSS growth, no GC (MB per 10k)', (d) => d.rss_growth_raw_mb_per_10k_sessions ?? '–'),
+    detail('RSS after GC before → after (MB; sessions)', (d) => (d.rss_before_mb ? `${d.rss_before_mb} → ${d.rss_after_mb} (${d.sessions_created})` : '–')),
+    detail('RSS slope; JS heap growth (MB per 10k)', (d) => (d.rss_before_mb ? `${d.rss_slope_mb_per_10k_sessions}; ${d.heap_used_growth_mb_per_10k_sessions}` : '–')),
   ];
   const m = results.machine;
   const machine = `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memory}, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverage.join(' ')}${results.plan.quick ? ' (QUICK run: shorter rounds)' : ''}.`;

@@ -36,6 +36,15 @@ export class AdminUsersController {
     redirect(req, res, await this.admin.create(admin, dto, req.ip ?? null));
   }
 
+  /** The list as a CSV file (same search and filter). Declared before `:id`, which would take `export.csv` for an id. */
+  @Get('export.csv')
+  async exportCsv(@Res() res: Response, @CurrentUser() admin: User, @Query() query: ListUsersQuery) {
+    const { filename, body } = await this.admin.exportCsv(admin, query);
+    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
+    res.send(body);
+  }
+
   @Get(':id')
   @Render('admin/users/show')
   show(@CurrentUser() admin: User, @Param('id') id: string) {
@@ -54,6 +63,13 @@ export class AdminUsersController {
   async twoFactor(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string, @Body() body: TwoFactorToggleDto) {
     if (body.confirm !== 'yes') return confirmOrRefuse(req, res, await this.admin.confirmation(admin, id, body.twoFactor));
     redirect(req, res, await this.admin.setTwoFactor(admin, id, body.twoFactor, req.ip ?? null));
+  }
+
+  /** Unlock account (a "This wasn't me" lock): without `confirm=yes` the confirmation step, with it the unlock. */
+  @Post(':id/unlock')
+  async unlock(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string, @Body() body: ConfirmDto) {
+    if (body.confirm !== 'yes') return confirmOrRefuse(req, res, await this.admin.confirmation(admin, id, 'unlock'));
+    redirect(req, res, await this.admin.unlock(admin, id, req.ip ?? null));
   }
 
   @Post(':id/invitation')

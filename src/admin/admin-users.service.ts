@@ -4,14 +4,18 @@ import { AuditEvent, AuditType } from '../audit/audit-event.entity';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
+import { OrganizersService } from '../organizers/organizers.service';
 import { TwoFactorAdminService } from '../two-factor/two-factor-admin.service';
 import { InvitationsService } from '../users/invitations.service';
 import { OneTimeToken } from '../users/one-time-token.entity';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
-import { Role, User } from '../users/user.entity';
+import { HAS_CONFIRMED_TOTP_SQL, OrganizerPolicyService } from '../users/organizer-policy.service';
+import { SecurityNoticesService } from '../users/security-notices.service';
+import { Role, TwoFactorState, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import { csvRow, fileNamePart } from './csv';
 import { CreateUserDto, isChecked } from './dto/create-user.dto';
-import { ListUsersQuery } from './dto/list-users.query';
+import { ListUsersQuery, UserFilter } from './dto/list-users.query';
 
 export const USERS_PER_PAGE = 20;
 
@@ -26,7 +30,7 @@ export interface Outcome {
   flash: Flash;
 }
 
-export type ConfirmedAction = 'resend-qr' | 'enable' | 'disable';
+export type ConfirmedAction = 'resend-qr' | 'enable' | 'disable' | 'unlock';
 
 export interface ConfirmationView {
   title: string;
@@ -76,6 +80,7 @@ const MAIL_LABELS: Record<string, string> = {
   'two-factor-setup': '2FA set up',
   'recovery-code-used': 'recovery code used',
   'account-locked': 'account locked',
+  'account-unlocked': 'account unlocked',
 };
 
 const SIGN_IN_METHODS: Record<string, string> = {
@@ -110,22 +115,22 @@ export class AdminUsersService {
     private readonly twoFactorAdmin: TwoFactorAdminService,
     private readonly tokens: OneTimeTokensService,
     private readonly audit: AuditService,
+    private readonly organizers: OrganizersService,
+    private readonly policies: OrganizerPolicyService,
+    private readonly notices: SecurityNoticesService,
     private readonly clock: Clock,
   ) {}
 
-  /** The admin's organizer's users, searched by name or email (wildcards typed are literal), a page at a time. */
+  /**
+   * The admin's organizer's users, searched by name or email (wildcards typed are literal),
+   * optionally only those without an active authenticator, a page at a time; with the
+   * organizer's 2FA adoption counted over all its users.
+   */
   async list(admin: User, query: ListUsersQuery) {
     const search = (query.q ?? '').trim().slice(0, 100);
-    const builder = this.users
-      .repository()
-      .createQueryBuilder('u')
-      .where('u.organizerId = :organizerId', { organizerId: admin.organizerId });
-    if (search) {
-      builder.andWhere("(LOWER(u.name) LIKE :pattern ESCAPE '\\' OR LOWER(u.email) LIKE :pattern ESCAPE '\\')", {
-        pattern: `%${escapeLike(search.toLowerCase())}%`,
-      });
-    }
-    const total = await builder.getCount();
+    const show = query.show;
+    const builder = this.usersQuery(admin, search, show);
+    const [total, adoption, organizer] = await Promise.all([builder.getCount(), this.policies.adoption(admin.organizerId), this.organizers.getById(admin.organizerId)]);
     const pages = Math.max(1, Math.ceil(total / USERS_PER_PAGE));
     const page = Math.min(Math.max(1, query.page ?? 1), pages);
     const rows = await builder
@@ -135,28 +140,77 @@ export class AdminUsersService {
       .limit(USERS_PER_PAGE)
       .getMany();
     const now = this.clock.now();
-    const href = (target: number) => `/admin/users?${new URLSearchParams({ ...(search ? { q: search } : {}), page: String(target) })}`;
+    const filters = { ...(search ? { q: search } : {}), ...(show ? { show } : {}) };
+    const href = (target: number) => `/admin/users?${new URLSearchParams({ ...filters, page: String(target) })}`;
+    const exportQuery = new URLSearchParams(filters).toString();
     return {
       title: 'Users',
       q: search,
+      show,
+      notSetUp: show === 'not-set-up',
+      filtered: !!(search || show),
       total,
       page,
       pages,
       paginated: pages > 1,
       previousHref: page > 1 ? href(page - 1) : undefined,
       nextHref: page < pages ? href(page + 1) : undefined,
-      users: rows.map((user) => ({
-        id: user.id,
-        name: user.name,
-        email: user.email,
-        role: ROLE_LABELS[user.role],
-        twoFactor: user.twoFactorState(now),
-        twoFactorClass: cssName(user.twoFactorState(now)),
-        invited: !user.passwordHash,
-        lastLoginAt: user.lastLoginAt,
-        isSelf: user.id === admin.id,
-      })),
+      exportHref: `/admin/users/export.csv${exportQuery ? `?${exportQuery}` : ''}`,
+      adoption,
+      policyOn: organizer.requireTwoFactor,
+      users: rows.map((user) => {
+        const state = twoFactorWord(user, now);
+        return {
+          id: user.id,
+          name: user.name,
+          email: user.email,
+          role: ROLE_LABELS[user.role],
+          twoFactor: state,
+          twoFactorClass: cssName(state),
+          accountLocked: !!user.accountLockedAt,
+          invited: !user.passwordHash,
+          lastLoginAt: user.lastLoginAt,
+          isSelf: user.id === admin.id,
+        };
+      }),
     };
+  }
+
+  /**
+   * The list as CSV (same search and filter, every page): only the admin's organizer;
+   * columns Name, Email, Role, 2FA (PRODUCT.md's words), Last sign-in and Created (ISO 8601).
+   */
+  async exportCsv(admin: User, query: ListUsersQuery): Promise<{ filename: string; body: string }> {
+    const search = (query.q ?? '').trim().slice(0, 100);
+    const [organizer, users] = await Promise.all([
+      this.organizers.getById(admin.organizerId),
+      this.usersQuery(admin, search, query.show).orderBy('LOWER(u.name)', 'ASC').addOrderBy('u.email', 'ASC').getMany(),
+    ]);
+    const now = this.clock.now();
+    const lines = [csvRow(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created'])];
+    for (const user of users) {
+      lines.push(
+        csvRow([user.name, user.email, ROLE_LABELS[user.role], twoFactorWord(user, now), user.lastLoginAt?.toISOString() ?? '', user.createdAt.toISOString()]),
+      );
+    }
+    const filename = `users-${fileNamePart(organizer.name)}-${now.toISOString().slice(0, 10)}.csv`;
+    // A byte order mark, so that spreadsheet programs read the names as UTF-8.
+    return { filename, body: '\uFEFF' + lines.join('') };
+  }
+
+  /** The users of the admin's organizer (never another's), matching the search and the filter. */
+  private usersQuery(admin: User, search: string, show: UserFilter | undefined) {
+    const builder = this.users
+      .repository()
+      .createQueryBuilder('u')
+      .where('u.organizerId = :organizerId', { organizerId: admin.organizerId });
+    if (search) {
+      builder.andWhere("(LOWER(u.name) LIKE :pattern ESCAPE '\\' OR LOWER(u.email) LIKE :pattern ESCAPE '\\')", {
+        pattern: `%${escapeLike(search.toLowerCase())}%`,
+      });
+    }
+    if (show === 'not-set-up') builder.andWhere(`NOT ${HAS_CONFIRMED_TOTP_SQL}`);
+    return builder;
   }
 
   /** The empty *New user* form: Member, 2FA checked. */
@@ -198,13 +252,16 @@ export class AdminUsersService {
   async userPage(admin: User, id: string) {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     const now = this.clock.now();
-    const [events, reset, invitation] = await Promise.all([
+    const [events, reset, invitation, policyOn] = await Promise.all([
       this.audit.recentForUser(user.id, 20),
       this.tokens.latest(user.id, 'totp-reset'),
       user.passwordHash ? Promise.resolve(null) : this.tokens.latest(user.id, 'invitation'),
+      this.policies.requiresTwoFactor(admin.organizerId),
     ]);
     const names = await this.namesOf(admin, [...events.map((event) => event.actorId), reset?.createdById ?? null]);
-    const state = user.twoFactorState(now);
+    const state = twoFactorWord(user, now);
+    // Resend QR follows the user's own setting (a policy-only user has no authenticator to replace).
+    const ownState = user.twoFactorState(now);
     const isSelf = user.id === admin.id;
     const invited = !user.passwordHash;
     return {
@@ -222,6 +279,10 @@ export class AdminUsersService {
       twoFactorClass: cssName(state),
       lockedUntil: state === 'Locked' ? user.codeLockedUntil : null,
       invited,
+      accountLock: user.accountLockedAt ? { since: user.accountLockedAt } : null,
+      canUnlock: !!user.accountLockedAt && !isSelf,
+      deadline: user.twoFactorDeadline && !user.hasConfirmedTotp ? { at: user.twoFactorDeadline, passed: user.twoFactorDeadline.getTime() <= now.getTime() } : null,
+      policyOn,
       invitation: invitation
         ? { sentAt: invitation.createdAt, expiresAt: invitation.expiresAt, status: invitation.status(now), usable: invitation.status(now) === 'waiting' }
         : null,
@@ -237,9 +298,9 @@ export class AdminUsersService {
           }
         : null,
       isSelf,
-      canResendQr: !isSelf && state !== 'Off' && !invited,
+      canResendQr: !isSelf && ownState !== 'Off' && !invited,
       canEnable: !isSelf && !user.twoFactorRequired,
-      canDisable: !isSelf && state !== 'Off',
+      canDisable: !isSelf && ownState !== 'Off' && !policyOn,
       canResendInvitation: invited,
       events: events.map((event) => this.describeEvent(event, names)),
     };
@@ -252,7 +313,7 @@ export class AdminUsersService {
   async confirmation(admin: User, id: string, action: ConfirmedAction): Promise<{ confirm: ConfirmationView } | { refused: Outcome }> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     try {
-      this.refuseUnlessAllowed(admin, user, action);
+      await this.refuseUnlessAllowed(admin, user, action);
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
       return { refused: { location: userPath(user), flash: { type: 'error', text: error.message } } };
@@ -264,7 +325,7 @@ export class AdminUsersService {
   async resendQr(admin: User, id: string, ip: string | null): Promise<Outcome> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     return this.guarded(user, async () => {
-      this.refuseUnlessAllowed(admin, user, 'resend-qr');
+      await this.refuseUnlessAllowed(admin, user, 'resend-qr');
       const { mail } = await this.twoFactorAdmin.resendQr(user, admin, ip);
       return mail.sent
         ? { type: 'success', text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work, they are signed out, and a link valid 24 hours was emailed to ${user.email}.` }
@@ -279,7 +340,7 @@ export class AdminUsersService {
   async setTwoFactor(admin: User, id: string, which: 'enable' | 'disable', ip: string | null): Promise<Outcome> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     return this.guarded(user, async () => {
-      this.refuseUnlessAllowed(admin, user, which);
+      await this.refuseUnlessAllowed(admin, user, which);
       const result = which === 'enable' ? await this.twoFactorAdmin.enable(user, admin, ip) : await this.twoFactorAdmin.disable(user, admin, ip);
       const done = which === 'enable' ? `Two-factor authentication is now required for ${user.name}.` : `Two-factor authentication is off for ${user.name}.`;
       if (!result.changed) return { type: 'info', text: `Nothing changed: two-factor authentication was already ${which === 'enable' ? 'on' : 'off'} for ${user.name}.` };
@@ -300,13 +361,45 @@ export class AdminUsersService {
     });
   }
 
-  /** An admin changes other people's factors here, not their own: a borrowed session cannot weaken its own account. */
-  private refuseUnlessAllowed(admin: User, user: User, action: ConfirmedAction): void {
-    if (user.id === admin.id) throw new ConflictException(SELF_CHANGE);
-    if (action === 'resend-qr') {
-      const problem = this.twoFactorAdmin.resendQrProblem(user);
-      if (problem) throw new ConflictException(problem);
-    }
+  /**
+   * Unlock account: lifts the lock the user set with "This wasn't me", audited with the
+   * admin as actor; the user is told by email (with a new "This wasn't me" link).
+   */
+  async unlock(admin: User, id: string, ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      await this.refuseUnlessAllowed(admin, user, 'unlock');
+      const lockedSince = user.accountLockedAt;
+      await this.users.transaction(async (manager) => {
+        // Conditional: of two admins unlocking at once, one unlocks and audits, the other is told.
+        if (!(await this.users.unlock(user, manager))) throw new ConflictException(`The account of ${user.email} is not locked: there is nothing to unlock.`);
+        await this.audit.record(
+          { type: 'account.unlocked', organizerId: user.organizerId, userId: user.id, actorId: admin.id, ip, detail: { lockedSince: lockedSince?.toISOString() } },
+          manager,
+        );
+      });
+      const mail = await this.notices.send(user, 'account-unlocked', 'Your account was unlocked', { adminName: admin.name }, admin.id);
+      return mail.sent
+        ? { type: 'success', text: `The account of ${user.name} is unlocked: they can sign in again. They were told by email.` }
+        : { type: 'error', text: `The account of ${user.name} is unlocked: they can sign in again, but the email to ${user.email} could not be sent.` };
+    });
+  }
+
+  /**
+   * An admin changes other people's factors here, not their own: a borrowed session cannot
+   * weaken its own account. Disable 2FA is refused while the organizer requires 2FA of everyone.
+   */
+  private async refuseUnlessAllowed(admin: User, user: User, action: ConfirmedAction): Promise<void> {
+    if (user.id === admin.id) throw new ConflictException(action === 'unlock' ? 'You cannot unlock your own account. Ask another admin of your organizer.' : SELF_CHANGE);
+    const problem =
+      action === 'resend-qr'
+        ? this.twoFactorAdmin.resendQrProblem(user)
+        : action === 'disable'
+          ? await this.twoFactorAdmin.disableProblem(user)
+          : action === 'unlock' && !user.accountLockedAt
+            ? `The account of ${user.email} is not locked: there is nothing to unlock.`
+            : null;
+    if (problem) throw new ConflictException(problem);
   }
 
   /** Runs an action; a refusal (409) becomes a message on the user's page instead of an error page. */
@@ -400,7 +493,32 @@ function confirmationView(user: User, action: ConfirmedAction): ConfirmationView
         button: 'Disable 2FA',
         danger: true,
       };
+    case 'unlock':
+      return {
+        ...base,
+        title: 'Unlock account',
+        heading: `Unlock the account of ${who}?`,
+        consequences: [
+          `${user.name} locked it${user.accountLockedAt ? ` on ${user.accountLockedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : ''} with “This wasn't me”: they reported a change to their account that they did not make. Talk to them first, by a way you trust (not by replying to an email).`,
+          'They can sign in again with their password and, if 2FA is on, their authenticator app.',
+          'If their password or authenticator may be known to someone else: after unlocking, click Resend QR and ask them to change their password.',
+          'They get an email about this.',
+        ],
+        action: `${userPath(user)}/unlock`,
+        fields: [],
+        button: 'Unlock account',
+      };
   }
+}
+
+/**
+ * PRODUCT.md's 2FA word for the admin pages and the export. A user whose organizer policy
+ * gave them a deadline must set up 2FA even without the per-user setting: `Pending setup`
+ * (as counted by OrganizerPolicyService.adoption), not `Off`.
+ */
+export function twoFactorWord(user: User, now: Date): TwoFactorState {
+  const state = user.twoFactorState(now);
+  return state === 'Off' && user.twoFactorDeadline != null ? 'Pending setup' : state;
 }
 
 /** `Pending setup` → `pending-setup`, for the state's CSS class. */

@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
+import { OrganizersModule } from '../organizers/organizers.module';
 import { TwoFactorModule } from '../two-factor/two-factor.module';
 import { InvitationsController } from '../users/invitations.controller';
 import { UsersModule } from '../users/users.module';
+import { AdminOrganizerController } from './admin-organizer.controller';
+import { AdminOrganizerService } from './admin-organizer.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 
@@ -13,8 +16,8 @@ import { AdminUsersService } from './admin-users.service';
  * and UsersModule cannot import AuthModule (auth imports users).
  */
 @Module({
-  imports: [UsersModule, AuthModule, TwoFactorModule, AuditModule],
-  controllers: [AdminUsersController, InvitationsController],
-  providers: [AdminUsersService],
+  imports: [OrganizersModule, UsersModule, AuthModule, TwoFactorModule, AuditModule],
+  controllers: [AdminUsersController, AdminOrganizerController, InvitationsController],
+  providers: [AdminUsersService, AdminOrganizerService],
 })
 export class AdminModule {}

@@ -37,6 +37,11 @@ export class AuditService {
     );
   }
 
+  /** The newest event of one type in an organizer (e.g. its last policy change), or null. */
+  latestInOrganizer(organizerId: string, type: AuditType): Promise<AuditEvent | null> {
+    return this.events.findOne({ where: { organizerId, type }, order: { createdAt: 'DESC' } });
+  }
+
   /** The latest events about one user, newest first. */
   recentForUser(userId: string, limit = 20): Promise<AuditEvent[]> {
     return this.events.find({ where: { userId }, order: { createdAt: 'DESC' }, take: limit });

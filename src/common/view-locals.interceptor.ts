@@ -40,7 +40,7 @@ export function setViewLocals(req: Request, res: Response, csrf: CsrfService, co
   if (user && auth?.stage === 'full') {
     res.locals.currentUser = { name: user.name, email: user.email, organizer: auth.organizerName, isAdmin: user.role === 'admin' };
     res.locals.twoFactorBanner = twoFactorBanner(user, clock.now());
-    res.locals.nav = { dashboard: req.path === '/', users: req.path.startsWith('/admin/users'), account: req.path.startsWith('/account') };
+    res.locals.nav = { dashboard: req.path === '/', users: req.path.startsWith('/admin'), account: req.path.startsWith('/account') };
   }
   res.locals.pending = auth?.stage === 'pending';
   if (req.session?.flash?.length) {

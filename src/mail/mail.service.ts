@@ -17,6 +17,7 @@ export type MailTemplate =
   | 'two-factor-disabled'
   | 'recovery-code-used'
   | 'account-locked'
+  | 'account-unlocked'
   | 'password-changed'
   | 'not-me-admin-alert';
 

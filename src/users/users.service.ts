@@ -116,10 +116,16 @@ export class UsersService {
     return this.users.find({ where: { organizerId, role: 'admin', isActive: true }, order: { email: 'ASC' } });
   }
 
-  /** Lifts a "This wasn't me" lock (an admin's decision). */
-  async unlock(user: User, manager?: EntityManager): Promise<void> {
-    await this.repository(manager).update({ id: user.id }, { accountLockedAt: null });
+  /** Lifts a "This wasn't me" lock (an admin's decision); false when the account was not locked (e.g. another admin was first). */
+  async unlock(user: User, manager?: EntityManager): Promise<boolean> {
+    const result = await this.repository(manager)
+      .createQueryBuilder()
+      .update()
+      .set({ accountLockedAt: null })
+      .where('id = :id AND account_locked_at IS NOT NULL', { id: user.id })
+      .execute();
     user.accountLockedAt = null;
+    return result.affected === 1;
   }
 
   async recordLogin(userId: string): Promise<void> {

@@ -180,4 +180,17 @@ describe('admin pages in a browser (journeys 1, 4)', () => {
     await expect(page.locator('#two-factor-state').textContent()).resolves.toBe('Active');
     await reviewPage(page, '18b-user-page-reset-done');
   });
+
+  it('the organizer 2FA policy page, and its error state', async () => {
+    const { page } = admin;
+    await page.goto('/admin/users');
+    await page.getByRole('link', { name: 'Organizer 2FA policy' }).click();
+    await page.waitForURL('**/admin/organizer');
+    await reviewPage(page, '26-organizer-policy');
+    await page.getByLabel('Grace period (days)').fill('99');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await page.waitForLoadState('load');
+    await expect(page.getByRole('alert').count()).resolves.toBe(1);
+    await reviewPage(page, '27-organizer-policy-errors');
+  });
 });

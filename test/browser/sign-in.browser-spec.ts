@@ -145,6 +145,13 @@ describe('sign-in in a browser (journeys 2, 3, 7)', () => {
     await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count()).resolves.toBe(0);
     await reviewPage(page, '05-dashboard', { darkToo: true });
 
+    // The name in the header opens the person's own account page.
+    await header.getByRole('link', { name: 'Ada Lovelace' }).click();
+    await page.waitForURL('**/account');
+    await reviewPage(page, '05b-account');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+
     // Journey 7: Log out ends the session; the dashboard asks for a sign-in again.
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL('**/login?reason=signed-out');

@@ -1,12 +1,21 @@
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
 
-/** `/admin/users?q=…&page=…`. Lenient: a bad page number is page 1, a long search is cut. */
+/** The list's filters besides the search: "Not set up yet" is users without an active authenticator. */
+export const USER_FILTERS = ['not-set-up'] as const;
+export type UserFilter = (typeof USER_FILTERS)[number];
+
+/** `/admin/users?q=…&show=…&page=…` (and the CSV export). Lenient: a bad page number is page 1, a long search is cut, an unknown filter is none. */
 export class ListUsersQuery {
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().slice(0, 100) : ''))
   @IsString()
   q?: string;
+
+  @IsOptional()
+  @Transform(({ value }) => (USER_FILTERS.includes(value) ? value : undefined))
+  @IsIn(USER_FILTERS)
+  show?: UserFilter;
 
   @IsOptional()
   @Transform(({ value }) => {

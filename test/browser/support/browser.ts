@@ -81,6 +81,7 @@ export async function reviewPage(page: Page, name: string, options: { darkToo?: 
   const errors = scriptErrors.get(page) ?? [];
   if (errors.length) throw new Error(`${name}: script error in the page: ${errors.map((e) => e.message).join('; ')}`);
   await expectNoAxeViolations(page, name);
+  await expectLabelledFields(page, name);
   await snap(page, `${name}-1280`);
   const laptop = page.viewportSize() ?? LAPTOP;
   await page.setViewportSize(PHONE);
@@ -108,6 +109,24 @@ export async function expectNoAxeViolations(page: Page, name: string): Promise<v
     (v) => `${v.id} (${v.impact}): ${v.help}\n` + v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\n/g, ' ')}`).join('\n'),
   );
   if (report.length) throw new Error(`axe found ${report.length} violation(s) on ${name} (${page.url()}):\n${report.join('\n')}`);
+}
+
+/** Every field has a real `<label for>`; password fields say which password they want (autocomplete). */
+export async function expectLabelledFields(page: Page, name: string): Promise<void> {
+  const problems = await page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLInputElement>('input, select, textarea'))
+      .filter((field) => field.type !== 'hidden' && !field.hidden)
+      .flatMap((field) => {
+        const found: string[] = [];
+        const label = field.id ? document.querySelector(`label[for="${CSS.escape(field.id)}"]`) : null;
+        if (!label?.textContent?.trim()) found.push(`${field.outerHTML.slice(0, 80)} has no <label for>`);
+        if (field.type === 'password' && !['current-password', 'new-password'].includes(field.autocomplete)) {
+          found.push(`password field #${field.id} has autocomplete="${field.autocomplete}"`);
+        }
+        return found;
+      }),
+  );
+  if (problems.length) throw new Error(`${name}: ${problems.join('; ')}`);
 }
 
 export async function snap(page: Page, name: string): Promise<void> {

@@ -1,0 +1,30 @@
+import { Body, Controller, Get, Post, Render, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentUser, FormView, Roles } from '../common/decorators';
+import { User } from '../users/user.entity';
+import { AdminOrganizerService } from './admin-organizer.service';
+import { OrganizerPolicyDto } from './dto/organizer-policy.dto';
+import { PageTitle } from './page-title.interceptor';
+
+/** The admin's own organizer: its 2FA policy (issue 7). Admins only; members get 403. */
+@Roles('admin')
+@Controller('admin/organizer')
+export class AdminOrganizerController {
+  constructor(private readonly organizer: AdminOrganizerService) {}
+
+  @Get()
+  @Render('admin/organizer')
+  page(@CurrentUser() admin: User) {
+    return this.organizer.page(admin);
+  }
+
+  /** Saves the policy; bad input is the same form again with the message and the input kept. */
+  @Post()
+  @FormView('admin/organizer')
+  @PageTitle('Organizer 2FA policy')
+  async save(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Body() dto: OrganizerPolicyDto) {
+    const outcome = await this.organizer.save(admin, dto, req.ip ?? null);
+    (req.session.flash ??= []).push(outcome.flash);
+    res.redirect(303, outcome.location);
+  }
+}
