@@ -1,6 +1,7 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
+import { auditLabel } from '../audit/audit-labels';
 import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { AuthState } from '../auth/session-state';
@@ -42,7 +43,7 @@ export class AccountService {
       twoFactorState: user.twoFactorState(now),
       twoFactorActive: user.hasConfirmedTotp,
       recoveryCodesLeft: user.hasConfirmedTotp ? await this.recoveryCodes.remaining(user.id) : undefined,
-      events: events.map((event) => ({ type: event.type, at: event.createdAt, ip: event.ip })),
+      events: events.map((event) => ({ label: auditLabel(event.type), at: event.createdAt, ip: event.ip })),
     };
   }
 

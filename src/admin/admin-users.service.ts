@@ -1,6 +1,7 @@
 import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
-import { AuditEvent, AuditType } from '../audit/audit-event.entity';
+import { AuditEvent } from '../audit/audit-event.entity';
+import { auditLabel } from '../audit/audit-labels';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
@@ -45,32 +46,6 @@ export interface ConfirmationView {
 }
 
 const ROLE_LABELS: Record<Role, string> = { admin: 'Admin', member: 'Member' };
-
-/** The audit log in words an admin reads; unknown types are shown as they are. */
-const EVENT_LABELS: Partial<Record<AuditType, string>> = {
-  'login.succeeded': 'Signed in',
-  'login.failed': 'Wrong password',
-  'login.locked': 'Sign-in locked after wrong passwords',
-  'code.failed': 'Wrong verification code',
-  'code.replayed': 'Verification code used twice (refused)',
-  'code.locked': '2FA locked after wrong codes',
-  'code.succeeded': 'Verification code accepted',
-  'two_factor.setup': 'Authenticator app set up',
-  'two_factor.reset': 'QR resent (2FA reset)',
-  'two_factor.enabled': '2FA enabled',
-  'two_factor.disabled': '2FA disabled',
-  'recovery_code.used': 'Recovery code used',
-  'recovery_codes.regenerated': 'New recovery codes made',
-  'account.created': 'Account created',
-  'account.invitation_accepted': 'Invitation accepted, password chosen',
-  'account.invitation_sent': 'Invitation sent again',
-  'password.changed': 'Password changed',
-  'session.logout': 'Logged out',
-  'mail.failed': 'Email could not be sent',
-  'account.not_me': 'Reported a sign-in that was not them',
-  'account.unlocked': 'Unlocked',
-  'organizer.policy_changed': 'Organizer 2FA policy changed',
-};
 
 const MAIL_LABELS: Record<string, string> = {
   invitation: 'invitation',
@@ -429,7 +404,7 @@ export class AdminUsersService {
     else if (event.type === 'code.failed' && detail.during === 'setup') note = 'During setup';
     else if (event.type === 'two_factor.setup' && detail.viaResetLink) note = 'With the Resend QR link';
     const by = event.actorId ? names.get(event.actorId) ?? 'An admin' : detail.via === 'command line' ? 'The command line' : undefined;
-    return { at: event.createdAt, label: EVENT_LABELS[event.type] ?? event.type, note, by, ip: event.ip };
+    return { at: event.createdAt, label: auditLabel(event.type), note, by, ip: event.ip };
   }
 }
 

@@ -29,7 +29,7 @@ describe('account page (/account)', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('Active');
     expect(page.text).toContain('10 recovery codes left');
-    expect(page.text).toContain('two_factor.setup');
+    expect(page.text).toContain('Authenticator app set up');
   });
 
   describe('change password', () => {
