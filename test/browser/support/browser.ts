@@ -70,6 +70,15 @@ export async function newPerson(browser: Browser, app: BrowserApp): Promise<{ co
   return { context, page };
 }
 
+/** Another tab of the same browser profile, watched for script errors like the first. */
+export async function newTab(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  const errors: Error[] = [];
+  page.on('pageerror', (error) => errors.push(error));
+  scriptErrors.set(page, errors);
+  return page;
+}
+
 /**
  * Checks the page as a reviewer would: axe-core finds no violation (all rules axe runs
  * by default, WCAG 2.x A/AA and best practices), it fits a 360 px phone without sideways
