@@ -11,6 +11,7 @@
  *      alternating rounds because this machine is shared and noisy.
  *
  * Options: --no-pg (SQLite only) · --pg (fail when PostgreSQL is not reachable) ·
+ * --pg-only · --app-env=NAME=VALUE (extra app environment, e.g. DB_POOL_SIZE=30) ·
  * --quick (short rounds, 2,000 sessions scaled to 10,000; for trying things out) ·
  * --only=a,b (phases: pages, dashboard, logins, during, journey, rss) ·
  * --profile (a CPU profile of the app during each phase, in bench/results/profiles;
@@ -37,15 +38,23 @@ const flag = (name) => args.includes(`--${name}`);
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const ONLY = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : null;
 const QUICK = flag('quick');
+/** --app-env=NAME=VALUE (repeatable): extra environment for the app, e.g. DB_POOL_SIZE=30, to try a setting. */
+const APP_ENV = Object.fromEntries(
+  args.filter((a) => a.startsWith('--app-env=')).map((a) => {
+    const [name, ...value] = a.slice('--app-env='.length).split('=');
+    return [name, value.join('=')];
+  }),
+);
 const PROFILE = flag('profile');
 
 /** Sizes of every phase: all loops are bounded by these counts. */
 const PLAN = {
   seededUsers: QUICK ? 600 : 1500,
-  rounds: 3,
-  pageSeconds: QUICK ? 2 : 3,
+  // Many short alternating rounds follow the machine's changing load better than a few long ones.
+  rounds: 5,
+  pageSeconds: 2,
   pageConnections: 10,
-  loginSeconds: QUICK ? 2.5 : 4,
+  loginSeconds: QUICK ? 2 : 2.5,
   loginConcurrency: 4,
   pacedRate: 100,
   pacedSeconds: QUICK ? 4 : 8,
@@ -53,9 +62,12 @@ const PLAN = {
   journeys: QUICK ? 300 : 1000,
   journeyConcurrency: 50,
   journeyMaxSeconds: QUICK ? 30 : 60,
+  journeysAlone: QUICK ? 30 : 100,
   sessions: QUICK ? 2000 : 10000,
   // On a machine busy with other work 10,000 sign-ins can take many minutes: stop there and scale.
-  sessionsMaxSeconds: QUICK ? 40 : 120,
+  sessionsMaxSeconds: QUICK ? 30 : 100,
+  // The control: sign-ins of unknown emails (the same hash work, no session), per 10,000.
+  failedMaxSeconds: QUICK ? 15 : 40,
 };
 
 const GOALS = {
@@ -100,16 +112,16 @@ async function main() {
   const machine = machineInfo();
   log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memory}, node ${machine.node}, load ${machine.loadAverage.join(' ')}`);
 
-  const databases = ['sqlite'];
+  const databases = flag('pg-only') ? [] : ['sqlite'];
   const pgReachable = !flag('no-pg') && (await postgresReachable());
-  if (flag('pg') && !pgReachable) throw new Error('--pg: PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres)');
+  if ((flag('pg') || flag('pg-only')) && !pgReachable) throw new Error('--pg: PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres)');
   if (pgReachable) databases.push('postgres');
   else log(flag('no-pg') ? 'PostgreSQL skipped (--no-pg)' : 'PostgreSQL not reachable on 127.0.0.1:5432: SQLite only');
 
   const results = {
     startedAt: new Date().toISOString(),
     machine,
-    plan: { ...PLAN, quick: QUICK },
+    plan: { ...PLAN, quick: QUICK, appEnv: APP_ENV },
     goals: Object.fromEntries(Object.entries(GOALS).map(([k, v]) => [k, v.goal])),
     databases: {},
   };
@@ -161,6 +173,7 @@ async function benchApp(kind, baseline, dataDir, pg) {
     DATA_DIR: dataDir,
     PORT: String(port),
     ...(pg ? { DATABASE_URL: pg.url } : {}),
+    ...APP_ENV,
   };
   const usersFile = join(dataDir, 'bench-users.json');
   const seedStarted = Date.now();
@@ -269,7 +282,9 @@ async function loginVsHash(ctx) {
     for (const side of order) {
       if (side === 'hash') {
         const out = await runNode([join(__dirname, 'hash-baseline.js'), String(PLAN.loginSeconds), String(PLAN.loginConcurrency)], { PATH: process.env.PATH }, 'hash baseline');
-        row.hash = JSON.parse(out.trim().split('\n').pop()).perSecond;
+        const result = JSON.parse(out.trim().split('\n').pop());
+        row.hash = result.perSecond;
+        row.hashThreadNice = [...new Set(result.threadNice)];
       } else {
         row.app = (await runLogins(ctx, { count: 100000, concurrency: PLAN.loginConcurrency, maxSeconds: PLAN.loginSeconds })).perSecond;
       }
@@ -282,7 +297,7 @@ async function loginVsHash(ctx) {
     login_vs_hash: round(median(rounds.map((r) => r.ratio)), 3),
     logins_per_s: round(median(rounds.map((r) => r.app)), 1),
     hashes_per_s: round(median(rounds.map((r) => r.hash)), 1),
-    login_rounds: rounds.map((r) => ({ app: round(r.app, 1), hash: round(r.hash, 1), ratio: round(r.ratio, 3) })),
+    login_rounds: rounds.map((r) => ({ app: round(r.app, 1), hash: round(r.hash, 1), ratio: round(r.ratio, 3), hashThreadNice: r.hashThreadNice })),
   };
 }
 
@@ -316,6 +331,13 @@ async function pageDuringLogins(ctx) {
  * /2fa/verify with the current code, GET /. Only POST /2fa/verify is timed for the p99.
  */
 async function journeyPhase(ctx) {
+  // The floor this machine sets: the same journey by one person at a time.
+  const alone = [];
+  const single = keepAliveAgent(1);
+  for (let i = 0; i < PLAN.journeysAlone; i++) alone.push((await fullJourney(ctx, ctx.users[takeFresh(ctx)], single)).verifyMs);
+  single.destroy();
+  log(`${alone.length} journeys one at a time: POST /2fa/verify p50 ${percentile(alone, 50).toFixed(1)} ms, p99 ${percentile(alone, 99).toFixed(1)} ms`);
+
   const agent = keepAliveAgent(PLAN.journeyConcurrency);
   const verifyMs = [];
   let started = 0;
@@ -339,6 +361,8 @@ async function journeyPhase(ctx) {
     verify_p99_ms: round(percentile(verifyMs, 99), 1),
     verify_p50_ms: round(percentile(verifyMs, 50), 1),
     verify_max_ms: round(Math.max(...verifyMs), 1),
+    verify_p99_alone_ms: round(percentile(alone, 99), 1),
+    verify_p50_alone_ms: round(percentile(alone, 50), 1),
     full_journey_per_s: round(perSecond, 1),
     journeys: verifyMs.length,
   };
@@ -374,16 +398,22 @@ async function rssPhase(ctx) {
   if (created !== signIns) throw new Error(`${signIns} sign-ins but ${created} new session rows`);
   const per10k = (mb) => (mb * 10000) / created;
   const slope = leastSquaresSlope(samples.map((s) => [s.sessions, s.rss]));
-  log(
-    `${created} new sessions in ${seconds.toFixed(0)} s (${(created / seconds).toFixed(1)} sign-ins/s): ` +
-      `RSS after GC ${samples.map((s) => s.rss.toFixed(1)).join(' → ')} MB; heap used ${before.heapUsed.toFixed(1)} → ${after.heapUsed.toFixed(1)} MB; ` +
-      `raw RSS ${rawBefore.toFixed(1)} (before GC) → ${rawAfter.toFixed(1)} MB`,
-  );
+  const mb = (s) => `${s.rss.toFixed(1)} (heap ${s.heapTotal.toFixed(1)}, used ${s.heapUsed.toFixed(1)})`;
+  log(`${created} new sessions in ${seconds.toFixed(0)} s (${(created / seconds).toFixed(1)} sign-ins/s): RSS after GC ${samples.map(mb).join(' → ')} MB; raw RSS ${rawBefore.toFixed(1)} (before GC) → ${rawAfter.toFixed(1)} MB`);
+
+  // The control: the same sign-in work with no session made, to tell the sessions' memory from the hashing's.
+  const failed = await runLogins(ctx, { count: PLAN.sessions, concurrency: PLAN.loginConcurrency, maxSeconds: PLAN.failedMaxSeconds, unknownEmails: true });
+  const afterFailed = await collectGarbage(ctx);
+  if ((await countSessions(ctx)) - rowsBefore !== created) throw new Error('a failed sign-in made a session');
+  const controlPer10k = ((afterFailed.rss - after.rss) * 10000) / failed.count;
+  log(`control: ${failed.count} sign-ins with unknown emails (no session): RSS after GC ${mb(after)} → ${mb(afterFailed)} MB, ${controlPer10k.toFixed(1)} MB per 10,000`);
   return {
     rss_growth_mb_per_10k_sessions: round(per10k(after.rss - before.rss), 1),
     rss_slope_mb_per_10k_sessions: round(slope * 10000, 1),
     heap_used_growth_mb_per_10k_sessions: round(per10k(after.heapUsed - before.heapUsed), 1),
-    rss_samples_mb: samples.map((s) => ({ sessions: s.sessions, rss: round(s.rss, 1), heapUsed: round(s.heapUsed, 1) })),
+    rss_growth_mb_per_10k_failed_sign_ins: round(controlPer10k, 1),
+    failed_sign_ins: failed.count,
+    rss_samples_mb: samples.map((s) => ({ sessions: s.sessions, rss: round(s.rss, 1), heapTotal: round(s.heapTotal, 1), heapUsed: round(s.heapUsed, 1), external: round(s.external, 1) })),
     rss_before_mb: round(before.rss, 1),
     rss_after_mb: round(after.rss, 1),
     rss_raw_before_mb: round(rawBefore, 1),
@@ -404,8 +434,9 @@ function leastSquaresSlope(points) {
 
 /** A full GC in the app, then its RSS (from /proc, as the kernel counts it) and heap, in MB. */
 async function collectGarbage(ctx) {
-  const answer = await ask(ctx, 'gc');
-  return { rss: rssMb(ctx.pid), heapUsed: answer.memoryUsage.heapUsed / 2 ** 20 };
+  const { memoryUsage } = await ask(ctx, 'gc');
+  const mb = (bytes) => bytes / 2 ** 20;
+  return { rss: rssMb(ctx.pid), heapTotal: mb(memoryUsage.heapTotal), heapUsed: mb(memoryUsage.heapUsed), external: mb(memoryUsage.external) };
 }
 
 /** Sends a message to bench/lib/app-hook.js in the app and waits for its answer. */
@@ -443,7 +474,7 @@ async function profiled(ctx, phase, work) {
  * Password sign-ins (GET /login for the token, then POST /login), `concurrency` at a time:
  * `count` of them, or fewer when `maxSeconds` pass or `stop.requested` is set first.
  */
-async function runLogins(ctx, { count, concurrency, stop = { requested: false }, maxSeconds = Infinity }) {
+async function runLogins(ctx, { count, concurrency, stop = { requested: false }, maxSeconds = Infinity, unknownEmails = false }) {
   const agent = keepAliveAgent(concurrency);
   let started = 0;
   let done = 0;
@@ -454,8 +485,8 @@ async function runLogins(ctx, { count, concurrency, stop = { requested: false },
     Array.from({ length: concurrency }, async () => {
       while (started < count && !stop.requested) {
         started += 1;
-        const user = ctx.users[userIndex++ % ctx.users.length];
-        await passwordStep(ctx, user, new CookieJar(), agent);
+        if (unknownEmails) await unknownEmailStep(ctx, agent);
+        else await passwordStep(ctx, ctx.users[userIndex++ % ctx.users.length], new CookieJar(), agent);
         done += 1;
       }
     }),
@@ -478,6 +509,17 @@ async function passwordStep(ctx, user, jar, agent) {
   });
   expect(login, 303, 'POST /login', '/2fa/verify');
   return login;
+}
+
+/** A sign-in with an email no account has: the same hash work (a dummy hash), no session. */
+async function unknownEmailStep(ctx, agent) {
+  const jar = new CookieJar();
+  const page = await request({ port: ctx.port, agent, path: '/login', jar });
+  expect(page, 200, 'GET /login');
+  ctx.unknown = (ctx.unknown ?? 0) + 1;
+  const email = `nobody-${ctx.unknown}@example.com`;
+  const login = await request({ port: ctx.port, agent, method: 'POST', path: '/login', jar, form: { _csrf: csrfFrom(page.body), next: '', email, password: ctx.password } });
+  expect(login, 401, 'POST /login with an unknown email');
 }
 
 async function fullJourney(ctx, user, agent) {
@@ -745,9 +787,11 @@ function table(results) {
     detail('GET / CPU µs/req: app / bare (ratio)', (d) => (d.dashboard_app_cpu_us ? `${d.dashboard_app_cpu_us} / ${d.dashboard_baseline_cpu_us} (${d.dashboard_cpu_ratio})` : '–')),
     detail('logins/s / argon2id hashes/s (c = 4)', (d) => (d.logins_per_s ? `${d.logins_per_s} / ${d.hashes_per_s}` : '–')),
     detail('GET /login p99 idle (ms)', (d) => d.login_page_p99_idle_ms ?? '–'),
-    detail('POST /2fa/verify p50 (ms)', (d) => d.verify_p50_ms ?? '–'),
+    detail('POST /2fa/verify p50; p50 / p99 one user at a time (ms)', (d) => (d.verify_p50_ms ? `${d.verify_p50_ms}; ${d.verify_p50_alone_ms} / ${d.verify_p99_alone_ms}` : '–')),
     detail('RSS after GC before → after (MB; sessions)', (d) => (d.rss_before_mb ? `${d.rss_before_mb} → ${d.rss_after_mb} (${d.sessions_created})` : '–')),
-    detail('RSS slope; JS heap growth (MB per 10k)', (d) => (d.rss_before_mb ? `${d.rss_slope_mb_per_10k_sessions}; ${d.heap_used_growth_mb_per_10k_sessions}` : '–')),
+    detail('RSS slope; JS heap growth; control without sessions (MB per 10k)', (d) =>
+      d.rss_before_mb ? `${d.rss_slope_mb_per_10k_sessions}; ${d.heap_used_growth_mb_per_10k_sessions}; ${d.rss_growth_mb_per_10k_failed_sign_ins}` : '–',
+    ),
   ];
   const m = results.machine;
   const machine = `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memory}, Node ${m.node}, ${m.platform}; load average at start ${m.loadAverage.join(' ')}${results.plan.quick ? ' (QUICK run: shorter rounds)' : ''}.`;
