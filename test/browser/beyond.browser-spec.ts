@@ -18,7 +18,7 @@ import {
   snap,
   startBrowserApp,
 } from './support/browser';
-import { parseCsv } from './support/csv';
+import { parseCsv } from '../utils/csv';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;

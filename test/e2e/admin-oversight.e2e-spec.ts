@@ -6,6 +6,7 @@ import { csrfFrom, Person } from '../utils/agent';
 import { adminOf, hasButton, hrefsIn, pressAndConfirm, signedIn, wrongCode } from '../utils/admin';
 import { lastMailTo, linkIn } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
+import { parseCsv } from '../utils/csv';
 
 // Several argon2id hashes (OWASP parameters) per test: give a loaded machine room.
 jest.setTimeout(90_000);
@@ -31,36 +32,6 @@ function tableRows(html: string): string[][] {
   return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
     [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((cell) => cell[1].replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()),
   );
-}
-
-/** RFC 4180 parsing, as a spreadsheet does it: quoted cells, doubled quotes, CRLF rows. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (char === '"') quoted = false;
-      else cell += char;
-    } else if (char === '"') quoted = true;
-    else if (char === ',') {
-      row.push(cell);
-      cell = '';
-    } else if (char === '\r' && text[i + 1] === '\n') {
-      row.push(cell);
-      rows.push(row);
-      row = [];
-      cell = '';
-      i++;
-    } else cell += char;
-  }
-  if (cell || row.length) rows.push([...row, cell]);
-  return rows;
 }
 
 describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock account', () => {
