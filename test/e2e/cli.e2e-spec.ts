@@ -7,7 +7,7 @@ import { UsersService } from '../../src/users/users.service';
 import { Person } from '../utils/agent';
 import { adminOf } from '../utils/admin';
 import { lastMailTo, linkIn, secretsIn } from '../utils/mail';
-import { createTestApp, createUser, DEFAULT_PASSWORD, TEST_SECRET, TestApp } from '../utils/test-app';
+import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp, testEnv } from '../utils/test-app';
 
 describe('command line (npm run cli -- …)', () => {
   let t: TestApp;
@@ -21,14 +21,7 @@ describe('command line (npm run cli -- …)', () => {
   async function cli(...argv: string[]) {
     const out: string[] = [];
     const err: string[] = [];
-    const env: NodeJS.ProcessEnv = {
-      NODE_ENV: 'test',
-      DATA_DIR: t.dataDir,
-      APP_SECRET: TEST_SECRET,
-      PUBLIC_URL: 'http://localhost:3000',
-      SEED_DEMO_DATA: 'false',
-      ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
-    };
+    const env = testEnv(t.dataDir);
     const code = await runCli(argv, { env, clock: t.clock, out: (line) => out.push(line), err: (line) => err.push(line) });
     // @nestjs/passport registers each app's strategy on the one global passport: the CLI's
     // context, made in this same process, replaced the test app's. Put the app's back.

@@ -10,7 +10,7 @@ import { UsersService } from '../../src/users/users.service';
 import { DataSource } from 'typeorm';
 import { csrfFrom, Person } from '../utils/agent';
 import { adminOf, hasButton, hrefsIn, pressAndConfirm, signedIn } from '../utils/admin';
-import { createTestApp, createUser, DEFAULT_PASSWORD, TEST_SECRET, TestApp } from '../utils/test-app';
+import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp, testEnv } from '../utils/test-app';
 
 const DAY = 24 * 60 * 60 * 1000;
 const PAGE = '/admin/organizer';
@@ -209,14 +209,7 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       expect(newbie.twoFactorDeadline?.getTime()).toBe(t.clock.nowMs() + 14 * DAY);
 
       const cli = await runCli(['create-admin', '--organizer', org, '--email', 'cli-admin@policy.test', '--name', 'Cleo Cli', '--no-2fa'], {
-        env: {
-          NODE_ENV: 'test',
-          DATA_DIR: t.dataDir,
-          APP_SECRET: TEST_SECRET,
-          PUBLIC_URL: 'http://localhost:3000',
-          SEED_DEMO_DATA: 'false',
-          ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
-        },
+        env: testEnv(t.dataDir),
         clock: t.clock,
         out: () => undefined,
         err: () => undefined,

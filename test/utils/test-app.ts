@@ -17,6 +17,18 @@ export const TEST_SECRET = 'test-app-secret-0123456789abcdef0123456789abcdef';
 /** A fixed start so time-dependent tests repeat: 2026-01-15 09:00:00 UTC. */
 export const TEST_START = Date.UTC(2026, 0, 15, 9, 0, 0);
 
+/** The environment of a test app (and of the CLI run against it): PostgreSQL when TEST_DATABASE_URL is set. */
+export function testEnv(dataDir: string): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    APP_SECRET: TEST_SECRET,
+    PUBLIC_URL: 'http://localhost:3000',
+    SEED_DEMO_DATA: 'false',
+    ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
+  };
+}
+
 export interface TestApp {
   app: NestExpressApplication;
   server: Server;
@@ -43,15 +55,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tixngo-test-'));
   const databaseUrl = process.env.TEST_DATABASE_URL;
   if (databaseUrl && !options.keepDatabase) await resetPostgresSchema(databaseUrl);
-  const config = AppConfig.fromEnv({
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    APP_SECRET: TEST_SECRET,
-    PUBLIC_URL: 'http://localhost:3000',
-    SEED_DEMO_DATA: 'false',
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-    ...options.env,
-  });
+  const config = AppConfig.fromEnv({ ...testEnv(dataDir), ...options.env });
   const clock = options.clock ?? new ManualClock(TEST_START);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, clock }), {
     bodyParser: false,
