@@ -13,7 +13,7 @@
  * Options: --no-pg (SQLite only) · --pg (fail when PostgreSQL is not reachable) ·
  * --pg-only · --app-env=NAME=VALUE (extra app environment, e.g. DB_POOL_SIZE=30) ·
  * --quick (short rounds, 2,000 sessions scaled to 10,000; for trying things out) ·
- * --only=a,b (phases: pages, dashboard, logins, during, journey, rss) ·
+ * --only=a,b (phases: costs, pages, dashboard, logins, during, journey, rss) ·
  * --profile (a CPU profile of the app during each phase, in bench/results/profiles;
  * read one with node bench/profile-summary.js <file>).
  */
@@ -190,6 +190,7 @@ async function benchApp(kind, baseline, dataDir, pg) {
         const figures = { database: kind, loadAverageAtStart: os.loadavg().map((l) => round(l)) };
         await warmUp(ctx);
         figures.app_threads = threadNiceness(ctx.pid);
+        if (runs('costs')) Object.assign(figures, await profiled(ctx, 'costs', () => costsPhase(ctx)));
         if (runs('rss')) Object.assign(figures, await rssPhase(ctx));
         if (runs('pages')) Object.assign(figures, await profiled(ctx, 'pages', () => pageRatio(ctx, '/login', 'login_page', null)));
         if (runs('dashboard')) {
@@ -286,7 +287,9 @@ async function loginVsHash(ctx) {
         row.hash = result.perSecond;
         row.hashThreadNice = [...new Set(result.threadNice)];
       } else {
-        row.app = (await runLogins(ctx, { count: 100000, concurrency: PLAN.loginConcurrency, maxSeconds: PLAN.loginSeconds })).perSecond;
+        const logins = await cannonLogins(ctx, { concurrency: PLAN.loginConcurrency, seconds: PLAN.loginSeconds });
+        row.app = logins.perSecond;
+        row.driverCpuUs = logins.driverCpuUsPerSignIn;
       }
     }
     row.ratio = row.app / row.hash;
@@ -297,7 +300,8 @@ async function loginVsHash(ctx) {
     login_vs_hash: round(median(rounds.map((r) => r.ratio)), 3),
     logins_per_s: round(median(rounds.map((r) => r.app)), 1),
     hashes_per_s: round(median(rounds.map((r) => r.hash)), 1),
-    login_rounds: rounds.map((r) => ({ app: round(r.app, 1), hash: round(r.hash, 1), ratio: round(r.ratio, 3), hashThreadNice: r.hashThreadNice })),
+    login_driver_cpu_us: round(median(rounds.map((r) => r.driverCpuUs)), 0),
+    login_rounds: rounds.map((r) => ({ app: round(r.app, 1), hash: round(r.hash, 1), ratio: round(r.ratio, 3), driverCpuUs: round(r.driverCpuUs, 0), hashThreadNice: r.hashThreadNice })),
   };
 }
 
@@ -366,6 +370,44 @@ async function journeyPhase(ctx) {
     full_journey_per_s: round(perSecond, 1),
     journeys: verifyMs.length,
   };
+}
+
+/**
+ * Where the CPU of one sign-in goes, step by step, one person at a time: the app's event
+ * loop thread (/proc/<pid>/task/<pid>/schedstat, in ns), the whole app process (hash
+ * threads included) and this process, the load generator. Not a goal: the diagnosis
+ * behind the ratios above.
+ */
+async function costsPhase(ctx) {
+  const steps = ['GET /login', 'POST /login', 'GET /2fa/verify', 'POST /2fa/verify', 'GET /'];
+  const totals = Object.fromEntries(steps.map((s) => [s, { loop: 0, driver: 0 }]));
+  const agent = keepAliveAgent(1);
+  const journeys = QUICK ? 100 : 250;
+  const appBefore = cpuMs(ctx.pid);
+  for (let i = 0; i < journeys; i++) {
+    await fullJourney(ctx, ctx.users[takeFresh(ctx)], agent, (step, measure) => {
+      const loop = loopNs(ctx.pid);
+      const driver = process.cpuUsage();
+      return measure().then((res) => {
+        totals[step].loop += loopNs(ctx.pid) - loop;
+        const used = process.cpuUsage(driver);
+        totals[step].driver += (used.user + used.system) * 1000;
+        return res;
+      });
+    });
+  }
+  agent.destroy();
+  const appMsPerJourney = (cpuMs(ctx.pid) - appBefore) / journeys;
+  const perStep = Object.fromEntries(
+    steps.map((s) => [s, { loopUs: round(totals[s].loop / journeys / 1000, 0), driverUs: round(totals[s].driver / journeys / 1000, 0) }]),
+  );
+  log(`${journeys} journeys one at a time, µs per request (app event loop / load generator): ${steps.map((s) => `${s} ${perStep[s].loopUs} / ${perStep[s].driverUs}`).join(', ')}; whole app ${appMsPerJourney.toFixed(1)} ms per journey`);
+  return { cost_per_step_us: perStep, cost_app_ms_per_journey: round(appMsPerJourney, 1) };
+}
+
+/** CPU time of the app's event loop thread so far, in ns (the first field of schedstat). */
+function loopNs(pid) {
+  return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
 /**
@@ -496,17 +538,76 @@ async function runLogins(ctx, { count, concurrency, stop = { requested: false },
   return { count: done, seconds, perSecond: done / seconds };
 }
 
-async function passwordStep(ctx, user, jar, agent) {
-  const page = await request({ port: ctx.port, agent, path: '/login', jar });
+/** Runs one request; `timed` (the costs phase) may wrap it to measure it by step name. */
+const untimed = (_step, measure) => measure();
+
+/**
+ * Sign-ins as fast as `concurrency` connections allow for `seconds`, driven by autocannon:
+ * each connection loops GET /login (a fresh visitor: its CSRF cookie and token) then POST
+ * /login with the next seeded user, and every answer is checked (303 → /2fa/verify). A
+ * lighter load generator than the cookie-jar client above, which matters here: it shares
+ * the 2 cores with the hashing it measures. Its own CPU per sign-in is reported.
+ */
+async function cannonLogins(ctx, { concurrency, seconds }) {
+  const autocannon = require('autocannon');
+  let next = 0;
+  const problems = [];
+  const header = (headers, name) => {
+    const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+    return key === undefined ? undefined : headers[key];
+  };
+  const cpuBefore = process.cpuUsage();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${ctx.port}`,
+    connections: concurrency,
+    duration: seconds,
+    requests: [
+      {
+        method: 'GET',
+        path: '/login',
+        setupRequest: (req, context) => {
+          context.user = ctx.users[next++ % ctx.users.length];
+          return { ...req, headers: { accept: 'text/html' } };
+        },
+        onResponse: (status, body, context, headers) => {
+          if (status !== 200) problems.push(`GET /login ${status}`);
+          context.csrf = csrfFrom(body);
+          context.cookie = [].concat(header(headers, 'set-cookie') ?? []).map((c) => c.split(';')[0]).join('; ');
+        },
+      },
+      {
+        method: 'POST',
+        path: '/login',
+        setupRequest: (req, context) => ({
+          ...req,
+          headers: { accept: 'text/html', cookie: context.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ _csrf: context.csrf, next: '', email: context.user.email, password: ctx.password }).toString(),
+        }),
+        onResponse: (status, _body, _context, headers) => {
+          if (status !== 303 || header(headers, 'location') !== '/2fa/verify') problems.push(`POST /login ${status} → ${header(headers, 'location')}`);
+        },
+      },
+    ],
+  });
+  const cpu = process.cpuUsage(cpuBefore);
+  if (problems.length || result.errors || result.timeouts) {
+    throw new Error(`autocannon sign-ins: ${result.errors} errors, ${result.timeouts} timeouts, ${problems.slice(0, 3).join('; ')}`);
+  }
+  const signIns = result['3xx'];
+  return { count: signIns, perSecond: signIns / result.duration, driverCpuUsPerSignIn: (cpu.user + cpu.system) / signIns };
+}
+
+async function passwordStep(ctx, user, jar, agent, timed = untimed) {
+  const page = await timed('GET /login', () => request({ port: ctx.port, agent, path: '/login', jar }));
   expect(page, 200, 'GET /login');
-  const login = await request({
+  const login = await timed('POST /login', () => request({
     port: ctx.port,
     agent,
     method: 'POST',
     path: '/login',
     jar,
     form: { _csrf: csrfFrom(page.body), next: '', email: user.email, password: ctx.password },
-  });
+  }));
   expect(login, 303, 'POST /login', '/2fa/verify');
   return login;
 }
@@ -522,21 +623,21 @@ async function unknownEmailStep(ctx, agent) {
   expect(login, 401, 'POST /login with an unknown email');
 }
 
-async function fullJourney(ctx, user, agent) {
+async function fullJourney(ctx, user, agent, timed = untimed) {
   const jar = new CookieJar();
-  await passwordStep(ctx, user, jar, agent);
-  const page = await request({ port: ctx.port, agent, path: '/2fa/verify', jar });
+  await passwordStep(ctx, user, jar, agent, timed);
+  const page = await timed('GET /2fa/verify', () => request({ port: ctx.port, agent, path: '/2fa/verify', jar }));
   expect(page, 200, 'GET /2fa/verify');
-  const verify = await request({
+  const verify = await timed('POST /2fa/verify', () => request({
     port: ctx.port,
     agent,
     method: 'POST',
     path: '/2fa/verify',
     jar,
     form: { _csrf: csrfFrom(page.body), code: totp(user.secret) },
-  });
+  }));
   expect(verify, 303, 'POST /2fa/verify', '/');
-  const dashboard = await request({ port: ctx.port, agent, path: '/', jar });
+  const dashboard = await timed('GET /', () => request({ port: ctx.port, agent, path: '/', jar }));
   expect(dashboard, 200, 'GET /');
   if (!dashboard.body.includes('Signed in as')) throw new Error('GET / after the code is not the dashboard');
   return { jar, verifyMs: verify.ms };

@@ -15,6 +15,7 @@ import { CsrfGuard, CsrfService } from './common/csrf';
 import { HealthController } from './common/health.controller';
 import { ViewLocalsInterceptor } from './common/view-locals.interceptor';
 import { dataSourceOptions } from './database/data-source-options';
+import { DatabaseModule } from './database/database.module';
 import { MailModule } from './mail/mail.module';
 import { OrganizersModule } from './organizers/organizers.module';
 import { TwoFactorModule } from './two-factor/two-factor.module';
@@ -34,6 +35,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(config)),
+        DatabaseModule,
         ClockModule.forRoot(clock),
         CryptoModule,
         MailModule,

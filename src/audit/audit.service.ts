@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { PreparedSql } from '../database/prepared-sql';
 import { AuditEvent, AuditType } from './audit-event.entity';
 
 export interface AuditEntry {
@@ -19,21 +20,31 @@ export class AuditService {
   constructor(
     @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
     private readonly clock: Clock,
+    private readonly sql: PreparedSql,
   ) {}
 
-  /** Records one event; pass the transaction's manager to commit it with the change it describes. */
+  /**
+   * Records one event; pass the transaction's manager to commit it with the change it
+   * describes. Outside a transaction (every sign-in) it is one prepared INSERT.
+   */
   async record(entry: AuditEntry, manager?: EntityManager): Promise<void> {
-    const repository = manager ? manager.getRepository(AuditEvent) : this.events;
-    await repository.insert(
-      repository.create({
-        type: entry.type,
-        organizerId: entry.organizerId ?? null,
-        userId: entry.userId ?? null,
-        actorId: entry.actorId ?? null,
-        ip: entry.ip ?? null,
-        detail: entry.detail ? JSON.stringify(entry.detail) : null,
-        createdAt: this.clock.now(),
-      }),
+    const event = this.events.create({
+      type: entry.type,
+      organizerId: entry.organizerId ?? null,
+      userId: entry.userId ?? null,
+      actorId: entry.actorId ?? null,
+      ip: entry.ip ?? null,
+      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+      createdAt: this.clock.now(),
+    });
+    event.assignId();
+    if (manager) {
+      await manager.getRepository(AuditEvent).insert(event);
+      return;
+    }
+    await this.sql.run(
+      'INSERT INTO "audit_events" ("id", "organizer_id", "user_id", "actor_id", "type", "detail", "ip", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [event.id, event.organizerId, event.userId, event.actorId, event.type, event.detail, event.ip, event.createdAt.getTime()],
     );
   }
 

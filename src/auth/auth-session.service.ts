@@ -3,11 +3,12 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { PreparedSql } from '../database/prepared-sql';
 import { User } from '../users/user.entity';
 import { newSecurityStamp } from '../users/users.service';
 import { SessionRecord } from './session.entity';
 import { AuthState } from './session-state';
-import { TypeOrmSessionStore } from './session-store';
+import { DatabaseSessionStore } from './session-store';
 
 /** 12 hours after the password step a session ends, active or not (ASVS 3.3.1). */
 export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
@@ -22,14 +23,15 @@ export type SessionProblem = 'none' | 'gone' | 'expired' | 'pending-expired';
  */
 @Injectable()
 export class AuthSessionService {
-  readonly store: TypeOrmSessionStore;
+  readonly store: DatabaseSessionStore;
 
   constructor(
     @InjectRepository(SessionRecord) sessions: Repository<SessionRecord>,
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly clock: Clock,
+    prepared: PreparedSql,
   ) {
-    this.store = new TypeOrmSessionStore(sessions, clock);
+    this.store = new DatabaseSessionStore(prepared, sessions, clock);
   }
 
   /** After the password: a new session id, and the session is pending (or full when no 2FA is owed). */

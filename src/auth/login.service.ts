@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
-import { Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
+import { EntityLookup, PreparedSql } from '../database/prepared-sql';
 import { OrganizersService } from '../organizers/organizers.service';
 import { User } from '../users/user.entity';
 import { SecurityNoticesService } from '../users/security-notices.service';
@@ -28,6 +29,8 @@ export type LoginResult =
  */
 @Injectable()
 export class LoginService {
+  private readonly throttleRows: EntityLookup<LoginThrottle>;
+
   constructor(
     @InjectRepository(LoginThrottle) private readonly throttles: Repository<LoginThrottle>,
     private readonly users: UsersService,
@@ -37,7 +40,11 @@ export class LoginService {
     private readonly notices: SecurityNoticesService,
     private readonly keys: KeyRing,
     private readonly clock: Clock,
-  ) {}
+    dataSource: DataSource,
+    prepared: PreparedSql,
+  ) {
+    this.throttleRows = new EntityLookup(dataSource, prepared, LoginThrottle, 'keyHash');
+  }
 
   async attempt(emailInput: string, password: string, ip: string | null): Promise<LoginResult> {
     const email = normaliseEmail(emailInput);
@@ -45,7 +52,8 @@ export class LoginService {
     const now = this.clock.now();
     const user = await this.users.findByEmail(email);
 
-    const lockedUntil = await this.lockedUntil(key, now);
+    const throttle = await this.throttleRows.find(key);
+    const lockedUntil = throttle?.lockedUntil && throttle.lockedUntil.getTime() > now.getTime() ? throttle.lockedUntil : null;
     if (lockedUntil) {
       // Still hash, so a locked name answers in the same time as any other.
       await this.users.verifyPassword(null, password);
@@ -54,7 +62,8 @@ export class LoginService {
 
     const valid = (await this.users.verifyPassword(user, password)) && user!.isActive;
     if (valid) {
-      await this.throttles.delete({ keyHash: key });
+      // A right password clears the count; most sign-ins have none to clear.
+      if (throttle) await this.throttles.delete({ keyHash: key });
       // Told only to someone who knows the password: it reveals nothing to a guesser.
       if (user!.accountLockedAt) return { ok: false, reason: 'account-locked' };
       return { ok: true, user: user! };
@@ -102,11 +111,6 @@ export class LoginService {
   /** Checks the password of a known user (the Resend QR link), counting failures the same way. */
   async confirmPassword(user: User, password: string, ip: string | null): Promise<LoginResult> {
     return this.attempt(user.email, password, ip);
-  }
-
-  private async lockedUntil(key: string, now: Date): Promise<Date | null> {
-    const row = await this.throttles.findOneBy({ keyHash: key });
-    return row?.lockedUntil && row.lockedUntil.getTime() > now.getTime() ? row.lockedUntil : null;
   }
 
   /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SessionData, Store } from 'express-session';
 import { LessThan, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { PreparedSql } from '../database/prepared-sql';
 import { SessionRecord } from './session.entity';
 
 /** 30 minutes without a request ends a session (ASVS 3.3.2). */
@@ -15,10 +16,15 @@ const idHash = (sid: string): string => createHash('sha256').update(sid).digest(
  * express-session store on the app's database (never the memory store), so sessions
  * are shared by every instance. The cookie's id is stored only as a SHA-256: a read of
  * the table does not yield usable session ids. Rows carry the user id, so every session
- * of a user can be ended with one DELETE.
+ * of a user can be ended with one DELETE. The statements run on every request, so they
+ * are prepared once (database/prepared-sql.ts); the rare bulk deletes use the repository.
  */
-export class TypeOrmSessionStore extends Store {
+export class DatabaseSessionStore extends Store {
+  /** What each session object last wrote (cookie aside), so saving it unchanged writes nothing. */
+  private readonly written = new WeakMap<object, string>();
+
   constructor(
+    private readonly sql: PreparedSql,
     private readonly sessions: Repository<SessionRecord>,
     private readonly clock: Clock,
   ) {
@@ -26,28 +32,41 @@ export class TypeOrmSessionStore extends Store {
   }
 
   get(sid: string, callback: (err: unknown, session?: SessionData | null) => void): void {
-    this.sessions
-      .findOneBy({ idHash: idHash(sid) })
+    this.sql
+      .get('SELECT "data", "expires_at" FROM "sessions" WHERE "id_hash" = ?', [idHash(sid)])
       .then((row) => {
-        if (!row || row.expiresAt.getTime() <= this.clock.nowMs()) return callback(null, null);
-        const data = JSON.parse(row.data) as SessionData & { __expiresAt?: number };
-        data.__expiresAt = row.expiresAt.getTime();
+        const expiresAt = row ? Number(row.expires_at) : 0;
+        if (!row || expiresAt <= this.clock.nowMs()) return callback(null, null);
+        const data = JSON.parse(row.data as string) as SessionData & { __expiresAt?: number };
+        data.__expiresAt = expiresAt;
         callback(null, data);
       })
       .catch((error) => callback(error));
   }
 
+  /**
+   * express-session saves a regenerated session again when the response ends even after
+   * an explicit save (its "already saved" check compares the id from before regenerate),
+   * so an unchanged session is not written a second time.
+   */
   set(sid: string, session: SessionData, callback?: (err?: unknown) => void): void {
     const { __expiresAt: _ignored, ...data } = session as SessionData & { __expiresAt?: number };
-    const record: SessionRecord = {
-      idHash: idHash(sid),
-      userId: data.auth?.userId ?? null,
-      data: JSON.stringify(data),
-      expiresAt: new Date(this.clock.nowMs() + SESSION_IDLE_MS),
-    };
-    this.sessions
-      .upsert(record, ['idHash'])
-      .then(() => callback?.())
+    const { cookie: _cookie, ...content } = data;
+    const fingerprint = sid + JSON.stringify(content);
+    if (this.written.get(session) === fingerprint) {
+      callback?.();
+      return;
+    }
+    this.sql
+      .run(
+        'INSERT INTO "sessions" ("id_hash", "user_id", "data", "expires_at") VALUES (?, ?, ?, ?) ' +
+          'ON CONFLICT ("id_hash") DO UPDATE SET "user_id" = excluded."user_id", "data" = excluded."data", "expires_at" = excluded."expires_at"',
+        [idHash(sid), data.auth?.userId ?? null, JSON.stringify(data), this.clock.nowMs() + SESSION_IDLE_MS],
+      )
+      .then(() => {
+        this.written.set(session, fingerprint);
+        callback?.();
+      })
       .catch((error) => callback?.(error));
   }
 
@@ -59,15 +78,15 @@ export class TypeOrmSessionStore extends Store {
       callback?.();
       return;
     }
-    this.sessions
-      .update({ idHash: idHash(sid) }, { expiresAt: new Date(expiresAt) })
+    this.sql
+      .run('UPDATE "sessions" SET "expires_at" = ? WHERE "id_hash" = ?', [expiresAt, idHash(sid)])
       .then(() => callback?.())
       .catch((error) => callback?.(error));
   }
 
   destroy(sid: string, callback?: (err?: unknown) => void): void {
-    this.sessions
-      .delete({ idHash: idHash(sid) })
+    this.sql
+      .run('DELETE FROM "sessions" WHERE "id_hash" = ?', [idHash(sid)])
       .then(() => callback?.())
       .catch((error) => callback?.(error));
   }

@@ -1,15 +1,23 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { EntityLookup, PreparedSql } from '../database/prepared-sql';
 import { Organizer } from './organizer.entity';
 
 @Injectable()
 export class OrganizersService {
+  /** Read at every sign-in (the organizer's name goes into the session). */
+  private readonly byId: EntityLookup<Organizer>;
+
   constructor(
     @InjectRepository(Organizer) private readonly organizers: Repository<Organizer>,
     private readonly clock: Clock,
-  ) {}
+    dataSource: DataSource,
+    prepared: PreparedSql,
+  ) {
+    this.byId = new EntityLookup(dataSource, prepared, Organizer, 'id');
+  }
 
   async create(name: string): Promise<Organizer> {
     const clean = name.trim();
@@ -29,7 +37,7 @@ export class OrganizersService {
   }
 
   async getById(id: string): Promise<Organizer> {
-    const organizer = await this.organizers.findOneBy({ id });
+    const organizer = await this.byId.find(id);
     if (!organizer) throw new NotFoundException('No such organizer.');
     return organizer;
   }

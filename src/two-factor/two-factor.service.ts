@@ -3,6 +3,7 @@ import * as QRCode from 'qrcode';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
+import { PreparedSql } from '../database/prepared-sql';
 import { KeyRing } from '../common/crypto/key-ring';
 import { User } from '../users/user.entity';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
@@ -57,6 +58,7 @@ export class TwoFactorService {
     private readonly keys: KeyRing,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly sql: PreparedSql,
   ) {}
 
   /**
@@ -158,15 +160,14 @@ export class TwoFactorService {
     const step = findMatchingStep(secret, code, now);
     if (step === null) return this.registerFailure(user, ip, { clockOffsetSeconds: this.clockOffset(secret, code, now) });
 
-    const accepted = await this.users
-      .repository()
-      .createQueryBuilder()
-      .update()
-      .set({ totpLastStep: step, failedCodeCount: 0 })
-      .where('id = :id AND (totp_last_step IS NULL OR totp_last_step < :step)', { id: user.id, step })
-      .andWhere('(code_locked_until IS NULL OR code_locked_until <= :now)', { now: now.getTime() })
-      .execute();
-    if (accepted.affected === 1) {
+    // Each step once, decided by the database (SECURITY.md 7): the UPDATE matches only while
+    // the last accepted step is older, so of two requests with one code exactly one changes the row.
+    const accepted = await this.sql.run(
+      'UPDATE "users" SET "totp_last_step" = ?, "failed_code_count" = 0 WHERE "id" = ? ' +
+        'AND ("totp_last_step" IS NULL OR "totp_last_step" < ?) AND ("code_locked_until" IS NULL OR "code_locked_until" <= ?)',
+      [step, user.id, step, now.getTime()],
+    );
+    if (accepted === 1) {
       user.totpLastStep = step;
       return { ok: true };
     }

@@ -5,6 +5,7 @@ import { DataSource, EntityManager, Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
 import { isUniqueViolation } from '../database/database-errors';
+import { EntityLookup, PreparedSql } from '../database/prepared-sql';
 import { PasswordHasher } from './password-hasher';
 import { OrganizerPolicyService } from './organizer-policy.service';
 import { passwordProblem } from './password-policy';
@@ -27,6 +28,10 @@ export const normaliseEmail = (email: string): string => email.trim().toLowerCas
 /** Accounts: creation, lookup within an organizer, passwords, and the security stamp. */
 @Injectable()
 export class UsersService {
+  /** Every signed-in request reads its user, every sign-in looks one up by email: prepared once. */
+  private readonly byId: EntityLookup<User>;
+  private readonly byEmail: EntityLookup<User>;
+
   constructor(
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly dataSource: DataSource,
@@ -34,7 +39,11 @@ export class UsersService {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly policy: OrganizerPolicyService,
-  ) {}
+    private readonly prepared: PreparedSql,
+  ) {
+    this.byId = new EntityLookup(dataSource, prepared, User, 'id');
+    this.byEmail = new EntityLookup(dataSource, prepared, User, 'email');
+  }
 
   /** Creates an account; a duplicate email is a ConflictException, a weak password a WeakPasswordError. */
   async create(input: NewUser, manager?: EntityManager): Promise<User> {
@@ -74,7 +83,7 @@ export class UsersService {
   }
 
   findById(id: string): Promise<User | null> {
-    return this.users.findOneBy({ id });
+    return this.byId.find(id);
   }
 
   async getById(id: string): Promise<User> {
@@ -84,7 +93,7 @@ export class UsersService {
   }
 
   findByEmail(email: string): Promise<User | null> {
-    return this.users.findOneBy({ email: normaliseEmail(email) });
+    return this.byEmail.find(normaliseEmail(email));
   }
 
   /** A user of the given organizer, or 404: another organizer's user does not exist for this caller. */
@@ -129,7 +138,7 @@ export class UsersService {
   }
 
   async recordLogin(userId: string): Promise<void> {
-    await this.users.update({ id: userId }, { lastLoginAt: this.clock.now() });
+    await this.prepared.run('UPDATE "users" SET "last_login_at" = ? WHERE "id" = ?', [this.clock.nowMs(), userId]);
   }
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
