@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import { createHash } from 'node:crypto';
 import { SessionData, Store } from 'express-session';
 import { LessThan, Repository } from 'typeorm';
@@ -82,6 +83,22 @@ export class DatabaseSessionStore extends Store {
       .run('UPDATE "sessions" SET "expires_at" = ? WHERE "id_hash" = ?', [expiresAt, idHash(sid)])
       .then(() => callback?.())
       .catch((error) => callback?.(error));
+  }
+
+  /**
+   * A new id for the request's session (each sign-in step). The old row is deleted, unless
+   * the session never had one: a visitor's first POST (the password step) comes without a
+   * session, and there is nothing to delete.
+   */
+  regenerate(req: Request, callback: (err?: unknown) => void): void {
+    const session = req.session as (SessionData & { __expiresAt?: number }) | undefined;
+    if (session && session.__expiresAt === undefined && !this.written.has(session)) {
+      // express-session gives every store its generate() (a new id, an empty session).
+      (this as unknown as { generate(req: Request): void }).generate(req);
+      callback();
+      return;
+    }
+    super.regenerate(req, callback);
   }
 
   destroy(sid: string, callback?: (err?: unknown) => void): void {

@@ -32,9 +32,13 @@ export class ViewLocalsInterceptor implements NestInterceptor {
 
 /** Also used by the exception filter, whose pages are rendered outside interceptors. */
 export function setViewLocals(req: Request, res: Response, csrf: CsrfService, config: AppConfig, clock: Clock): void {
-  if (res.locals.csrfToken) return;
+  if ('csrfToken' in res.locals) return;
   res.locals.appName = config.appName;
-  res.locals.csrfToken = csrf.token(req, res);
+  // Made when a page is rendered, not for every request: a redirect needs no token and
+  // sets no cookie, and a page rendered after the session id changed (sign-in steps)
+  // gets a token bound to the new id.
+  let token: string | undefined;
+  Object.defineProperty(res.locals, 'csrfToken', { enumerable: true, configurable: true, get: () => (token ??= csrf.token(req, res)) });
   const user = req.user as User | undefined;
   const auth = req.session?.auth;
   if (user && auth?.stage === 'full') {
