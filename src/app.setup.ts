@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuthSessionService } from './auth/auth-session.service';
-import { SESSION_IDLE_MS } from './auth/session-store';
+import { SESSION_IDLE_MS, sessionCookie } from './auth/session-store';
 import { AppConfig } from './config/app-config';
 import { KeyRing } from './common/crypto/key-ring';
 import { isDatabaseUnavailable } from './database/database-errors';
@@ -21,8 +21,6 @@ export const ROOT_DIR = join(__dirname, '..');
 export const VIEWS_DIR = join(ROOT_DIR, 'views');
 export const PUBLIC_DIR = join(ROOT_DIR, 'public');
 
-/** The session cookie's name: `__Host-` (Secure, no Domain, Path=/) when served over https. */
-export const sessionCookieName = (config: AppConfig) => (config.secureCookies ? '__Host-tixngo.sid' : 'tixngo.sid');
 
 /**
  * Everything around the routes, shared by main.ts and the tests so they run the same app:
@@ -67,16 +65,17 @@ export function configureApp(app: NestExpressApplication): void {
   });
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 }));
   app.use(cookieParser());
-  const cookieName = sessionCookieName(config);
+  const cookie = sessionCookie(config);
+  const cookieName = cookie.name;
   const sessions = session({
-    name: cookieName,
+    name: cookie.name,
     secret: keys.key('session-cookie').toString('hex'),
     store: sessionService.store,
     resave: false,
     saveUninitialized: false,
     rolling: true,
     unset: 'destroy',
-    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secureCookies, path: '/', maxAge: SESSION_IDLE_MS },
+    cookie: { ...cookie.options, maxAge: SESSION_IDLE_MS },
   });
   // A visitor without a session cookie reading a page cannot need one (no session is
   // made before it is changed, and no GET changes one): skip express-session's per-request

@@ -3,12 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { AppConfig } from '../config/app-config';
 import { PreparedSql } from '../database/prepared-sql';
 import { User } from '../users/user.entity';
 import { newSecurityStamp } from '../users/users.service';
 import { SessionRecord } from './session.entity';
 import { AuthState } from './session-state';
-import { DatabaseSessionStore } from './session-store';
+import { DatabaseSessionStore, sessionCookie } from './session-store';
 
 /** 12 hours after the password step a session ends, active or not (ASVS 3.3.1). */
 export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
@@ -29,6 +30,7 @@ export class AuthSessionService {
     @InjectRepository(SessionRecord) sessions: Repository<SessionRecord>,
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
     prepared: PreparedSql,
   ) {
     this.store = new DatabaseSessionStore(prepared, sessions, clock);
@@ -90,8 +92,13 @@ export class AuthSessionService {
     return auth.stage === 'full' && !user.hasConfirmedTotp && user.secondFactorOwed(this.clock.now());
   }
 
-  /** Logout: the server side is destroyed, not only the cookie (ASVS 3.3.1). */
+  /**
+   * Logout, or a session that may not go on: the server side is destroyed (ASVS 3.3.1)
+   * and the browser told to drop the cookie, so its next visit is a plain anonymous one.
+   */
   end(req: Request): Promise<void> {
+    const cookie = sessionCookie(this.config);
+    req.res?.clearCookie(cookie.name, cookie.options);
     return new Promise((resolve, reject) => req.session.destroy((error) => (error ? reject(error) : resolve())));
   }
 

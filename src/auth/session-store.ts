@@ -11,6 +11,17 @@ export const SESSION_IDLE_MS = 30 * 60 * 1000;
 /** A session whose expiry moved less than this is not rewritten on every request. */
 const TOUCH_INTERVAL_MS = 60 * 1000;
 
+/**
+ * The session cookie (SECURITY.md 16): HttpOnly, SameSite=Lax, Path=/, and `__Host-` with
+ * Secure when served over https.
+ */
+export function sessionCookie(config: { secureCookies: boolean }) {
+  return {
+    name: config.secureCookies ? '__Host-tixngo.sid' : 'tixngo.sid',
+    options: { httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, path: '/' },
+  };
+}
+
 const idHash = (sid: string): string => createHash('sha256').update(sid).digest('hex');
 
 /**

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpStatus, Param, Post, Req, Res } from '@nestj
 import type { Request, Response } from 'express';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { LoginService } from '../auth/login.service';
+import { ACCOUNT_LOCKED } from '../auth/local.strategy';
 import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
 import { AllowPending, CurrentUser, Public } from '../common/decorators';
@@ -179,13 +180,15 @@ export class TwoFactorController {
     if (typeof password !== 'string' || !password) throw new FormException('two-factor/reset-password', model, { password: 'Enter your password.' });
     const result = await this.login.confirmPassword(user, password, req.ip ?? null);
     if (!result.ok) {
-      const locked = result.reason === 'locked';
-      throw new FormException(
-        'two-factor/reset-password',
-        model,
-        { password: locked ? 'Too many failed attempts. Try again in 15 minutes, or ask an admin.' : 'Incorrect password.' },
-        locked ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED,
-      );
+      // The same answers as the login form: a lock of the sign-in, a locked account (told
+      // only after the right password), or one message for a wrong password.
+      const [message, status] =
+        result.reason === 'locked'
+          ? ['Too many failed attempts. Try again in 15 minutes, or ask an admin.', HttpStatus.TOO_MANY_REQUESTS]
+          : result.reason === 'account-locked'
+            ? [ACCOUNT_LOCKED, HttpStatus.FORBIDDEN]
+            : ['Incorrect password.', HttpStatus.UNAUTHORIZED];
+      throw new FormException('two-factor/reset-password', model, { password: message }, status);
     }
     res.redirect(303, await this.login.passwordAccepted(req, result.user, undefined, record.id));
   }

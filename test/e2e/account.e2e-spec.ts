@@ -67,7 +67,7 @@ describe('account page (/account)', () => {
       });
       expect(changed.headers.location).toBe('/account');
       expect((await person.get('/account')).status).toBe(200);
-      expect((await other.get('/')).headers.location).toBe('/login');
+      expect((await other.get('/')).headers.location).toBe('/login?reason=ended');
 
       const oldPassword = await new Person(t.server).login(user.email, DEFAULT_PASSWORD);
       expect(oldPassword.status).toBe(401);

@@ -33,7 +33,7 @@ describe('"This wasn\'t me" links in security emails', () => {
     expect(confirmed.status).toBe(200);
     expect(confirmed.text).toContain('Your account is locked');
 
-    expect((await person.get('/')).headers.location).toBe('/login');
+    expect((await person.get('/')).headers.location).toBe('/login?reason=ended');
     t.clock.advance(60_000);
     const again = new Person(t.server);
     const login = await again.login(user.email, DEFAULT_PASSWORD);

@@ -1,7 +1,9 @@
 import { DataSource } from 'typeorm';
 import { AuditService } from '../../src/audit/audit.service';
 import { SessionRecord } from '../../src/auth/session.entity';
+import { ACCOUNT_LOCKED } from '../../src/auth/local.strategy';
 import { RecoveryCode } from '../../src/two-factor/recovery-code.entity';
+import { User } from '../../src/users/user.entity';
 import { UsersService } from '../../src/users/users.service';
 import { codeAt, csrfFrom, manualKeyFrom, Person } from '../utils/agent';
 import { adminOf, hasButton, press, pressAndConfirm, wrongCode } from '../utils/admin';
@@ -159,6 +161,31 @@ describe('Resend QR (journey 4: POST /admin/users/:id/resend-qr, then /2fa/reset
     const { secret: fresh } = await phone.setUpTwoFactor(t.clock);
     expect(fresh).not.toBe(secret);
     expect((await phone.get('/')).status).toBe(200);
+  });
+
+  it('the link asks for the password; a wrong one, a locked account and a right one each get their own answer', async () => {
+    const org = 'Locked Link Org';
+    const { person: adminBrowser } = await adminOf(t, org, 'Lou Admin');
+    const { member } = await activeMember(org, 'locked.link@test.test');
+    const userPage = `/admin/users/${member.id}`;
+    await pressAndConfirm(adminBrowser, userPage, `${userPage}/resend-qr`);
+    const link = linkIn(await lastMailTo(t.dataDir, member.email, /authenticator/i), '/2fa/reset/');
+    const phone = new Person(t.server);
+
+    const wrong = await phone.submit(link, link, { password: 'not the password at all' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.text).toContain('Incorrect password.');
+
+    // Reported as "not me" meanwhile: the right password is told the account is locked, and gets no setup.
+    await t.get(DataSource).getRepository(User).update(member.id, { accountLockedAt: t.clock.now() });
+    const locked = await phone.submit(link, link, { password: DEFAULT_PASSWORD });
+    expect(locked.status).toBe(403);
+    expect(locked.text).toContain(ACCOUNT_LOCKED);
+    expect((await phone.get('/2fa/setup')).status).toBe(303);
+
+    await t.get(UsersService).unlock(await t.get(UsersService).getById(member.id));
+    const right = await phone.submit(link, link, { password: DEFAULT_PASSWORD });
+    expect(right.headers.location).toBe('/2fa/setup');
   });
 
   it('a signed-in (pending) session that opens the link goes straight to the setup page', async () => {

@@ -224,7 +224,8 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       t.clock.advance(29 * MINUTE);
       expect((await person.get('/')).status).toBe(200);
       t.clock.advance(31 * MINUTE);
-      expect((await person.get('/')).headers.location).toBe('/login');
+      // The browser still holds the cookie: the login page says the session ended.
+      expect((await person.get('/')).headers.location).toBe('/login?reason=ended');
     });
 
     it('end 12 hours after sign-in even when active', async () => {
@@ -249,6 +250,8 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const logout = await person.post('/logout', {});
       expect(logout.headers.location).toBe('/login?reason=signed-out');
       expect(await sessionRows()).toBe(before - 1);
+      // The cookie was cleared too: the next visit is a plain anonymous one.
+      expect(String(logout.headers['set-cookie'])).toMatch(/tixngo\.sid=;.*Expires=Thu, 01 Jan 1970/);
       expect((await person.get('/')).headers.location).toBe('/login');
     });
 
@@ -260,8 +263,8 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       await b.login(user.email, DEFAULT_PASSWORD);
       const { AuthSessionService } = await import('../../src/auth/auth-session.service');
       await t.get(AuthSessionService).endAllForUser(user.id);
-      expect((await a.get('/')).headers.location).toBe('/login');
-      expect((await b.get('/')).headers.location).toBe('/login');
+      expect((await a.get('/')).headers.location).toBe('/login?reason=ended');
+      expect((await b.get('/')).headers.location).toBe('/login?reason=ended');
     });
 
     it('are not created for anonymous visitors: GET /login writes no row', async () => {
