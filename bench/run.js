@@ -125,9 +125,10 @@ async function main() {
     goals: Object.fromEntries(Object.entries(GOALS).map(([k, v]) => [k, v.goal])),
     databases: {},
   };
-  const baseline = await startBaseline();
+  // Bare Express + hbs (every ratio's denominator), and bare NestJS + helmet (the framework's floor, login page only).
+  const baseline = { ...(await startBaseline('baseline-server.js')), nest: await startBaseline('nest-baseline-server.js') };
   await withCleanup(
-    () => stopChild(baseline.child),
+    () => Promise.all([stopChild(baseline.child), stopChild(baseline.nest.child)]),
     async () => {
       for (const kind of databases) {
         const started = Date.now();
@@ -216,6 +217,7 @@ async function warmUp(ctx) {
   const autocannon = require('autocannon');
   await autocannon({ url: `http://127.0.0.1:${ctx.port}/login`, connections: 4, duration: 1 });
   await autocannon({ url: `http://127.0.0.1:${ctx.baseline.port}/login`, connections: 4, duration: 1 });
+  await autocannon({ url: `http://127.0.0.1:${ctx.baseline.nest.port}/login`, connections: 4, duration: 1 });
   await runLogins(ctx, { count: 40, concurrency: PLAN.saturatingLogins });
   const agent = keepAliveAgent(4);
   await Promise.all([0, 1, 2, 3].map(() => fullJourney(ctx, ctx.users[takeFresh(ctx)], agent)));
@@ -242,20 +244,31 @@ async function pageRatio(ctx, path, name, cookie) {
     }
     return { perSecond: good / result.duration, cpuMicrosPerRequest: ((cpuMs(pid) - cpuBefore) * 1000) / good };
   };
+  // The login page is also measured on bare NestJS + helmet: the framework's share of the gap.
+  const sides = name === 'login_page' ? ['app', 'baseline', 'nest'] : ['app', 'baseline'];
+  const servers = { app: [ctx.port, ctx.pid], baseline: [ctx.baseline.port, ctx.baseline.child.pid], nest: [ctx.baseline.nest.port, ctx.baseline.nest.child.pid] };
   const rounds = [];
   for (let r = 0; r < PLAN.rounds; r++) {
-    // Alternate which goes first, so a slow spell of the machine hits both sides alike.
-    const order = r % 2 === 0 ? ['app', 'baseline'] : ['baseline', 'app'];
+    // Alternate which goes first, so a slow spell of the machine hits every side alike.
+    const order = r % 2 === 0 ? sides : [...sides].reverse();
     const row = {};
-    for (const side of order) row[side] = side === 'app' ? await measure(ctx.port, ctx.pid) : await measure(ctx.baseline.port, ctx.baseline.child.pid);
+    for (const side of order) row[side] = await measure(...servers[side]);
     row.ratio = row.app.perSecond / row.baseline.perSecond;
     row.cpuRatio = row.baseline.cpuMicrosPerRequest / row.app.cpuMicrosPerRequest;
+    if (row.nest) row.nestRatio = row.nest.perSecond / row.baseline.perSecond;
     rounds.push(row);
     log(
       `${name} round ${r + 1}: app ${row.app.perSecond.toFixed(0)} req/s (${row.app.cpuMicrosPerRequest.toFixed(0)} µs CPU each), ` +
-        `bare Express ${row.baseline.perSecond.toFixed(0)} req/s (${row.baseline.cpuMicrosPerRequest.toFixed(0)} µs), ratio ${row.ratio.toFixed(3)}`,
+        `bare Express ${row.baseline.perSecond.toFixed(0)} req/s (${row.baseline.cpuMicrosPerRequest.toFixed(0)} µs), ratio ${row.ratio.toFixed(3)}` +
+        (row.nest ? `; bare NestJS + helmet ${row.nest.perSecond.toFixed(0)} req/s (${row.nest.cpuMicrosPerRequest.toFixed(0)} µs), ratio ${row.nestRatio.toFixed(3)}` : ''),
     );
   }
+  const nestFigures = sides.includes('nest')
+    ? {
+        [`${name}_bare_nest_ratio`]: round(median(rounds.map((r) => r.nestRatio)), 3),
+        [`${name}_bare_nest_cpu_us`]: round(median(rounds.map((r) => r.nest.cpuMicrosPerRequest)), 0),
+      }
+    : {};
   return {
     [`${name}_ratio`]: round(median(rounds.map((r) => r.ratio)), 3),
     [`${name}_app_req_s`]: round(median(rounds.map((r) => r.app.perSecond)), 0),
@@ -264,12 +277,14 @@ async function pageRatio(ctx, path, name, cookie) {
     [`${name}_cpu_ratio`]: round(median(rounds.map((r) => r.cpuRatio)), 3),
     [`${name}_app_cpu_us`]: round(median(rounds.map((r) => r.app.cpuMicrosPerRequest)), 0),
     [`${name}_baseline_cpu_us`]: round(median(rounds.map((r) => r.baseline.cpuMicrosPerRequest)), 0),
+    ...nestFigures,
     [`${name}_rounds`]: rounds.map((r) => ({
       app: round(r.app.perSecond, 0),
       baseline: round(r.baseline.perSecond, 0),
       ratio: round(r.ratio, 3),
       appCpuUs: round(r.app.cpuMicrosPerRequest, 0),
       baselineCpuUs: round(r.baseline.cpuMicrosPerRequest, 0),
+      ...(r.nest ? { bareNest: round(r.nest.perSecond, 0), bareNestCpuUs: round(r.nest.cpuMicrosPerRequest, 0) } : {}),
     })),
   };
 }
@@ -724,16 +739,16 @@ async function startApp(env, dataDir, port) {
   throw new Error(`the app did not answer /healthz within 15 s:\n${tail(logFile)}`);
 }
 
-async function startBaseline() {
+async function startBaseline(script) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(__dirname, 'baseline-server.js'), String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, script), String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the baseline server did not start within 10 s')), 10000);
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 10 s`)), 10000);
     child.stdout.once('data', () => {
       clearTimeout(timer);
       resolve();
     });
-    child.once('exit', (code) => reject(new Error(`the baseline server exited (${code})`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
   });
   return { child, port };
 }
@@ -902,6 +917,7 @@ function table(results) {
   const extra = [
     detail('GET /login req/s: app / bare Express', (d) => (d.login_page_app_req_s ? `${d.login_page_app_req_s} / ${d.login_page_baseline_req_s}` : '–')),
     detail('GET /login CPU µs/req: app / bare (ratio)', (d) => (d.login_page_app_cpu_us ? `${d.login_page_app_cpu_us} / ${d.login_page_baseline_cpu_us} (${d.login_page_cpu_ratio})` : '–')),
+    detail('GET /login on bare NestJS + helmet: ratio to bare Express; CPU µs/req', (d) => (d.login_page_bare_nest_ratio ? `${d.login_page_bare_nest_ratio}; ${d.login_page_bare_nest_cpu_us}` : '–')),
     detail('GET / req/s: app / bare Express', (d) => (d.dashboard_app_req_s ? `${d.dashboard_app_req_s} / ${d.dashboard_baseline_req_s}` : '–')),
     detail('GET / CPU µs/req: app / bare (ratio)', (d) => (d.dashboard_app_cpu_us ? `${d.dashboard_app_cpu_us} / ${d.dashboard_baseline_cpu_us} (${d.dashboard_cpu_ratio})` : '–')),
     detail('logins/s / argon2id hashes/s (c = 4)', (d) => (d.logins_per_s ? `${d.logins_per_s} / ${d.hashes_per_s}` : '–')),
