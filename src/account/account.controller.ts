@@ -5,7 +5,6 @@ import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
 import { CurrentUser } from '../common/decorators';
 import { FormException, RedirectException } from '../common/exceptions';
-import { safeReturnPath } from '../common/safe-path';
 import { codeMessage } from '../two-factor/two-factor.controller';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
@@ -34,47 +33,68 @@ export class AccountController {
     res.redirect(303, '/account');
   }
 
-  /** Re-authentication: the current code from the authenticator, for the next 5 minutes of sensitive changes. */
+  /**
+   * Re-authentication ("sudo mode"): the current code from the authenticator, for the next
+   * 5 minutes of sensitive changes. The change that asked for it goes on right after.
+   */
   @Get('confirm')
-  confirmPage(@Res() res: Response, @CurrentUser() user: User, @Query('next') next?: unknown) {
+  confirmPage(@Res() res: Response, @CurrentUser() user: User, @Query('continue') action?: unknown) {
     if (!user.hasConfirmedTotp) return res.redirect(303, '/account');
-    res.render('account/confirm', { title: 'Confirm it is you', next: safeReturnPath(next) ?? '/account' });
+    res.render('account/confirm', confirmModel(action));
   }
 
   @Post('confirm')
-  async confirm(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('code') code: unknown, @Body('next') next: unknown) {
+  async confirm(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('code') code: unknown, @Body('continue') action: unknown) {
     const outcome = await this.twoFactor.verifyCode(user, code, req.ip ?? null);
-    const returnTo = safeReturnPath(next) ?? '/account';
     if (!outcome.ok) {
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
-      throw new FormException('account/confirm', { title: 'Confirm it is you', next: returnTo }, { code: codeMessage(outcome, this.clock.nowMs()) }, status);
+      throw new FormException('account/confirm', confirmModel(action), { code: codeMessage(outcome, this.clock.nowMs()) }, status);
     }
     await this.sessions.update(req, { verifiedAt: this.clock.nowMs() });
-    res.redirect(303, returnTo);
+    if (action === 'recovery-codes') return this.regenerate(req, res, user);
+    if (action === 'authenticator') return this.replaceAuthenticator(req, res, user);
+    res.redirect(303, '/account');
   }
 
   @Post('recovery-codes')
   async regenerateRecoveryCodes(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    this.requireRecentVerification(req, user);
+    this.requireRecentVerification(req, user, 'recovery-codes');
+    await this.regenerate(req, res, user);
+  }
+
+  @Post('authenticator')
+  async newAuthenticator(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
+    if (!user.hasConfirmedTotp) return res.redirect(303, '/2fa/setup');
+    this.requireRecentVerification(req, user, 'authenticator');
+    await this.replaceAuthenticator(req, res, user);
+  }
+
+  private async regenerate(req: Request, res: Response, user: User): Promise<void> {
     const codes = await this.account.regenerateRecoveryCodes(user, req.ip ?? null);
     const sealed = this.keys.encrypt(JSON.stringify(codes), `recovery:${user.id}`);
     await this.sessions.update(req, { recoveryCodesSealed: sealed, returnTo: '/account' });
     res.redirect(303, '/2fa/recovery-codes');
   }
 
-  @Post('authenticator')
-  async newAuthenticator(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    if (!user.hasConfirmedTotp) return res.redirect(303, '/2fa/setup');
-    this.requireRecentVerification(req, user);
+  private async replaceAuthenticator(req: Request, res: Response, user: User): Promise<void> {
     await this.account.startNewAuthenticator(user);
     await this.sessions.update(req, { replacingAuthenticatorUntil: this.clock.nowMs() + 10 * 60 * 1000, returnTo: '/account' });
     res.redirect(303, '/2fa/setup');
   }
 
-  /** Sensitive changes need a code proved in the last 5 minutes; otherwise ask for one first. */
-  private requireRecentVerification(req: Request, user: User): void {
+  /** Sensitive changes need a code proved in the last 5 minutes; otherwise ask for one first, then go on. */
+  private requireRecentVerification(req: Request, user: User, action: ConfirmAction): void {
     if (user.hasConfirmedTotp && !this.account.recentlyVerified(req.session.auth!)) {
-      throw new RedirectException('/account/confirm?next=%2Faccount', { type: 'info', text: 'Enter a code from your authenticator app to continue.' });
+      throw new RedirectException(`/account/confirm?continue=${action}`, { type: 'info', text: 'This change needs a fresh code from your authenticator app (the last one was more than 5 minutes ago).' });
     }
   }
+}
+
+/** The changes that ask for a fresh code, and what the confirmation page calls them. */
+const CONFIRM_ACTIONS = { 'recovery-codes': 'New recovery codes', authenticator: 'A new authenticator app' } as const;
+type ConfirmAction = keyof typeof CONFIRM_ACTIONS;
+
+function confirmModel(action: unknown) {
+  const known = typeof action === 'string' && Object.hasOwn(CONFIRM_ACTIONS, action) ? (action as ConfirmAction) : undefined;
+  return { title: 'Confirm it is you', action: known, actionLabel: known && CONFIRM_ACTIONS[known] };
 }

@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AuditService } from '../../src/audit/audit.service';
 import { SessionRecord } from '../../src/auth/session.entity';
+import { RecoveryCode } from '../../src/two-factor/recovery-code.entity';
 import { UsersService } from '../../src/users/users.service';
 import { codeAt, csrfFrom, manualKeyFrom, Person, recoveryCodesFrom } from '../utils/agent';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
@@ -90,25 +91,33 @@ describe('account page (/account)', () => {
       const { user, person, secret, recoveryCodes } = await signedInWithTwoFactor();
       t.clock.advance(6 * MINUTE);
       const asked = await person.post('/account/recovery-codes', {}, '/account');
-      expect(asked.headers.location).toBe('/account/confirm?next=%2Faccount');
+      expect(asked.headers.location).toBe('/account/confirm?continue=recovery-codes');
+      const page = await person.get(asked.headers.location);
+      expect(page.text).toContain('New recovery codes');
+      expect(await t.get(DataSource).getRepository(RecoveryCode).countBy({ userId: user.id })).toBe(10);
 
-      const wrong = await person.submit('/account/confirm?next=%2Faccount', '/account/confirm', { code: '000000', next: '/account' });
+      const wrong = await person.submit(asked.headers.location, '/account/confirm', { code: '000000', continue: 'recovery-codes' });
       expect(wrong.status).toBe(401);
-      const ok = await person.submit('/account/confirm?next=%2Faccount', '/account/confirm', { code: codeAt(secret, t.clock), next: '/account' });
-      expect(ok.headers.location).toBe('/account');
-
-      const regenerated = await person.post('/account/recovery-codes', {}, '/account');
+      expect(wrong.text).toContain('name="continue" value="recovery-codes"');
+      // The right code goes on with the change that asked for it: no second click.
+      const regenerated = await person.submit(asked.headers.location, '/account/confirm', { code: codeAt(secret, t.clock), continue: 'recovery-codes' });
       expect(regenerated.headers.location).toBe('/2fa/recovery-codes');
       const fresh = recoveryCodesFrom((await person.get('/2fa/recovery-codes')).text);
       expect(fresh).toHaveLength(10);
       expect(fresh).not.toContain(recoveryCodes[0]);
+      // Within the 5 minutes the button works at once; an unknown "continue" only confirms.
+      expect((await person.post('/account/recovery-codes', {}, '/account')).headers.location).toBe('/2fa/recovery-codes');
+      t.clock.advance(6 * MINUTE);
+      const odd = await person.submit('/account/confirm?continue=delete-everything', '/account/confirm', { code: codeAt(secret, t.clock), continue: 'delete-everything' });
+      expect(odd.headers.location).toBe('/account');
+      const latest = recoveryCodesFrom((await person.get('/2fa/recovery-codes')).text);
 
       // The old codes stopped working.
       t.clock.advance(MINUTE);
       const other = new Person(t.server);
       await other.login(user.email, DEFAULT_PASSWORD);
       expect((await other.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: recoveryCodes[0] })).status).toBe(401);
-      expect((await other.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: fresh[0] })).headers.location).toBe('/');
+      expect((await other.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: latest[0] })).headers.location).toBe('/');
       const events = (await t.get(AuditService).recentForUser(user.id)).map((e) => e.type);
       expect(events).toContain('recovery_codes.regenerated');
     });
@@ -119,9 +128,8 @@ describe('account page (/account)', () => {
       expect((await person.get('/2fa/setup')).headers.location).toBe('/');
 
       t.clock.advance(6 * MINUTE);
-      expect((await person.post('/account/authenticator', {}, '/account')).headers.location).toBe('/account/confirm?next=%2Faccount');
-      await person.submit('/account/confirm', '/account/confirm', { code: codeAt(secret, t.clock), next: '/account' });
-      const start = await person.post('/account/authenticator', {}, '/account');
+      expect((await person.post('/account/authenticator', {}, '/account')).headers.location).toBe('/account/confirm?continue=authenticator');
+      const start = await person.submit('/account/confirm?continue=authenticator', '/account/confirm', { code: codeAt(secret, t.clock), continue: 'authenticator' });
       expect(start.headers.location).toBe('/2fa/setup');
       const setup = await person.get('/2fa/setup');
       const newSecret = manualKeyFrom(setup.text);
