@@ -13,6 +13,7 @@ import { Clock, SystemClock } from './common/clock';
 import { CryptoModule } from './common/crypto/crypto.module';
 import { CsrfGuard, CsrfService } from './common/csrf';
 import { HealthController } from './common/health.controller';
+import { NotFoundModule } from './common/not-found.module';
 import { ViewLocalsInterceptor } from './common/view-locals.interceptor';
 import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
@@ -46,6 +47,8 @@ export class AppModule {
         TwoFactorModule,
         AdminModule,
         AccountModule,
+        // Last: its catch-all route must come after every other route.
+        NotFoundModule,
       ],
       controllers: [HealthController],
       providers: [

@@ -61,4 +61,24 @@ describe('sign-in with TOTP (journeys 2, 3, 7)', () => {
     const events = (await t.get(AuditService).recentForUser(user.id)).map((e) => e.type);
     expect(events).toEqual(expect.arrayContaining(['code.failed', 'two_factor.setup', 'login.succeeded']));
   });
+
+  it('an unknown address is the 404 page in the layout, with the signed-in person in the header', async () => {
+    const anonymous = await new Person(t.server).get('/no/such/page');
+    expect(anonymous.status).toBe(404);
+    expect(anonymous.text).toContain('Page not found');
+    expect(anonymous.text).not.toContain('Log out');
+
+    const user = await createUser(t, { twoFactor: false, name: 'Nora Header' });
+    const person = new Person(t.server);
+    await person.login(user.email, DEFAULT_PASSWORD);
+    const signedIn = await person.get('/no/such/page?x=1');
+    expect(signedIn.status).toBe(404);
+    expect(signedIn.text).toContain('Page not found');
+    expect(signedIn.text).toContain('Nora Header');
+    expect(signedIn.text).toContain('Log out');
+    // Every real page is still reached (the catch-all comes last), and a POST to nowhere is a plain 404.
+    expect((await person.get('/')).status).toBe(200);
+    expect((await person.get('/account')).status).toBe(200);
+    expect((await person.post('/no/such/page', {})).status).toBe(404);
+  });
 });
