@@ -21,7 +21,6 @@ export const ROOT_DIR = join(__dirname, '..');
 export const VIEWS_DIR = join(ROOT_DIR, 'views');
 export const PUBLIC_DIR = join(ROOT_DIR, 'public');
 
-
 /**
  * Everything around the routes, shared by main.ts and the tests so they run the same app:
  * headers, body parsing, sessions, views, validation. Call before app.init()/listen().
@@ -66,7 +65,6 @@ export function configureApp(app: NestExpressApplication): void {
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 }));
   app.use(cookieParser());
   const cookie = sessionCookie(config);
-  const cookieName = cookie.name;
   const sessions = session({
     name: cookie.name,
     secret: keys.key('session-cookie').toString('hex'),
@@ -81,7 +79,7 @@ export function configureApp(app: NestExpressApplication): void {
   // made before it is changed, and no GET changes one): skip express-session's per-request
   // set-up for them, a sixth of the login page's cost (bench, issue 6).
   app.use((req: Request, res: Response, next: NextFunction) =>
-    (req.method === 'GET' || req.method === 'HEAD') && req.cookies?.[cookieName] === undefined ? next() : sessions(req, res, next),
+    (req.method === 'GET' || req.method === 'HEAD') && !sessionService.hasSessionCookie(req) ? next() : sessions(req, res, next),
   );
 
   // Errors of the middleware above (bad body, database down while reading the session).

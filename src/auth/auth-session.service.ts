@@ -92,6 +92,11 @@ export class AuthSessionService {
     return auth.stage === 'full' && !user.hasConfirmedTotp && user.secondFactorOwed(this.clock.now());
   }
 
+  /** Whether the request carries a session cookie at all (valid or not). */
+  hasSessionCookie(req: Request): boolean {
+    return typeof req.cookies?.[sessionCookie(this.config).name] === 'string';
+  }
+
   /**
    * Logout, or a session that may not go on: the server side is destroyed (ASVS 3.3.1)
    * and the browser told to drop the cookie, so its next visit is a plain anonymous one.

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
-import { DataSource, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
@@ -40,10 +40,9 @@ export class LoginService {
     private readonly notices: SecurityNoticesService,
     private readonly keys: KeyRing,
     private readonly clock: Clock,
-    dataSource: DataSource,
     prepared: PreparedSql,
   ) {
-    this.throttleRows = new EntityLookup(dataSource, prepared, LoginThrottle, 'keyHash');
+    this.throttleRows = prepared.lookup(LoginThrottle, 'keyHash');
   }
 
   async attempt(emailInput: string, password: string, ip: string | null): Promise<LoginResult> {

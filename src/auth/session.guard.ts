@@ -6,8 +6,6 @@ import { RedirectException } from '../common/exceptions';
 import { Role, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AuthSessionService } from './auth-session.service';
-import { sessionCookie } from './session-store';
-import { AppConfig } from '../config/app-config';
 
 /**
  * The one place that decides "fully signed in" (global guard, secure by default).
@@ -20,12 +18,7 @@ export class SessionGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly users: UsersService,
     private readonly sessions: AuthSessionService,
-    private readonly config: AppConfig,
   ) {}
-
-  private hadSessionCookie(req: Request): boolean {
-    return typeof req.cookies?.[sessionCookie(this.config).name] === 'string';
-  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
@@ -50,7 +43,7 @@ export class SessionGuard implements CanActivate {
     if (access === 'public') return true;
     // A session cookie that leads to no session: it ended (idle, or every session of the
     // user was ended by a reset, a password change, a "not me" report). Say so.
-    if (!auth || !user) throw new RedirectException(loginPath(req, this.hadSessionCookie(req) ? 'ended' : undefined));
+    if (!auth || !user) throw new RedirectException(loginPath(req, this.sessions.hasSessionCookie(req) ? 'ended' : undefined));
     if (auth.stage === 'pending' && access !== 'pending') {
       throw new RedirectException(user.hasConfirmedTotp ? '/2fa/verify' : '/2fa/setup');
     }

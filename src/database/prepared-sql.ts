@@ -29,7 +29,12 @@ export class PreparedSql {
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly pgTexts = new Map<string, { name: string; text: string }>();
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(readonly dataSource: DataSource) {}
+
+  /** Reads of one entity by one column, e.g. `lookup(User, 'id')`. */
+  lookup<T extends ObjectLiteral>(entity: EntityTarget<T>, by: keyof T & string): EntityLookup<T> {
+    return new EntityLookup(this, entity, by);
+  }
 
   /** The first row, or null. */
   async get(sql: string, params: unknown[]): Promise<Row | null> {
@@ -89,12 +94,11 @@ export class EntityLookup<T extends ObjectLiteral> {
   private readonly sql: string;
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly prepared: PreparedSql,
     entity: EntityTarget<T>,
     by: keyof T & string,
   ) {
-    this.metadata = dataSource.getMetadata(entity);
+    this.metadata = prepared.dataSource.getMetadata(entity);
     const column = this.metadata.findColumnWithPropertyName(by);
     if (!column) throw new Error(`${this.metadata.name} has no column ${by}`);
     this.columns = this.metadata.columns.filter((c) => !c.isVirtual && !c.isVirtualProperty);
@@ -110,7 +114,7 @@ export class EntityLookup<T extends ObjectLiteral> {
   private hydrate(row: Row): T {
     const entity = this.metadata.create() as T;
     for (const column of this.columns) {
-      column.setEntityValue(entity, this.dataSource.driver.prepareHydratedValue(row[column.databaseName], column));
+      column.setEntityValue(entity, this.prepared.dataSource.driver.prepareHydratedValue(row[column.databaseName], column));
     }
     return entity;
   }

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { EntityLookup, PreparedSql } from '../database/prepared-sql';
 import { Organizer } from './organizer.entity';
@@ -13,10 +13,9 @@ export class OrganizersService {
   constructor(
     @InjectRepository(Organizer) private readonly organizers: Repository<Organizer>,
     private readonly clock: Clock,
-    dataSource: DataSource,
     prepared: PreparedSql,
   ) {
-    this.byId = new EntityLookup(dataSource, prepared, Organizer, 'id');
+    this.byId = prepared.lookup(Organizer, 'id');
   }
 
   async create(name: string): Promise<Organizer> {

@@ -41,8 +41,8 @@ export class UsersService {
     private readonly policy: OrganizerPolicyService,
     private readonly prepared: PreparedSql,
   ) {
-    this.byId = new EntityLookup(dataSource, prepared, User, 'id');
-    this.byEmail = new EntityLookup(dataSource, prepared, User, 'email');
+    this.byId = prepared.lookup(User, 'id');
+    this.byEmail = prepared.lookup(User, 'email');
   }
 
   /** Creates an account; a duplicate email is a ConflictException, a weak password a WeakPasswordError. */
