@@ -16,10 +16,26 @@ import { isDatabaseUnavailable } from './database/database-errors';
 import { runPendingMigrations } from './database/migrate';
 import { FieldErrorsException } from './common/exceptions';
 import { registerViewHelpers } from './common/view-helpers';
+import { renderGuard } from './common/render-guard';
 
 export const ROOT_DIR = join(__dirname, '..');
 export const VIEWS_DIR = join(ROOT_DIR, 'views');
 export const PUBLIC_DIR = join(ROOT_DIR, 'public');
+
+/**
+ * Permissions-Policy: the browser features the pages never use are off, for the site and any
+ * frame; passkeys (WebAuthn, next) and the Copy buttons (clipboard-write) stay for the site itself.
+ */
+const PERMISSIONS_POLICY = [
+  ...['publickey-credentials-get', 'publickey-credentials-create', 'clipboard-write'].map((feature) => `${feature}=(self)`),
+  ...[
+    'accelerometer', 'ambient-light-sensor', 'attribution-reporting', 'autoplay', 'bluetooth', 'browsing-topics', 'camera',
+    'clipboard-read', 'display-capture', 'document-domain', 'encrypted-media', 'fullscreen', 'gamepad', 'geolocation',
+    'gyroscope', 'hid', 'identity-credentials-get', 'idle-detection', 'local-fonts', 'magnetometer',
+    'microphone', 'midi', 'otp-credentials', 'payment', 'picture-in-picture', 'screen-wake-lock', 'serial', 'storage-access',
+    'sync-xhr', 'usb', 'web-share', 'window-management', 'xr-spatial-tracking',
+  ].map((feature) => `${feature}=()`),
+].join(', ');
 
 /**
  * Everything around the routes, shared by main.ts and the tests so they run the same app:
@@ -55,6 +71,13 @@ export function configureApp(app: NestExpressApplication): void {
       referrerPolicy: { policy: 'same-origin' },
     }),
   );
+  // Helmet 8 sets no Permissions-Policy; here, before anything can answer, so error pages have it too.
+  app.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
+    next();
+  });
+  // Every render, the error pages before routing included: request data never becomes render options.
+  app.use(renderGuard);
   app.useStaticAssets(PUBLIC_DIR, { prefix: '/assets/', maxAge: '1h', index: false });
 
   // Nothing dynamic is cacheable: pages show personal data, secrets or recovery codes.

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
-import { ConflictException, INestApplicationContext, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, INestApplicationContext, NotFoundException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { isEmail } from 'class-validator';
 import { parseArgs } from 'node:util';
 import { AppModule } from './app.module';
 import { migrate } from './app.setup';
@@ -9,6 +8,7 @@ import { Clock, SystemClock } from './common/clock';
 import { AppConfig, ConfigError } from './config/app-config';
 import { OrganizersService } from './organizers/organizers.service';
 import { TwoFactorAdminService } from './two-factor/two-factor-admin.service';
+import { emailAddressProblem } from './users/email-address';
 import { InvitationsService } from './users/invitations.service';
 import { UsersService, WeakPasswordError } from './users/users.service';
 
@@ -39,12 +39,38 @@ interface Command {
 /** Bad input the operator can fix: printed as one line, exit code 1. */
 class CliError extends Error {}
 
+/**
+ * Control characters that would break a line on a terminal, or rewrite it: C0 (newline, ESC
+ * that starts an ANSI sequence…), DEL, C1 (including the one-character CSI), the Unicode line
+ * and paragraph separators, and the bidirectional overrides that reorder what is shown.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const LINE_BREAKING = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A line as printed: `\uXXXX` for each character that could break or rewrite it (JSON's escape,
+ * also for those JSON.stringify leaves raw). Every line goes through it, so what a message
+ * carries from elsewhere (parseArgs, a service, an error) cannot make it two lines either.
+ */
+function asOneLine(text: string): string {
+  return text.replace(LINE_BREAKING, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Operator input as it is shown in a line: JSON-quoted, so a newline is `\n`, an ESC `\u001b`,
+ * a quote `\"`, and the line stays one line that no input can forge or erase. The one way the
+ * command line shows what it was given.
+ */
+function quoted(input: unknown): string {
+  return asOneLine(JSON.stringify(String(input)));
+}
+
 const COMMANDS: Record<string, Command> = {
   'create-organizer': {
     flags: { name: { type: 'string', required: true } },
     async run(app, flags, out) {
       const organizer = await app.get(OrganizersService).create(flags.name as string);
-      out(`Organizer "${organizer.name}" created.`);
+      out(`Organizer ${quoted(organizer.name)} created.`);
     },
   },
 
@@ -59,10 +85,11 @@ const COMMANDS: Record<string, Command> = {
     async run(app, flags, out) {
       const email = (flags.email as string).trim();
       const name = (flags.name as string).trim();
-      if (!isEmail(email) || email.length > 254) throw new CliError(`Not a valid email address: "${email}".`);
+      const emailProblem = emailAddressProblem(email);
+      if (emailProblem) throw new CliError(`Not a valid email address: ${quoted(email)}. ${emailProblem}`);
       if (!name || name.length > 200) throw new CliError('The name must have 1 to 200 characters.');
       const organizer = await app.get(OrganizersService).findByName(flags.organizer as string);
-      if (!organizer) throw new CliError(`Unknown organizer "${flags.organizer}". Create it first with: npm run cli -- create-organizer --name "${flags.organizer}"`);
+      if (!organizer) throw new CliError(`Unknown organizer ${quoted(flags.organizer)}. Create it first with: npm run cli -- create-organizer --name ${quoted(flags.organizer)}`);
       const twoFactorRequired = !flags['no-2fa'];
       const password = flags.password as string | undefined;
       const { user, link, mail } = await app.get(InvitationsService).createAccount(
@@ -71,7 +98,7 @@ const COMMANDS: Record<string, Command> = {
         null,
       );
       const twoFactor = twoFactorRequired ? '2FA on: set up at the first sign-in' : '2FA off';
-      out(`Admin ${user.email} created in organizer "${organizer.name}" (${twoFactor}).`);
+      out(`Admin ${user.email} created in organizer ${quoted(organizer.name)} (${twoFactor}).`);
       if (link) {
         out(`Invitation link (works once, for 72 hours): ${link}`);
         if (mail && !mail.sent) out(`The invitation email could not be sent (${mail.error}); give the link to ${user.email} yourself.`);
@@ -83,7 +110,7 @@ const COMMANDS: Record<string, Command> = {
     flags: { email: { type: 'string', required: true } },
     async run(app, flags, out) {
       const user = await app.get(UsersService).findByEmail(flags.email as string);
-      if (!user) throw new CliError(`No account with the email "${flags.email}".`);
+      if (!user) throw new CliError(`No account with the email ${quoted(flags.email)}.`);
       const { link, mail } = await app.get(TwoFactorAdminService).resendQr(user, null, null);
       out(`2FA reset for ${user.email}: the old authenticator and recovery codes no longer work, and every session ended.`);
       if (mail.sent) out(`An email with a setup link (works once, for 24 hours) was sent to ${user.email}.`);
@@ -98,13 +125,15 @@ const COMMANDS: Record<string, Command> = {
  * exit code. Bad input is one line on `err` and a non-zero code; nothing half-done.
  */
 export async function runCli(argv: string[], options: CliOptions = {}): Promise<number> {
-  const out = options.out ?? ((line: string) => console.log(line));
-  const err = options.err ?? ((line: string) => console.error(line));
+  const print = options.out ?? ((line: string) => console.log(line));
+  const printProblem = options.err ?? ((line: string) => console.error(line));
+  const out = (line: string) => print(asOneLine(line));
+  const err = (line: string) => printProblem(asOneLine(line));
 
   const [name, ...rest] = argv;
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
-    err(name ? `Unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}.` : USAGE.split('\n').map((line) => line.trim()).join(' | '));
+    err(name ? `Unknown command ${quoted(name)}. Commands: ${Object.keys(COMMANDS).join(', ')}.` : USAGE.split('\n').map((line) => line.trim()).join(' | '));
     return 2;
   }
   let flags: Flags;
@@ -166,7 +195,9 @@ function usageOf(name: string): string {
 
 /** One line for the operator: our own refusals as they are, anything else prefixed. */
 function problemLine(error: unknown): string {
-  if (error instanceof CliError || error instanceof ConflictException || error instanceof NotFoundException) return error.message;
+  if (error instanceof CliError || error instanceof ConflictException || error instanceof NotFoundException || error instanceof BadRequestException) {
+    return error.message;
+  }
   if (error instanceof WeakPasswordError) return `Password refused: ${error.message}`;
   const message = error instanceof Error ? error.message : String(error);
   return `Error: ${message.split('\n')[0]}`;
@@ -176,7 +207,7 @@ if (require.main === module) {
   runCli(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error) => {
-      console.error(`Error: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(asOneLine(`Error: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`));
       process.exit(1);
     },
   );

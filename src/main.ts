@@ -5,7 +5,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { configureApp, migrate } from './app.setup';
 import { AuthSessionService } from './auth/auth-session.service';
-import { LoginService } from './auth/login.service';
+import { AttemptLimiter } from './attempts/attempt-limiter.service';
 import { AppConfig, ConfigError } from './config/app-config';
 import { DEMO, seedDemoData } from './seed';
 
@@ -30,7 +30,7 @@ async function bootstrap(): Promise<void> {
 
   const prune = async () => {
     await app.get(AuthSessionService).store.prune();
-    await app.get(LoginService).prune();
+    await app.get(AttemptLimiter).prune();
   };
   const timer = setInterval(() => prune().catch((error) => logger.warn(`Pruning failed: ${error}`)), PRUNE_EVERY_MS);
   timer.unref();

@@ -27,7 +27,7 @@ export class AccountController {
 
   @Post('password')
   async changePassword(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body() body: unknown) {
-    const stamp = await this.account.changePassword(user, body, req.ip ?? null);
+    const stamp = await this.account.changePassword(user, body, req);
     await this.sessions.adoptStamp(req, stamp);
     (req.session.flash ??= []).push({ type: 'success', text: 'Your password was changed. You were signed out everywhere else.' });
     res.redirect(303, '/account');

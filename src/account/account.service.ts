@@ -1,4 +1,5 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { auditLabel } from '../audit/audit-labels';
@@ -6,6 +7,7 @@ import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { AuthState } from '../auth/session-state';
 import { LoginService } from '../auth/login.service';
+import { loginRefusal } from '../auth/local.strategy';
 import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
 import { SecurityNoticesService } from '../users/security-notices.service';
@@ -40,7 +42,7 @@ export class AccountService {
       name: user.name,
       email: user.email,
       role: user.role === 'admin' ? 'Admin' : 'Member',
-      twoFactorState: user.twoFactorState(now),
+      twoFactorState: user.twoFactorState(now, (await this.twoFactor.codeLockedUntil(user)) !== null),
       twoFactorActive: user.hasConfirmedTotp,
       recoveryCodesLeft: user.hasConfirmedTotp ? await this.recoveryCodes.remaining(user.id) : undefined,
       events: events.map((event) => ({ label: auditLabel(event.type), at: event.createdAt, ip: event.ip })),
@@ -57,7 +59,8 @@ export class AccountService {
    * login), the new one follows the policy, and every other session of the user ends.
    * Returns the new security stamp for the current session to keep.
    */
-  async changePassword(user: User, body: unknown, ip: string | null): Promise<string> {
+  async changePassword(user: User, body: unknown, req: Request): Promise<string> {
+    const ip = req.ip ?? null;
     const model = await this.page(user);
     const fail = (errors: Record<string, string>, status = HttpStatus.BAD_REQUEST) => new FormException('account/index', model, errors, status);
     const dto = plainToInstance(ChangePasswordDto, body ?? {});
@@ -65,11 +68,10 @@ export class AccountService {
     if (problems.length) {
       throw fail(Object.fromEntries(problems.map((p) => [p.property, Object.values(p.constraints ?? {})[0] ?? 'Check this field.'])));
     }
-    const check = await this.login.confirmPassword(user, dto.currentPassword, ip);
+    const check = await this.login.confirmPassword(user, dto.currentPassword, req);
     if (!check.ok) {
-      throw check.reason === 'locked'
-        ? fail({ currentPassword: 'Too many failed attempts. Try again in 15 minutes.' }, HttpStatus.TOO_MANY_REQUESTS)
-        : fail({ currentPassword: 'Your current password is not correct.' }, HttpStatus.UNAUTHORIZED);
+      const refusal = loginRefusal(check, this.clock.nowMs(), 'Your current password is not correct.');
+      throw fail({ currentPassword: refusal.message }, refusal.status);
     }
     if (dto.newPassword !== dto.confirmPassword) throw fail({ confirmPassword: 'The two passwords do not match.' });
     if (dto.newPassword === dto.currentPassword) throw fail({ newPassword: 'Choose a password different from the current one.' });

@@ -20,7 +20,7 @@ export class AdminOrganizerController {
 
   /** Saves the policy; bad input is the same form again with the message and the input kept. */
   @Post()
-  @FormView('admin/organizer')
+  @FormView('admin/organizer', OrganizerPolicyDto)
   @PageTitle('Organizer 2FA policy')
   async save(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Body() dto: OrganizerPolicyDto) {
     const outcome = await this.organizer.save(admin, dto, req.ip ?? null);

@@ -36,8 +36,7 @@ export class AdminOrganizerService {
     return {
       title: 'Organizer 2FA policy',
       organizerName: organizer.name,
-      requireTwoFactor: organizer.requireTwoFactor ? 'on' : '',
-      graceDays: String(organizer.twoFactorGraceDays),
+      input: { requireTwoFactor: organizer.requireTwoFactor ? 'on' : '', graceDays: String(organizer.twoFactorGraceDays) },
       maxGraceDays: MAX_GRACE_DAYS,
       current: {
         on: organizer.requireTwoFactor,

@@ -30,7 +30,7 @@ export class AdminUsersController {
   }
 
   @Post()
-  @FormView('admin/users/new')
+  @FormView('admin/users/new', CreateUserDto)
   @PageTitle('New user')
   async create(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Body() dto: CreateUserDto) {
     redirect(req, res, await this.admin.create(admin, dto, req.ip ?? null));

@@ -1,5 +1,6 @@
 import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
+import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { auditLabel } from '../audit/audit-labels';
 import { AuditService } from '../audit/audit.service';
@@ -94,6 +95,7 @@ export class AdminUsersService {
     private readonly policies: OrganizerPolicyService,
     private readonly notices: SecurityNoticesService,
     private readonly clock: Clock,
+    private readonly limiter: AttemptLimiter,
   ) {}
 
   /**
@@ -114,6 +116,7 @@ export class AdminUsersService {
       .offset((page - 1) * USERS_PER_PAGE)
       .limit(USERS_PER_PAGE)
       .getMany();
+    const codeLocks = await this.limiter.codeLocks(rows.map((user) => user.id));
     const now = this.clock.now();
     const filters = { ...(search ? { q: search } : {}), ...(show ? { show } : {}) };
     const href = (target: number) => `/admin/users?${new URLSearchParams({ ...filters, page: String(target) })}`;
@@ -134,7 +137,7 @@ export class AdminUsersService {
       adoption,
       policyOn: organizer.requireTwoFactor,
       users: rows.map((user) => {
-        const state = twoFactorWord(user, now);
+        const state = twoFactorWord(user, now, codeLocks.has(user.id));
         return {
           id: user.id,
           name: user.name,
@@ -162,10 +165,11 @@ export class AdminUsersService {
       this.usersQuery(admin, search, query.show).orderBy('LOWER(u.name)', 'ASC').addOrderBy('u.email', 'ASC').getMany(),
     ]);
     const now = this.clock.now();
+    const codeLocks = await this.limiter.codeLocks(users.map((user) => user.id));
     const lines = [csvRow(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created'])];
     for (const user of users) {
       lines.push(
-        csvRow([user.name, user.email, ROLE_LABELS[user.role], twoFactorWord(user, now), user.lastLoginAt?.toISOString() ?? '', user.createdAt.toISOString()]),
+        csvRow([user.name, user.email, ROLE_LABELS[user.role], twoFactorWord(user, now, codeLocks.has(user.id)), user.lastLoginAt?.toISOString() ?? '', user.createdAt.toISOString()]),
       );
     }
     const filename = `users-${fileNamePart(organizer.name)}-${now.toISOString().slice(0, 10)}.csv`;
@@ -234,9 +238,10 @@ export class AdminUsersService {
       this.policies.requiresTwoFactor(admin.organizerId),
     ]);
     const names = await this.namesOf(admin, [...events.map((event) => event.actorId), reset?.createdById ?? null]);
-    const state = twoFactorWord(user, now);
+    const locks = await this.limiter.locksOf(user.id, user.email);
+    const state = twoFactorWord(user, now, locks.code !== null);
     // Resend QR follows the user's own setting (a policy-only user has no authenticator to replace).
-    const ownState = user.twoFactorState(now);
+    const ownState = user.twoFactorState(now, locks.code !== null);
     const isSelf = user.id === admin.id;
     const invited = !user.passwordHash;
     return {
@@ -252,10 +257,12 @@ export class AdminUsersService {
       },
       twoFactor: state,
       twoFactorClass: cssName(state),
-      lockedUntil: state === 'Locked' ? user.codeLockedUntil : null,
+      lockedUntil: state === 'Locked' ? locks.code : null,
       invited,
       accountLock: user.accountLockedAt ? { since: user.accountLockedAt } : null,
-      canUnlock: !!user.accountLockedAt && !isSelf,
+      attemptLocks: locks.password || locks.code ? locks : null,
+      anyLock: !!user.accountLockedAt || !!locks.password || !!locks.code,
+      canUnlock: (!!user.accountLockedAt || !!locks.password || !!locks.code) && !isSelf,
       deadline: user.twoFactorDeadline && !user.hasConfirmedTotp ? { at: user.twoFactorDeadline, passed: user.twoFactorDeadline.getTime() <= now.getTime() } : null,
       policyOn,
       invitation: invitation
@@ -293,7 +300,7 @@ export class AdminUsersService {
       if (!(error instanceof ConflictException)) throw error;
       return { refused: { location: userPath(user), flash: { type: 'error', text: error.message } } };
     }
-    return { confirm: confirmationView(user, action) };
+    return { confirm: confirmationView(user, action, action === 'unlock' ? await this.limiter.locksOf(user.id, user.email) : NO_LOCKS) };
   }
 
   /** Resend QR for a user of the admin's organizer (the rules are TwoFactorAdminService's). */
@@ -337,21 +344,28 @@ export class AdminUsersService {
   }
 
   /**
-   * Unlock account: lifts the lock the user set with "This wasn't me", audited with the
-   * admin as actor; the user is told by email (with a new "This wasn't me" link).
+   * Unlock account lifts every lock of the account: the one the user set with "This wasn't
+   * me", the password locks (untrusted pool and every device) and the code lock. Audited
+   * with the admin as actor; the user is told by email (with a new "This wasn't me" link).
    */
   async unlock(admin: User, id: string, ip: string | null): Promise<Outcome> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     return this.guarded(user, async () => {
       await this.refuseUnlessAllowed(admin, user, 'unlock');
       const lockedSince = user.accountLockedAt;
-      await this.users.transaction(async (manager) => {
-        // Conditional: of two admins unlocking at once, one unlocks and audits, the other is told.
-        if (!(await this.users.unlock(user, manager))) throw new ConflictException(`The account of ${user.email} is not locked: there is nothing to unlock.`);
-        await this.audit.record(
-          { type: 'account.unlocked', organizerId: user.organizerId, userId: user.id, actorId: admin.id, ip, detail: { lockedSince: lockedSince?.toISOString() } },
-          manager,
-        );
+      // Conditional: of two admins unlocking at once, one unlocks and audits, the other is told.
+      const accountUnlocked = await this.users.unlock(user);
+      const locks = await this.limiter.locksOf(user.id, user.email);
+      await this.limiter.clearAccount(user.id, user.email);
+      if (!accountUnlocked && !locks.password && !locks.code) throw new ConflictException(nothingToUnlock(user));
+      const lifted = [accountUnlocked && 'account', locks.password && 'password', locks.code && 'code'].filter(Boolean);
+      await this.audit.record({
+        type: 'account.unlocked',
+        organizerId: user.organizerId,
+        userId: user.id,
+        actorId: admin.id,
+        ip,
+        detail: { lifted, lockedSince: accountUnlocked ? lockedSince?.toISOString() : undefined },
       });
       const mail = await this.notices.send(user, 'account-unlocked', 'Your account was unlocked', { adminName: admin.name }, admin.id);
       return mail.sent
@@ -371,10 +385,15 @@ export class AdminUsersService {
         ? this.twoFactorAdmin.resendQrProblem(user)
         : action === 'disable'
           ? await this.twoFactorAdmin.disableProblem(user)
-          : action === 'unlock' && !user.accountLockedAt
-            ? `The account of ${user.email} is not locked: there is nothing to unlock.`
+          : action === 'unlock' && !user.accountLockedAt && !(await this.isAttemptLocked(user))
+            ? nothingToUnlock(user)
             : null;
     if (problem) throw new ConflictException(problem);
+  }
+
+  private async isAttemptLocked(user: User): Promise<boolean> {
+    const locks = await this.limiter.locksOf(user.id, user.email);
+    return !!locks.password || !!locks.code;
   }
 
   /** Runs an action; a refusal (409) becomes a message on the user's page instead of an error page. */
@@ -410,7 +429,7 @@ export class AdminUsersService {
 
 /** The New user form's model; also used to show it again with the input kept. */
 export function newUserModel(input: { email?: string; name?: string; role?: string; twoFactor?: string } = {}) {
-  return { title: 'New user', email: input.email ?? '', name: input.name ?? '', role: input.role ?? 'member', twoFactor: input.twoFactor ?? '' };
+  return { title: 'New user', input: { email: input.email ?? '', name: input.name ?? '', role: input.role ?? 'member', twoFactor: input.twoFactor ?? '' } };
 }
 
 /** LIKE wildcards typed in the search box match themselves (`\` is the escape character). */
@@ -419,7 +438,7 @@ export function escapeLike(value: string): string {
 }
 
 /** What a confirmation page says and posts. */
-function confirmationView(user: User, action: ConfirmedAction): ConfirmationView {
+function confirmationView(user: User, action: ConfirmedAction, locks: AttemptLocks): ConfirmationView {
   const who = `${user.name} (${user.email})`;
   const base = { user: { id: user.id, name: user.name, email: user.email }, cancelHref: userPath(user) };
   switch (action) {
@@ -474,7 +493,13 @@ function confirmationView(user: User, action: ConfirmedAction): ConfirmationView
         title: 'Unlock account',
         heading: `Unlock the account of ${who}?`,
         consequences: [
-          `${user.name} locked it${user.accountLockedAt ? ` on ${user.accountLockedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC` : ''} with “This wasn't me”: they reported a change to their account that they did not make. Talk to them first, by a way you trust (not by replying to an email).`,
+          ...(user.accountLockedAt
+            ? [
+                `${user.name} locked it on ${utcMinute(user.accountLockedAt)} with “This wasn't me”: they reported a change to their account that they did not make. Talk to them first, by a way you trust (not by replying to an email).`,
+              ]
+            : []),
+          ...(locks.password ? [`Sign-in is locked until ${utcMinute(locks.password)} after wrong passwords: make sure it was them who mistyped, not someone guessing.`] : []),
+          ...(locks.code ? [`2FA is locked until ${utcMinute(locks.code)} after wrong codes.`] : []),
           'They can sign in again with their password and, if 2FA is on, their authenticator app.',
           'If their password or authenticator may be known to someone else: after unlocking, click Resend QR and ask them to change their password.',
           'They get an email about this.',
@@ -491,9 +516,20 @@ function confirmationView(user: User, action: ConfirmedAction): ConfirmationView
  * gave them a deadline must set up 2FA even without the per-user setting: `Pending setup`
  * (as counted by OrganizerPolicyService.adoption), not `Off`.
  */
-export function twoFactorWord(user: User, now: Date): TwoFactorState {
-  const state = user.twoFactorState(now);
+export function twoFactorWord(user: User, now: Date, codeLocked = false): TwoFactorState {
+  const state = user.twoFactorState(now, codeLocked);
   return state === 'Off' && user.twoFactorDeadline != null ? 'Pending setup' : state;
+}
+
+type AttemptLocks = { password: Date | null; code: Date | null };
+const NO_LOCKS: AttemptLocks = { password: null, code: null };
+
+function nothingToUnlock(user: User): string {
+  return `The account of ${user.email} is not locked: there is nothing to unlock.`;
+}
+
+function utcMinute(at: Date): string {
+  return `${at.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 }
 
 /** `Pending setup` → `pending-setup`, for the state's CSS class. */

@@ -1,3 +1,4 @@
+import { AttemptsModule } from '../attempts/attempts.module';
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
@@ -16,7 +17,7 @@ import { AdminUsersService } from './admin-users.service';
  * and UsersModule cannot import AuthModule (auth imports users).
  */
 @Module({
-  imports: [OrganizersModule, UsersModule, AuthModule, TwoFactorModule, AuditModule],
+  imports: [OrganizersModule, UsersModule, AuthModule, TwoFactorModule, AuditModule, AttemptsModule],
   controllers: [AdminUsersController, AdminOrganizerController, InvitationsController],
   providers: [AdminUsersService, AdminOrganizerService],
 })

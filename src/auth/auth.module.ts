@@ -1,22 +1,23 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AttemptsModule } from '../attempts/attempts.module';
 import { AuditModule } from '../audit/audit.module';
 import { OrganizersModule } from '../organizers/organizers.module';
 import { User } from '../users/user.entity';
 import { UsersModule } from '../users/users.module';
 import { AuthSessionService } from './auth-session.service';
 import { AuthController, DashboardController } from './auth.controller';
+import { DeviceCookies } from './device-cookies';
 import { LocalStrategy } from './local.strategy';
-import { LoginThrottle } from './login-throttle.entity';
 import { LoginService } from './login.service';
 import { SessionGuard } from './session.guard';
 import { SessionRecord } from './session.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SessionRecord, LoginThrottle, User]), PassportModule, OrganizersModule, UsersModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([SessionRecord, User]), PassportModule, OrganizersModule, UsersModule, AuditModule, AttemptsModule],
   controllers: [AuthController, DashboardController],
-  providers: [AuthSessionService, LoginService, LocalStrategy, SessionGuard],
+  providers: [AuthSessionService, LoginService, LocalStrategy, SessionGuard, DeviceCookies],
   exports: [AuthSessionService, LoginService, SessionGuard],
 })
 export class AuthModule {}

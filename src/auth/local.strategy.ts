@@ -5,12 +5,40 @@ import { Strategy } from 'passport-local';
 import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
 import { User } from '../users/user.entity';
-import { LoginService } from './login.service';
+import { LoginResult, LoginService } from './login.service';
 
 /** The one message for an unknown email and a wrong password alike (SECURITY.md 4). */
 export const INVALID_LOGIN = 'Incorrect email or password.';
 
 export const ACCOUNT_LOCKED = 'This account is locked because a sign-in was reported as not yours. Ask an admin of your organizer to unlock it.';
+
+/**
+ * The answer to a refused password, on the login form and the Resend QR link alike. A lock
+ * of the account's pool and of the client address read differently but the same for every
+ * email: neither tells whether an account exists (SECURITY.md 4).
+ */
+export function loginRefusal(
+  result: Exclude<LoginResult, { ok: true }>,
+  nowMs: number,
+  invalidMessage: string,
+): { message: string; status: HttpStatus; retryAt?: string } {
+  switch (result.reason) {
+    case 'locked':
+    case 'client-locked': {
+      const minutes = Math.max(1, Math.ceil((result.retryAt.getTime() - nowMs) / 60000));
+      const wait = `Try again in ${minutes} minute${minutes === 1 ? '' : 's'}`;
+      const message =
+        result.reason === 'locked'
+          ? `Too many failed attempts. ${wait}, or ask an admin.`
+          : `Too many failed sign-ins from your network. ${wait}. A browser you signed in with before is not affected.`;
+      return { message, status: HttpStatus.TOO_MANY_REQUESTS, retryAt: result.retryAt.toISOString() };
+    }
+    case 'account-locked':
+      return { message: ACCOUNT_LOCKED, status: HttpStatus.FORBIDDEN };
+    default:
+      return { message: invalidMessage, status: HttpStatus.UNAUTHORIZED };
+  }
+}
 
 /** passport-local: email + password. Failures re-render the login form with the email kept. */
 @Injectable()
@@ -31,20 +59,9 @@ export class LocalStrategy extends PassportStrategy(Strategy) {
     if (email.length > 254 || password.length > 1024) {
       throw new FormException('auth/login', model, { form: INVALID_LOGIN }, HttpStatus.UNAUTHORIZED);
     }
-    const result = await this.login.attempt(email, password, req.ip ?? null);
+    const result = await this.login.attempt(email, password, req);
     if (result.ok) return result.user;
-    if (result.reason === 'locked') {
-      const minutes = Math.max(1, Math.ceil((result.retryAt.getTime() - this.clock.nowMs()) / 60000));
-      throw new FormException(
-        'auth/login',
-        { ...model, retryAt: result.retryAt.toISOString() },
-        { form: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or ask an admin.` },
-        HttpStatus.TOO_MANY_REQUESTS,
-      );
-    }
-    if (result.reason === 'account-locked') {
-      throw new FormException('auth/login', model, { form: ACCOUNT_LOCKED }, HttpStatus.FORBIDDEN);
-    }
-    throw new FormException('auth/login', model, { form: INVALID_LOGIN }, HttpStatus.UNAUTHORIZED);
+    const refusal = loginRefusal(result, this.clock.nowMs(), INVALID_LOGIN);
+    throw new FormException('auth/login', refusal.retryAt ? { ...model, retryAt: refusal.retryAt } : model, { form: refusal.message }, refusal.status);
   }
 }

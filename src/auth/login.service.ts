@@ -1,82 +1,83 @@
-import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
+import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
-import { Repository } from 'typeorm';
+import { AttemptLimiter, PoolKey } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
-import { KeyRing } from '../common/crypto/key-ring';
-import { EntityLookup, PreparedSql } from '../database/prepared-sql';
+import { AppConfig } from '../config/app-config';
 import { OrganizersService } from '../organizers/organizers.service';
 import { User } from '../users/user.entity';
 import { SecurityNoticesService } from '../users/security-notices.service';
 import { normaliseEmail, UsersService } from '../users/users.service';
 import { AuthSessionService } from './auth-session.service';
-import { LoginThrottle } from './login-throttle.entity';
-
-/** 10 wrong passwords in a row lock the login name for 15 minutes (PRODUCT.md journey 6). */
-export const MAX_PASSWORD_FAILURES = 10;
-export const PASSWORD_LOCK_MS = 15 * 60 * 1000;
+import { DeviceCookies } from './device-cookies';
 
 export type LoginResult =
   | { ok: true; user: User }
   | { ok: false; reason: 'invalid' }
+  /** The account's pool (untrusted, or this browser's device cookie) is locked. */
   | { ok: false; reason: 'locked'; retryAt: Date }
+  /** Too many wrong sign-ins from this client address, whatever the email. */
+  | { ok: false; reason: 'client-locked'; retryAt: Date }
   | { ok: false; reason: 'account-locked' };
 
 /**
  * The password step. An unknown email and a wrong password take the same path: the
- * same hash work, the same counter, the same answer (SECURITY.md 3, 4).
+ * same pools, the same hash work, the same answer (SECURITY.md 3, 4). Every attempt is
+ * reserved in its pools before the hash is checked (SECURITY.md 24): a browser with a
+ * device cookie for the account counts in its own pool; any other request counts for its
+ * client address and in the account's untrusted pool (SECURITY.md 26).
  */
 @Injectable()
 export class LoginService {
-  private readonly throttleRows: EntityLookup<LoginThrottle>;
+  private readonly logger = new Logger('Login');
 
   constructor(
-    @InjectRepository(LoginThrottle) private readonly throttles: Repository<LoginThrottle>,
     private readonly users: UsersService,
     private readonly organizers: OrganizersService,
     private readonly sessions: AuthSessionService,
     private readonly audit: AuditService,
     private readonly notices: SecurityNoticesService,
-    private readonly keys: KeyRing,
+    private readonly limiter: AttemptLimiter,
+    private readonly devices: DeviceCookies,
+    private readonly config: AppConfig,
     private readonly clock: Clock,
-    prepared: PreparedSql,
-  ) {
-    this.throttleRows = prepared.lookup(LoginThrottle, 'keyHash');
-  }
+  ) {}
 
-  async attempt(emailInput: string, password: string, ip: string | null): Promise<LoginResult> {
+  async attempt(emailInput: string, password: string, req: Request): Promise<LoginResult> {
     const email = normaliseEmail(emailInput);
-    const key = this.keys.hash('login-throttle', email);
-    const now = this.clock.now();
+    const ip = req.ip ?? null;
     const user = await this.users.findByEmail(email);
+    const deviceId = user ? this.devices.deviceFor(req, user.id) : null;
+    const pools: PoolKey[] =
+      user && deviceId ? [this.limiter.deviceKey(deviceId, user.id)] : [this.limiter.clientKey(ip), this.limiter.passwordKey(email, user?.id ?? null)];
 
-    const throttle = await this.throttleRows.find(key);
-    const lockedUntil = throttle?.lockedUntil && throttle.lockedUntil.getTime() > now.getTime() ? throttle.lockedUntil : null;
-    if (lockedUntil) {
-      // Still hash, so a locked name answers in the same time as any other.
-      await this.users.verifyPassword(null, password);
-      return { ok: false, reason: 'locked', retryAt: lockedUntil };
+    const result = await this.limiter.guard(pools, async () => ({
+      ok: (await this.users.verifyPassword(user, password)) && user!.isActive,
+      value: undefined,
+    }));
+    if (!result.checked) {
+      return { ok: false, reason: result.refusedBy === 'client' ? 'client-locked' : 'locked', retryAt: result.retryAt };
     }
-
-    const valid = (await this.users.verifyPassword(user, password)) && user!.isActive;
-    if (valid) {
-      // A right password clears the count; most sign-ins have none to clear.
-      if (throttle) await this.throttles.delete({ keyHash: key });
+    if (result.ok) {
       // Told only to someone who knows the password: it reveals nothing to a guesser.
       if (user!.accountLockedAt) return { ok: false, reason: 'account-locked' };
       return { ok: true, user: user! };
     }
 
-    const lockedNow = await this.recordFailure(key, now);
-    if (user) {
-      await this.audit.record({ type: 'login.failed', organizerId: user.organizerId, userId: user.id, ip });
-      if (lockedNow) {
-        await this.audit.record({ type: 'login.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes: 15 } });
-        await this.notices.send(user, 'account-locked', 'Your sign-in was locked after wrong passwords', { minutes: PASSWORD_LOCK_MS / 60000, passwords: true });
-      }
+    const pool = deviceId ? 'device' : 'untrusted';
+    if (user) await this.audit.record({ type: 'login.failed', organizerId: user.organizerId, userId: user.id, ip, detail: { pool } });
+    const accountLock = result.lockedNow.find((lock) => lock.pool !== 'client');
+    const clientLock = result.lockedNow.find((lock) => lock.pool === 'client');
+    if (accountLock && user) {
+      const minutes = this.config.limits.password.lockMinutes;
+      await this.audit.record({ type: 'login.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes, pool } });
+      await this.notices.send(user, 'account-locked', 'Your sign-in was locked after wrong passwords', { minutes, passwords: true });
     }
-    if (lockedNow) return { ok: false, reason: 'locked', retryAt: new Date(now.getTime() + PASSWORD_LOCK_MS) };
+    if (clientLock) {
+      this.logger.warn(`Sign-ins from ${ip ?? 'an unknown client'} refused for ${this.config.limits.client.lockMinutes} minutes after ${this.config.limits.client.maxFailures} wrong passwords`);
+    }
+    if (accountLock) return { ok: false, reason: 'locked', retryAt: accountLock.until };
+    if (clientLock) return { ok: false, reason: 'client-locked', retryAt: clientLock.until };
     return { ok: false, reason: 'invalid' };
   }
 
@@ -90,7 +91,7 @@ export class LoginService {
     await this.sessions.signInWithPassword(req, user, owed, returnTo, organizer.name);
     if (resetTokenId) await this.sessions.update(req, { resetTokenId });
     if (!owed) {
-      await this.signedIn(user, req.ip ?? null, 'password');
+      await this.signedIn(req, user, 'password');
       return returnTo ?? '/';
     }
     return user.hasConfirmedTotp && !resetTokenId ? '/2fa/verify' : '/2fa/setup';
@@ -98,54 +99,19 @@ export class LoginService {
 
   /** The second factor was right: a new session id, fully signed in. Returns where to go next. */
   async secondFactorAccepted(req: Request, user: User, method: 'totp' | 'recovery-code' | 'setup'): Promise<string> {
-    await this.signedIn(user, req.ip ?? null, method);
+    await this.signedIn(req, user, method);
     return this.sessions.completeSecondFactor(req, user);
   }
 
-  private async signedIn(user: User, ip: string | null, method: string): Promise<void> {
+  /** Fully signed in: recorded, and this browser gets its device cookie for the account. */
+  private async signedIn(req: Request, user: User, method: string): Promise<void> {
     await this.users.recordLogin(user.id);
-    await this.audit.record({ type: 'login.succeeded', organizerId: user.organizerId, userId: user.id, ip, detail: { method } });
+    await this.audit.record({ type: 'login.succeeded', organizerId: user.organizerId, userId: user.id, ip: req.ip ?? null, detail: { method } });
+    if (req.res) this.devices.issue(req, req.res, user.id);
   }
 
   /** Checks the password of a known user (the Resend QR link), counting failures the same way. */
-  async confirmPassword(user: User, password: string, ip: string | null): Promise<LoginResult> {
-    return this.attempt(user.email, password, ip);
-  }
-
-  /**
-   * Counts one failure with atomic statements only, so failures on several instances add
-   * up; returns true for the one request that set the lock.
-   */
-  private async recordFailure(key: string, now: Date): Promise<boolean> {
-    const at = now.getTime();
-    await this.throttles
-      .createQueryBuilder()
-      .insert()
-      .values({ keyHash: key, failedCount: 0, lockedUntil: null, updatedAt: now })
-      .orIgnore()
-      .execute();
-    await this.throttles
-      .createQueryBuilder()
-      .update()
-      .set({ failedCount: () => 'failed_count + 1', updatedAt: now })
-      .where('key_hash = :key', { key })
-      .execute();
-    const locked = await this.throttles
-      .createQueryBuilder()
-      .update()
-      .set({ failedCount: 0, lockedUntil: new Date(at + PASSWORD_LOCK_MS) })
-      .where('key_hash = :key AND failed_count >= :max', { key, max: MAX_PASSWORD_FAILURES })
-      .execute();
-    return locked.affected === 1;
-  }
-
-  /** Forgets throttle rows that neither lock nor count anymore (called by the pruner). */
-  async prune(): Promise<void> {
-    const dayAgo = this.clock.nowMs() - 24 * 60 * 60 * 1000;
-    await this.throttles
-      .createQueryBuilder()
-      .delete()
-      .where('updated_at < :dayAgo AND (locked_until IS NULL OR locked_until < :now)', { dayAgo, now: this.clock.nowMs() })
-      .execute();
+  async confirmPassword(user: User, password: string, req: Request): Promise<LoginResult> {
+    return this.attempt(user.email, password, req);
   }
 }

@@ -1,9 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Type } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config';
 import { Clock } from './clock';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { CsrfService } from './csrf';
+import type { FormViewMetadata } from './decorators';
 import { FieldErrorsException, FormException, RedirectException } from './exceptions';
 import { setViewLocals } from './view-locals.interceptor';
 
@@ -43,8 +45,9 @@ export class AppExceptionFilter implements ExceptionFilter {
     }
 
     setViewLocals(req, res, this.csrf, this.config, this.clock);
-    if (exception instanceof FieldErrorsException && res.locals.formView) {
-      const form = new FormException(res.locals.formView, { ...keptInput(req.body), ...req.params }, exception.errors);
+    const formView = res.locals.formView as FormViewMetadata | undefined;
+    if (exception instanceof FieldErrorsException && formView) {
+      const form = new FormException(formView.view, { input: keptInput(req.body, formView.form) }, exception.errors);
       return this.catch(form, host);
     }
     if (exception instanceof FormException) {
@@ -87,12 +90,23 @@ function userMessage(exception: HttpException): string | undefined {
   return text;
 }
 
-/** The user's input to show again: strings only, never a password or the CSRF token. */
-function keptInput(body: unknown): Record<string, string> {
-  const kept: Record<string, string> = {};
-  if (!body || typeof body !== 'object') return kept;
-  for (const [key, value] of Object.entries(body)) {
-    if (typeof value === 'string' && !/password|_csrf|code/i.test(key)) kept[key] = value;
+/**
+ * What the user typed in the form's own fields (its DTO's), to show again under `input`:
+ * strings only, never a password, a code or the CSRF token. Nothing else of the body
+ * reaches the view (SECURITY.md 23).
+ */
+function keptInput(body: unknown, form: Type<object>): Record<string, string> {
+  const input: Record<string, string> = {};
+  if (!body || typeof body !== 'object') return input;
+  for (const field of formFields(form)) {
+    const value: unknown = Object.hasOwn(body, field) ? (body as Record<string, unknown>)[field] : undefined;
+    if (typeof value === 'string' && !/password|_csrf|code/i.test(field)) input[field] = value;
   }
-  return kept;
+  return input;
+}
+
+/** A DTO's fields: its properties with validation rules, the ones the global pipe's whitelist keeps. */
+function formFields(form: Type<object>): string[] {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(form, '', false, false);
+  return [...new Set(rules.map((rule) => rule.propertyName))];
 }

@@ -1,4 +1,4 @@
-import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext, SetMetadata, Type } from '@nestjs/common';
 import type { Request } from 'express';
 import type { Role, User } from '../users/user.entity';
 
@@ -21,8 +21,14 @@ export const CurrentUser = createParamDecorator((_data: unknown, context: Execut
 });
 
 export const FORM_VIEW_KEY = 'formView';
+/** A form's view and the DTO that declares its fields. */
+export interface FormViewMetadata {
+  view: string;
+  form: Type<object>;
+}
 /**
- * The view a handler's form comes from: when the DTO fails validation, the filter
- * renders it again with the messages next to the fields and the input kept.
+ * The view a handler's form comes from, and its DTO: when the DTO fails validation, the
+ * filter renders the view again with the messages next to the fields and, under `input`,
+ * what was typed in the DTO's fields only (SECURITY.md 23: nothing else from the body).
  */
-export const FormView = (view: string) => SetMetadata(FORM_VIEW_KEY, view);
+export const FormView = (view: string, form: Type<object>) => SetMetadata(FORM_VIEW_KEY, { view, form } satisfies FormViewMetadata);

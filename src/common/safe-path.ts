@@ -1,19 +1,39 @@
+const BASE = 'http://same.invalid';
+
+/** Where a person is never sent back to after signing in (routes match case-insensitively, with or without a trailing slash). */
+const SIGN_IN_PAGES = /^\/(login|logout|2fa|invitations|password)(\/|$)/i;
+
 /**
- * A same-site path to redirect to after sign-in, or undefined (SECURITY.md 21).
- * Refuses absolute and scheme-relative URLs (`//evil`, `/\evil`), control characters,
- * and the sign-in pages themselves.
+ * A same-site path to redirect to after sign-in, or undefined (SECURITY.md 21, 25).
+ * The value returned is the one checked: a path starting with exactly one `/` (not `//`,
+ * not `/\`), without backslashes or control characters, and not a sign-in page, after
+ * the URL parser has normalised it (`/.//evil` becomes `//evil`, which is refused).
  */
 export function safeReturnPath(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length > 512) return undefined;
-  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return undefined;
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  if (/[\u0000-\u001f\u007f\\]/.test(value)) return undefined;
+  if (typeof value !== 'string' || value.length > 512 || !isSameSitePath(value)) return undefined;
+  let url: URL;
   try {
-    const url = new URL(value, 'http://same.invalid');
-    if (url.host !== 'same.invalid') return undefined;
-    if (/^\/(login|logout|2fa\/|invitations\/)/.test(url.pathname)) return undefined;
-    return url.pathname + url.search;
+    url = new URL(value, BASE);
   } catch {
     return undefined;
+  }
+  if (url.origin !== BASE) return undefined;
+  const path = url.pathname + url.search;
+  if (!isSameSitePath(path) || SIGN_IN_PAGES.test(decodedPath(url.pathname))) return undefined;
+  return path;
+}
+
+/** A path a browser resolves on the current host whatever page it is on: one leading `/`, no `\`, no control character. */
+function isSameSitePath(path: string): boolean {
+  // eslint-disable-next-line no-control-regex -- refusing control characters (C0, DEL, C1) is the point
+  return path.startsWith('/') && !path.startsWith('//') && !/[\u0000-\u001f\u007f-\u009f\\]/.test(path);
+}
+
+/** The path as the router matches it (`/%6cogin` is `/login` to a person reading it); unreadable escapes stay as they are. */
+function decodedPath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname;
   }
 }

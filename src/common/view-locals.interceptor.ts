@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { Clock } from './clock';
 import type { User } from '../users/user.entity';
 import { CsrfService } from './csrf';
-import { FORM_VIEW_KEY } from './decorators';
+import { FORM_VIEW_KEY, type FormViewMetadata } from './decorators';
 
 /** What every page's layout needs: app name, signed-in user, CSRF token, flash messages. */
 @Injectable()
@@ -24,7 +24,7 @@ export class ViewLocalsInterceptor implements NestInterceptor {
       const res = context.switchToHttp().getResponse<Response>();
       setViewLocals(req, res, this.csrf, this.config, this.clock);
       // Read by the exception filter when the DTO fails validation (pipes run after interceptors start).
-      res.locals.formView = this.reflector.get<string | undefined>(FORM_VIEW_KEY, context.getHandler());
+      res.locals.formView = this.reflector.get<FormViewMetadata | undefined>(FORM_VIEW_KEY, context.getHandler());
     }
     return next.handle();
   }

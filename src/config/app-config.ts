@@ -28,6 +28,8 @@ export class AppConfig {
   readonly trustProxy: string | number | false;
   /** Seed the demo organizer and admin on an empty database. */
   readonly seedDemoData: boolean;
+  /** How many wrong passwords, codes and sign-ins from one client lock, and for how long. */
+  readonly limits: AttemptLimits;
 
   constructor(values: Omit<AppConfig, never>) {
     Object.assign(this, values);
@@ -103,8 +105,52 @@ export class AppConfig {
       dbStatementTimeoutMs: integer(env.DB_STATEMENT_TIMEOUT_MS, 5000, 'DB_STATEMENT_TIMEOUT_MS', 0, 600000),
       trustProxy,
       seedDemoData: !production && env.SEED_DEMO_DATA !== 'false',
+      limits: attemptLimits(env),
     } as AppConfig);
   }
+}
+
+/**
+ * The numbers of every attempt limit (SECURITY.md 3, 24, 26), in one place. Each pool counts
+ * failures and locks for `lockMinutes` when `maxFailures` is reached; the per-client pool
+ * counts within a window of `lockMinutes` and is not cleared by a right password.
+ */
+export interface AttemptLimits {
+  /** Wrong passwords in a row per account, in the untrusted pool and per device cookie (PRODUCT.md journey 6: 10). */
+  password: { maxFailures: number; lockMinutes: number };
+  /** Wrong codes (TOTP or recovery) in a row per account (PRODUCT.md journey 6: 5). */
+  code: { maxFailures: number; lockMinutes: number };
+  /** Wrong sign-ins from one client address (IPv6 by /64) across all accounts, browsers without a device cookie for the account. */
+  client: { maxFailures: number; lockMinutes: number };
+  /** How long a device cookie (a browser that signed in before) is trusted. */
+  deviceCookieDays: number;
+}
+
+/** SECURITY.md 3: never more than 100 failed passwords per account and hour. */
+const MAX_FAILURES_PER_HOUR = 100;
+
+function attemptLimits(env: NodeJS.ProcessEnv): AttemptLimits {
+  const password = {
+    maxFailures: integer(env.PASSWORD_MAX_FAILURES, 10, 'PASSWORD_MAX_FAILURES', 3, 100),
+    lockMinutes: integer(env.PASSWORD_LOCK_MINUTES, 15, 'PASSWORD_LOCK_MINUTES', 1, 24 * 60),
+  };
+  if ((password.maxFailures * 60) / password.lockMinutes > MAX_FAILURES_PER_HOUR) {
+    throw new ConfigError(
+      `PASSWORD_MAX_FAILURES=${password.maxFailures} with PASSWORD_LOCK_MINUTES=${password.lockMinutes} allows more than ${MAX_FAILURES_PER_HOUR} wrong passwords an hour; lower the first or raise the second`,
+    );
+  }
+  return {
+    password,
+    code: {
+      maxFailures: integer(env.CODE_MAX_FAILURES, 5, 'CODE_MAX_FAILURES', 3, 20),
+      lockMinutes: integer(env.CODE_LOCK_MINUTES, 15, 'CODE_LOCK_MINUTES', 1, 24 * 60),
+    },
+    client: {
+      maxFailures: integer(env.CLIENT_MAX_FAILURES, 20, 'CLIENT_MAX_FAILURES', 5, 1_000_000),
+      lockMinutes: integer(env.CLIENT_LOCK_MINUTES, 15, 'CLIENT_LOCK_MINUTES', 1, 24 * 60),
+    },
+    deviceCookieDays: integer(env.DEVICE_COOKIE_DAYS, 180, 'DEVICE_COOKIE_DAYS', 1, 400),
+  };
 }
 
 function integer(raw: string | undefined, fallback: number, name: string, min: number, max: number): number {

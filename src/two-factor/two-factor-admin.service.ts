@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
 import { MailResult, MailService, MailTemplate } from '../mail/mail.service';
+import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { HOUR_MS, OneTimeTokensService } from '../users/one-time-tokens.service';
 import { OrganizerPolicyService } from '../users/organizer-policy.service';
 import { SecurityNoticesService } from '../users/security-notices.service';
@@ -48,6 +49,7 @@ export class TwoFactorAdminService {
     private readonly notices: SecurityNoticesService,
     private readonly policy: OrganizerPolicyService,
     private readonly clock: Clock,
+    private readonly limiter: AttemptLimiter,
   ) {}
 
   /** Why Resend QR does not apply to this user, or null when it does. */
@@ -84,6 +86,8 @@ export class TwoFactorAdminService {
         { id: user.id },
         { ...NO_AUTHENTICATOR, totpResetAt: now, twoFactorRequired: true },
       );
+      // A Resend QR ends a code lock too (PRODUCT.md, Words: Locked).
+      await this.limiter.clearCodes(user.id, manager);
       await this.recoveryCodes.revokeAll(user.id, manager);
       await this.sessions.endAllForUser(user.id, manager);
       const { token, record } = await this.tokens.issue(user.id, 'totp-reset', RESET_LINK_VALID_MS, actorId, manager);
@@ -137,6 +141,7 @@ export class TwoFactorAdminService {
         { id: user.id },
         { ...NO_AUTHENTICATOR, twoFactorRequired: false },
       );
+      await this.limiter.clearCodes(user.id, manager);
       await this.recoveryCodes.revokeAll(user.id, manager);
       await this.tokens.revokeAll(user.id, 'totp-reset', manager);
       await this.sessions.endAllForUser(user.id, manager);

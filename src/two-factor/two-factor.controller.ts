@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpStatus, Param, Post, Req, Res } from '@nestj
 import type { Request, Response } from 'express';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { LoginService } from '../auth/login.service';
-import { ACCOUNT_LOCKED } from '../auth/local.strategy';
+import { loginRefusal } from '../auth/local.strategy';
 import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
 import { AllowPending, CurrentUser, Public } from '../common/decorators';
@@ -178,17 +178,11 @@ export class TwoFactorController {
     const user = await this.users.getById(record.userId);
     const model = { title: 'Set up your authenticator again', email: user.email, token };
     if (typeof password !== 'string' || !password) throw new FormException('two-factor/reset-password', model, { password: 'Enter your password.' });
-    const result = await this.login.confirmPassword(user, password, req.ip ?? null);
+    const result = await this.login.confirmPassword(user, password, req);
     if (!result.ok) {
-      // The same answers as the login form: a lock of the sign-in, a locked account (told
-      // only after the right password), or one message for a wrong password.
-      const [message, status] =
-        result.reason === 'locked'
-          ? ['Too many failed attempts. Try again in 15 minutes, or ask an admin.', HttpStatus.TOO_MANY_REQUESTS]
-          : result.reason === 'account-locked'
-            ? [ACCOUNT_LOCKED, HttpStatus.FORBIDDEN]
-            : ['Incorrect password.', HttpStatus.UNAUTHORIZED];
-      throw new FormException('two-factor/reset-password', model, { password: message }, status);
+      // The same answers as the login form: a lock, a locked account (told only after the right password), or a wrong password.
+      const refusal = loginRefusal(result, this.clock.nowMs(), 'Incorrect password.');
+      throw new FormException('two-factor/reset-password', model, { password: refusal.message }, refusal.status);
     }
     res.redirect(303, await this.login.passwordAccepted(req, result.user, undefined, record.id));
   }

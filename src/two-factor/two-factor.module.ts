@@ -1,3 +1,4 @@
+import { AttemptsModule } from '../attempts/attempts.module';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '../audit/audit.module';
@@ -10,7 +11,7 @@ import { TwoFactorController } from './two-factor.controller';
 import { TwoFactorService } from './two-factor.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([RecoveryCode]), AuthModule, UsersModule, AuditModule],
+  imports: [TypeOrmModule.forFeature([RecoveryCode]), AuthModule, UsersModule, AuditModule, AttemptsModule],
   controllers: [TwoFactorController],
   providers: [TwoFactorService, RecoveryCodesService, TwoFactorAdminService],
   exports: [TwoFactorService, RecoveryCodesService, TwoFactorAdminService],

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import * as QRCode from 'qrcode';
+import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
@@ -21,10 +22,6 @@ import {
   timeStep,
 } from './totp';
 
-/** 5 wrong codes in a row lock the second factor for 15 minutes (PRODUCT.md journey 6). */
-export const MAX_CODE_FAILURES = 5;
-export const CODE_LOCK_MS = 15 * 60 * 1000;
-
 export type CodeOutcome =
   | { ok: true }
   | { ok: false; reason: 'malformed' }
@@ -44,8 +41,9 @@ export type SetupOutcome =
 /**
  * TOTP enrolment and verification, after django-otp: a secret counts only once
  * confirmed by a valid code; only steps after the last accepted one are accepted,
- * with a conditional UPDATE so that two instances cannot both accept a step; wrong
- * codes lock after 5 in a row, counted in the database.
+ * with a conditional UPDATE so that two instances cannot both accept a step; every code
+ * is reserved in the account's code pool before it is checked (5 wrong in a row lock,
+ * counted in the database: attempts/attempt-limiter.service.ts).
  */
 @Injectable()
 export class TwoFactorService {
@@ -59,6 +57,7 @@ export class TwoFactorService {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly sql: PreparedSql,
+    private readonly limiter: AttemptLimiter,
   ) {}
 
   /**
@@ -121,8 +120,6 @@ export class TwoFactorService {
           totpConfirmedAt: now,
           totpLastStep: step,
           totpResetAt: null,
-          failedCodeCount: 0,
-          codeLockedUntil: null,
         })
         .where('id = :id AND totp_pending_secret_enc = :sealed', { id: user.id, sealed })
         .execute();
@@ -150,76 +147,72 @@ export class TwoFactorService {
 
   /** Checks a code at sign-in: window ±1 step, each step once, refused while locked. */
   async verifyCode(user: User, codeInput: unknown, ip: string | null): Promise<CodeOutcome> {
-    const now = this.clock.now();
-    if (user.isCodeLocked(now)) return { ok: false, reason: 'locked', retryAt: user.codeLockedUntil! };
     const code = normaliseCode(codeInput);
     if (!code) return { ok: false, reason: 'malformed' };
-    // A user without a confirmed secret can never pass (SECURITY.md 8).
-    if (!user.hasConfirmedTotp) return this.registerFailure(user, ip, {});
-    const secret = this.open(user, user.totpSecretEnc!);
-    const step = findMatchingStep(secret, code, now);
-    if (step === null) return this.registerFailure(user, ip, { clockOffsetSeconds: this.clockOffset(secret, code, now) });
-
-    // Each step once, decided by the database (SECURITY.md 7): the UPDATE matches only while
-    // the last accepted step is older, so of two requests with one code exactly one changes the row.
-    const accepted = await this.sql.run(
-      'UPDATE "users" SET "totp_last_step" = ?, "failed_code_count" = 0 WHERE "id" = ? ' +
-        'AND ("totp_last_step" IS NULL OR "totp_last_step" < ?) AND ("code_locked_until" IS NULL OR "code_locked_until" <= ?)',
-      [step, user.id, step, now.getTime()],
-    );
-    if (accepted === 1) {
+    return this.guarded(user, ip, {}, async (): Promise<CodeOutcome> => {
+      // A user without a confirmed secret can never pass (SECURITY.md 8).
+      if (!user.hasConfirmedTotp) return { ok: false, reason: 'invalid' };
+      const now = this.clock.now();
+      const secret = this.open(user, user.totpSecretEnc!);
+      const step = findMatchingStep(secret, code, now);
+      if (step === null) return { ok: false, reason: 'invalid', clockOffsetSeconds: this.clockOffset(secret, code, now) };
+      // Each step once, decided by the database (SECURITY.md 7): the UPDATE matches only while
+      // the last accepted step is older, so of two requests with one code exactly one changes the row.
+      const accepted = await this.sql.run(
+        'UPDATE "users" SET "totp_last_step" = ? WHERE "id" = ? AND ("totp_last_step" IS NULL OR "totp_last_step" < ?)',
+        [step, user.id, step],
+      );
+      if (accepted !== 1) {
+        await this.audit.record({ type: 'code.replayed', organizerId: user.organizerId, userId: user.id, ip, detail: { step } });
+        return { ok: false, reason: 'replayed' };
+      }
       user.totpLastStep = step;
       return { ok: true };
-    }
-    const fresh = await this.users.getById(user.id);
-    if (fresh.isCodeLocked(now)) return { ok: false, reason: 'locked', retryAt: fresh.codeLockedUntil! };
-    await this.audit.record({ type: 'code.replayed', organizerId: user.organizerId, userId: user.id, ip, detail: { step } });
-    return { ok: false, reason: 'replayed' };
+    });
   }
 
   /** A recovery code instead of a TOTP code: works once, counts toward the same lock. */
   async useRecoveryCode(user: User, codeInput: unknown, ip: string | null): Promise<CodeOutcome> {
-    const now = this.clock.now();
-    if (user.isCodeLocked(now)) return { ok: false, reason: 'locked', retryAt: user.codeLockedUntil! };
     if (typeof codeInput !== 'string' || !codeInput.trim() || codeInput.length > 64) return { ok: false, reason: 'malformed' };
-    if (!user.hasConfirmedTotp || !(await this.recoveryCodes.spend(user.id, codeInput))) return this.registerFailure(user, ip, { recoveryCode: true });
-    await this.users.repository().update({ id: user.id }, { failedCodeCount: 0 });
-    const remaining = await this.recoveryCodes.remaining(user.id);
-    await this.audit.record({ type: 'recovery_code.used', organizerId: user.organizerId, userId: user.id, ip, detail: { remaining } });
-    await this.notify(user, 'recovery-code-used', 'A recovery code was used to sign in', { remaining });
-    return { ok: true };
+    const outcome = await this.guarded(user, ip, { recoveryCode: true }, async (): Promise<CodeOutcome> =>
+      user.hasConfirmedTotp && (await this.recoveryCodes.spend(user.id, codeInput)) ? { ok: true } : { ok: false, reason: 'invalid' },
+    );
+    if (outcome.ok) {
+      const remaining = await this.recoveryCodes.remaining(user.id);
+      await this.audit.record({ type: 'recovery_code.used', organizerId: user.organizerId, userId: user.id, ip, detail: { remaining } });
+      await this.notify(user, 'recovery-code-used', 'A recovery code was used to sign in', { remaining });
+    }
+    return outcome;
+  }
+
+  /** Until when the account's second factor refuses codes, or null. */
+  codeLockedUntil(user: User): Promise<Date | null> {
+    return this.limiter.lockedUntil(this.limiter.codeKey(user.id));
   }
 
   /**
-   * Counts a wrong code with atomic statements (every instance adds to the same count);
-   * the request that reaches 5 sets the lock, audits it and emails the user.
+   * Every code check goes through the account's code pool: reserved before the check, so
+   * that however many arrive at once no more than the limit are checked; the failure that
+   * reaches the limit locks, audits it and emails the user, once per lock.
    */
-  private async registerFailure(user: User, ip: string | null, detail: Record<string, unknown>): Promise<CodeOutcome> {
-    const now = this.clock.now();
-    const repository = this.users.repository();
-    await repository
-      .createQueryBuilder()
-      .update()
-      .set({ failedCodeCount: () => 'failed_code_count + 1' })
-      .where('id = :id AND (code_locked_until IS NULL OR code_locked_until <= :now)', { id: user.id, now: now.getTime() })
-      .execute();
-    const retryAt = new Date(now.getTime() + CODE_LOCK_MS);
-    const locked = await repository
-      .createQueryBuilder()
-      .update()
-      .set({ codeLockedUntil: retryAt, failedCodeCount: 0 })
-      .where('id = :id AND failed_code_count >= :max', { id: user.id, max: MAX_CODE_FAILURES })
-      .execute();
-    await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail });
-    if (locked.affected === 1) {
-      user.codeLockedUntil = retryAt;
-      await this.audit.record({ type: 'code.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes: CODE_LOCK_MS / 60000 } });
-      await this.notify(user, 'account-locked', 'Your sign-in was locked after wrong codes', { minutes: CODE_LOCK_MS / 60000 });
-      return { ok: false, reason: 'locked', retryAt };
+  private async guarded(user: User, ip: string | null, detail: Record<string, unknown>, check: () => Promise<CodeOutcome>): Promise<CodeOutcome> {
+    const result = await this.limiter.guard([this.limiter.codeKey(user.id)], async () => {
+      const outcome = await check();
+      return { ok: outcome.ok, value: outcome };
+    });
+    if (!result.checked) return { ok: false, reason: 'locked', retryAt: result.retryAt };
+    const outcome = result.value;
+    if (outcome.ok) return outcome;
+    if (outcome.reason !== 'replayed') {
+      const clock = outcome.reason === 'invalid' && outcome.clockOffsetSeconds ? { clockOffsetSeconds: outcome.clockOffsetSeconds } : {};
+      await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail: { ...detail, ...clock } });
     }
-    const fresh = await this.users.getById(user.id);
-    if (fresh.isCodeLocked(now)) return { ok: false, reason: 'locked', retryAt: fresh.codeLockedUntil! };
-    return { ok: false, reason: 'invalid', clockOffsetSeconds: detail.clockOffsetSeconds as number | undefined };
+    const lock = result.lockedNow[0];
+    if (!lock) return outcome;
+    const minutes = this.config.limits.code.lockMinutes;
+    await this.audit.record({ type: 'code.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes } });
+    await this.notify(user, 'account-locked', 'Your sign-in was locked after wrong codes', { minutes });
+    return { ok: false, reason: 'locked', retryAt: lock.until };
   }
 
   /** A Resend QR (totpResetAt set) allows a new secret only with the emailed link. */

@@ -1,5 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { codeLockedSql } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { Organizer } from '../organizers/organizer.entity';
@@ -165,7 +166,7 @@ export class OrganizerPolicyService {
   async adoption(organizerId: string): Promise<AdoptionCounts> {
     const now = this.clock.now().getTime();
     const off = `(two_factor_required = :no AND NOT ${HAS_CONFIRMED_TOTP_SQL} AND two_factor_deadline IS NULL)`;
-    const locked = `(NOT ${off} AND code_locked_until IS NOT NULL AND code_locked_until > :now)`;
+    const locked = `(NOT ${off} AND ${codeLockedSql('u.id')})`;
     const row = await this.dataSource
       .getRepository(User)
       .createQueryBuilder('u')

@@ -8,15 +8,13 @@ export const ROLES: readonly Role[] = ['admin', 'member'];
 /** The 2FA state as admins read it (PRODUCT.md, Words). */
 export type TwoFactorState = 'Off' | 'Pending setup' | 'Active' | 'Locked';
 
-/** The columns of a user with no authenticator, no pending one, and no lock or replay state. */
+/** The columns of a user with no authenticator, no pending one, and no replay state. */
 export const NO_AUTHENTICATOR = {
   totpSecretEnc: null,
   totpPendingSecretEnc: null,
   totpConfirmedAt: null,
   totpLastStep: null,
   totpResetAt: null,
-  failedCodeCount: 0,
-  codeLockedUntil: null,
 } as const satisfies Partial<Record<keyof User, unknown>>;
 
 @Entity('users')
@@ -74,12 +72,6 @@ export class User {
   @Column(timestampColumn({ name: 'totp_reset_at', nullable: true }))
   totpResetAt: Date | null;
 
-  @Column({ name: 'failed_code_count', type: 'integer', default: 0 })
-  failedCodeCount: number;
-
-  @Column(timestampColumn({ name: 'code_locked_until', nullable: true }))
-  codeLockedUntil: Date | null;
-
   /** Changes whenever every session of the user must end (password, 2FA reset, deactivation). */
   @Column({ name: 'security_stamp', type: 'varchar', length: 64 })
   securityStamp: string;
@@ -112,10 +104,6 @@ export class User {
     return this.totpSecretEnc != null && this.totpConfirmedAt != null;
   }
 
-  isCodeLocked(now: Date): boolean {
-    return this.codeLockedUntil != null && this.codeLockedUntil.getTime() > now.getTime();
-  }
-
   /**
    * Whether sign-in must pass a second factor: the admin required it, the user has an
    * authenticator, or the organizer's grace period for 2FA is over.
@@ -125,10 +113,10 @@ export class User {
     return this.twoFactorDeadline != null && this.twoFactorDeadline.getTime() <= now.getTime();
   }
 
-  /** PRODUCT.md's words for the admin pages. */
-  twoFactorState(now: Date): TwoFactorState {
+  /** PRODUCT.md's words for the admin pages; `codeLocked`: the second factor's attempt pool is locked now. */
+  twoFactorState(now: Date, codeLocked = false): TwoFactorState {
     if (!this.twoFactorRequired && !this.hasConfirmedTotp) return 'Off';
-    if (this.isCodeLocked(now)) return 'Locked';
+    if (codeLocked) return 'Locked';
     return this.hasConfirmedTotp ? 'Active' : 'Pending setup';
   }
 }

@@ -1,4 +1,4 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager, Repository } from 'typeorm';
@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
 import { isUniqueViolation } from '../database/database-errors';
 import { EntityLookup, PreparedSql } from '../database/prepared-sql';
+import { emailAddressProblem, normaliseEmail } from './email-address';
 import { PasswordHasher } from './password-hasher';
 import { OrganizerPolicyService } from './organizer-policy.service';
 import { passwordProblem } from './password-policy';
@@ -23,7 +24,8 @@ export interface NewUser {
 /** Thrown when a new password breaks the policy; the message is for the user. */
 export class WeakPasswordError extends Error {}
 
-export const normaliseEmail = (email: string): string => email.trim().toLowerCase();
+// Kept here too for the callers that import it from the users service; defined in email-address.ts.
+export { normaliseEmail };
 
 /** Accounts: creation, lookup within an organizer, passwords, and the security stamp. */
 @Injectable()
@@ -45,9 +47,15 @@ export class UsersService {
     this.byEmail = prepared.lookup(User, 'email');
   }
 
-  /** Creates an account; a duplicate email is a ConflictException, a weak password a WeakPasswordError. */
+  /**
+   * Creates an account; an address the app cannot store is a BadRequestException (SECURITY.md 27,
+   * whoever calls: forms and the command line check it first), a duplicate email a ConflictException,
+   * a weak password a WeakPasswordError.
+   */
   async create(input: NewUser, manager?: EntityManager): Promise<User> {
     const repository = manager ? manager.getRepository(User) : this.users;
+    const emailProblem = emailAddressProblem(input.email);
+    if (emailProblem) throw new BadRequestException(emailProblem);
     const email = normaliseEmail(input.email);
     if (await repository.existsBy({ email })) throw new ConflictException('An account with this email already exists.');
     let passwordHash: string | null = null;

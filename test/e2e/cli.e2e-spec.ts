@@ -158,6 +158,51 @@ describe('command line (npm run cli -- …)', () => {
     });
   });
 
+  describe('operator input in the lines printed', () => {
+    // eslint-disable-next-line no-control-regex -- finding raw control characters is the point
+    const RAW_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+    /** Every line printed is one line: no newline, no ANSI escape, no other raw control character. */
+    function expectPlainLines(result: { out: string[]; err: string[] }) {
+      for (const line of [...result.out, ...result.err]) expect({ line, raw: RAW_CONTROL.test(line) }).toEqual({ line, raw: false });
+    }
+
+    it('shows a newline in --organizer escaped, so the refusal stays one line and nothing is forged', async () => {
+      const result = await cli('create-admin', '--organizer', 'Nope\nError: forged', '--email', 'forger@cli.test', '--name', 'Fay Forger');
+      expectOneLineError(result, /^Unknown organizer "Nope\\nError: forged"/);
+      expectPlainLines(result);
+    });
+
+    it('shows an ANSI escape in --email escaped (it cannot erase or rewrite the line)', async () => {
+      await cli('create-organizer', '--name', 'Escape Org');
+      const result = await cli('create-admin', '--organizer', 'Escape Org', '--email', 'a@b.c\u001b[2K', '--name', 'Ann Escape');
+      expectOneLineError(result, /^Not a valid email address: "a@b\.c\\u001b\[2K"/);
+      expectPlainLines(result);
+    });
+
+    it('shows a newline in reset-2fa --email escaped', async () => {
+      const result = await cli('reset-2fa', '--email', 'x\ny');
+      expectOneLineError(result, /^No account with the email "x\\ny"\.$/);
+      expectPlainLines(result);
+    });
+
+    it('escapes --name in what it prints, on success and on refusal, and in messages it does not write itself', async () => {
+      const name = 'Evil\nOrganizer "Real" created.\u001b[1A';
+      const created = await cli('create-organizer', '--name', name);
+      expect(created.code).toBe(0);
+      expect(created.out).toHaveLength(1);
+      expectPlainLines(created);
+      expectOneLineError(await cli('create-organizer', '--name', name), /already exists/);
+      expectPlainLines(await cli('create-organizer', '--name', name));
+      const stray = await cli('create-organizer', '--name', 'Stray Org', 'stray\nError: forged');
+      expectOneLineError(stray, /^Unexpected argument/);
+      expectPlainLines(stray);
+      const unknown = await cli('drop\u001b[2Kdatabase');
+      expectOneLineError(unknown, /^Unknown command "drop\\u001b\[2Kdatabase"/);
+      expectPlainLines(unknown);
+    });
+  });
+
   it('refuses an unknown command, no command, a stray argument and a bad configuration with one line', async () => {
     expectOneLineError(await cli('drop-database'), /^Unknown command "drop-database"\. Commands: create-organizer, create-admin, reset-2fa\.$/);
     expectOneLineError(await cli(), /^Usage: npm run cli -- <command>/);

@@ -31,9 +31,8 @@ describe('hot path: prepared statements and session shortcuts', () => {
     await users.update(created.id, {
       totpLastStep: 59_000_123,
       totpConfirmedAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)),
-      codeLockedUntil: new Date(Date.UTC(2026, 0, 3)),
       lastLoginAt: new Date(Date.UTC(2026, 0, 4)),
-      failedCodeCount: 3,
+      accountLockedAt: new Date(Date.UTC(2026, 0, 3)),
       isActive: false,
       totpSecretEnc: 'sealed-secret',
     });

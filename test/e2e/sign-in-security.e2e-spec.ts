@@ -2,8 +2,8 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../../src/audit/audit.service';
 import { SessionRecord } from '../../src/auth/session.entity';
-import { UsersService } from '../../src/users/users.service';
 import { codeAt, csrfFrom, Person } from '../utils/agent';
+import { codeFailures, codeLocked } from '../utils/attempts';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
 
 const MINUTE = 60_000;
@@ -103,8 +103,7 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       expect(fifth.status).toBe(429);
       expect(fifth.text).toContain('Too many wrong codes');
 
-      const stored = await t.get(UsersService).getById(user.id);
-      expect(stored.twoFactorState(t.clock.now())).toBe('Locked');
+      expect(await codeLocked(t, user.id)).toBe(true);
 
       const correctWhileLocked = await person.submit('/2fa/verify', '/2fa/verify', { code: codeAt(secret, t.clock) });
       expect(correctWhileLocked.status).toBe(429);
@@ -126,8 +125,7 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
         await person.login(user.email, DEFAULT_PASSWORD);
         await person.submit('/2fa/verify', '/2fa/verify', { code: wrong });
       }
-      const stored = await t.get(UsersService).getById(user.id);
-      expect(stored.isCodeLocked(t.clock.now())).toBe(true);
+      expect(await codeLocked(t, user.id)).toBe(true);
     });
 
     it('locks the password after 10 wrong ones in a row for 15 minutes, even for the right password', async () => {
@@ -321,8 +319,7 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const forged = await person.agent.post('/2fa/verify').type('form').send({ code: codeAt(secret, t.clock), _csrf: 'forged' }).redirects(0);
       expect(forged.status).toBe(403);
       expect((await person.get('/')).headers.location).toBe('/2fa/verify');
-      const stored = await t.get(UsersService).getById(user.id);
-      expect(stored.failedCodeCount).toBe(0);
+      expect(await codeFailures(t, user.id)).toBe(0);
 
       const logout = await person.agent.post('/logout').type('form').send({}).redirects(0);
       expect(logout.status).toBe(403);
@@ -379,7 +376,7 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
         const res = await person.submit('/2fa/verify', path, { recoveryCode: ['a', 'b'], code: ['1'] } as never);
         expect(res.status).toBeLessThan(500);
       }
-      expect((await t.get(UsersService).getById(user.id)).failedCodeCount).toBe(0);
+      expect(await codeFailures(t, user.id)).toBe(0);
     });
 
     it('answers an unknown page with the 404 page in the layout', async () => {

@@ -75,7 +75,21 @@ export class Person {
 
   /** The session cookie's value (changes when the session id changes). */
   sessionCookie(): string | undefined {
-    const jar = (this.agent as unknown as { jar: { getCookie(name: string, access: unknown): { value: string } | undefined } }).jar;
-    return jar.getCookie('tixngo.sid', { domain: '127.0.0.1', path: '/', secure: false, script: false })?.value;
+    return this.cookie('tixngo.sid');
+  }
+
+  /** A cookie of this browser for the test server. */
+  cookie(name: string): string | undefined {
+    return this.jar().getCookie(name, { domain: '127.0.0.1', path: '/', secure: false, script: false })?.value;
+  }
+
+  /** Puts a cookie in this browser, as a `Set-Cookie` value. */
+  setCookie(header: string): void {
+    this.jar().setCookie(header, '127.0.0.1', '/');
+  }
+
+  private jar() {
+    type Jar = { getCookie(name: string, access: unknown): { value: string } | undefined; setCookie(header: string, domain: string, path: string): void };
+    return (this.agent as unknown as { jar: Jar }).jar;
   }
 }

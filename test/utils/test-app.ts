@@ -25,6 +25,8 @@ export function testEnv(dataDir: string): NodeJS.ProcessEnv {
     APP_SECRET: TEST_SECRET,
     PUBLIC_URL: 'http://localhost:3000',
     SEED_DEMO_DATA: 'false',
+    // Every test signs in from 127.0.0.1: the per-client limit is tested on its own, with its default (attempt-limits.e2e-spec.ts).
+    CLIENT_MAX_FAILURES: '100000',
     ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
   };
 }

@@ -3,7 +3,8 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
 import { AppConfig } from '../../config/app-config';
 
 /** What a derived key is for: one key per purpose, so no key serves two jobs. */
-export type KeyPurpose = 'totp-secret' | 'token-hash' | 'recovery-code' | 'session-cookie' | 'csrf' | 'login-throttle';
+const PURPOSES = ['totp-secret', 'token-hash', 'recovery-code', 'session-cookie', 'csrf', 'attempt-counter', 'device-cookie'] as const;
+export type KeyPurpose = (typeof PURPOSES)[number];
 
 const VERSION = 'v1';
 
@@ -16,7 +17,7 @@ export class KeyRing {
   private readonly keys = new Map<KeyPurpose, Buffer>();
 
   constructor(config: AppConfig) {
-    for (const purpose of ['totp-secret', 'token-hash', 'recovery-code', 'session-cookie', 'csrf', 'login-throttle'] as KeyPurpose[]) {
+    for (const purpose of PURPOSES) {
       this.keys.set(purpose, Buffer.from(hkdfSync('sha256', config.appSecret, 'tixngo-backoffice', purpose, 32)));
     }
   }

@@ -1,0 +1,34 @@
+import { Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+
+/**
+ * Names that Express and hbs read from a render's options rather than show: `layout` (the
+ * file rendered around the page), `settings` and `cache` (Express), `partials`, `helpers`
+ * and `_locals`. No view model carries them (SECURITY.md 23).
+ */
+export const RENDER_OPTION_NAMES: ReadonlySet<string> = new Set(['layout', 'settings', 'cache', 'partials', 'helpers', '_locals']);
+
+const logger = new Logger('Views');
+
+/**
+ * Every `res.render` of the app, whoever calls it: the model is the page's data, never the
+ * render's options. Models are built from declared fields (never by spreading a request);
+ * this is the net under that rule: a name Express or hbs would read as an option is
+ * dropped, and logged (the key only), since only a bug puts it there.
+ */
+export function renderGuard(_req: Request, res: Response, next: NextFunction): void {
+  type Callback = (error: Error, html: string) => void;
+  const render = res.render.bind(res) as (view: string, options?: object, callback?: Callback) => void;
+  res.render = ((view: string, options?: object | Callback, callback?: Callback) => {
+    if (typeof options === 'function') return render(view, undefined, options as Callback);
+    return render(view, options && withoutRenderOptions(view, options as Record<string, unknown>), callback);
+  }) as Response['render'];
+  next();
+}
+
+export function withoutRenderOptions(view: string, model: Record<string, unknown>): Record<string, unknown> {
+  const found = Object.keys(model).filter((name) => RENDER_OPTION_NAMES.has(name));
+  if (!found.length) return model;
+  logger.warn(`The model of ${view} carried ${found.join(', ')}: dropped`);
+  return Object.fromEntries(Object.entries(model).filter(([name]) => !RENDER_OPTION_NAMES.has(name)));
+}
