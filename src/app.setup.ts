@@ -25,12 +25,14 @@ export const PUBLIC_DIR = join(ROOT_DIR, 'public');
 /**
  * Permissions-Policy: the browser features the pages never use are off, for the site and any
  * frame; passkeys (WebAuthn, next) and the Copy buttons (clipboard-write) stay for the site itself.
+ * `clipboard-read` keeps the browser's default (the site itself, behind the browser's own
+ * prompt): the browser tests read back what Copy put there.
  */
 const PERMISSIONS_POLICY = [
   ...['publickey-credentials-get', 'publickey-credentials-create', 'clipboard-write'].map((feature) => `${feature}=(self)`),
   ...[
     'accelerometer', 'ambient-light-sensor', 'attribution-reporting', 'autoplay', 'bluetooth', 'browsing-topics', 'camera',
-    'clipboard-read', 'display-capture', 'document-domain', 'encrypted-media', 'fullscreen', 'gamepad', 'geolocation',
+    'display-capture', 'document-domain', 'encrypted-media', 'fullscreen', 'gamepad', 'geolocation',
     'gyroscope', 'hid', 'identity-credentials-get', 'idle-detection', 'local-fonts', 'magnetometer',
     'microphone', 'midi', 'otp-credentials', 'payment', 'picture-in-picture', 'screen-wake-lock', 'serial', 'storage-access',
     'sync-xhr', 'usb', 'web-share', 'window-management', 'xr-spatial-tracking',

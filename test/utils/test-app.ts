@@ -1,3 +1,4 @@
+import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -47,6 +48,8 @@ export interface TestAppOptions {
   /** Keep the database as it is (a second instance on the same database). */
   keepDatabase?: boolean;
   dataDir?: string;
+  /** The framework's log levels (default: errors only). */
+  logger?: LogLevel[];
 }
 
 /**
@@ -61,7 +64,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const clock = options.clock ?? new ManualClock(TEST_START);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, clock }), {
     bodyParser: false,
-    logger: ['error'],
+    logger: options.logger ?? ['error'],
   });
   configureApp(app);
   await migrate(app);
