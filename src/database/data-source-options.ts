@@ -11,9 +11,10 @@ import { User } from '../users/user.entity';
 import { CreateSchema1764270000000 } from './migrations/1764270000000-CreateSchema';
 import { AddAccountLock1764300000000 } from './migrations/1764300000000-AddAccountLock';
 import { AddAttemptCounters1764400000000 } from './migrations/1764400000000-AddAttemptCounters';
+import { NormaliseEmails1764500000000 } from './migrations/1764500000000-NormaliseEmails';
 
 export const ENTITIES = [Organizer, User, OneTimeToken, RecoveryCode, AuditEvent, SessionRecord, AttemptCounter];
-export const MIGRATIONS = [CreateSchema1764270000000, AddAccountLock1764300000000, AddAttemptCounters1764400000000];
+export const MIGRATIONS = [CreateSchema1764270000000, AddAccountLock1764300000000, AddAttemptCounters1764400000000, NormaliseEmails1764500000000];
 
 /** The one description of the database, used by the app, the CLI and ormconfig.ts. */
 export function dataSourceOptions(config: AppConfig): DataSourceOptions {

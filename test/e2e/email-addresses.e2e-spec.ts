@@ -1,4 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { User } from '../../src/users/user.entity';
 import { OrganizersService } from '../../src/organizers/organizers.service';
 import { UsersService } from '../../src/users/users.service';
 import { Person } from '../utils/agent';
@@ -77,5 +79,30 @@ describe('email addresses (one definition for the whole app)', () => {
       await expect(createUser(t, { email })).rejects.toBeInstanceOf(BadRequestException);
     }
     expect(await t.get(UsersService).findByEmail('\u0430dmin@service.test')).toBeNull();
+  });
+
+  it('a migration brings addresses stored before this rule to the normal form, so their owners still sign in', async () => {
+    const dataSource = t.get(DataSource);
+    const old = await createUser(t, { email: 'old-style@legacy.test', twoFactor: false });
+    const twin = await createUser(t, { email: 'twin@legacy.test', twoFactor: false });
+    // As an older version stored them: full-width letters, a Unicode domain, a full-width twin of another account.
+    await dataSource.getRepository(User).update(old.id, { email: 'ｏｌｄ-style@bücher.test' });
+    const twinRow = await createUser(t, { email: 'spare@legacy.test', twoFactor: false });
+    await dataSource.getRepository(User).update(twinRow.id, { email: 'ｔwin@legacy.test' });
+    const migration = dataSource.migrations.find((m) => m.name === 'NormaliseEmails1764500000000')!;
+    const runner = dataSource.createQueryRunner();
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await migration.up(runner);
+    } finally {
+      await runner.release();
+    }
+    const warnings = warn.mock.calls.map((call) => String(call[0]));
+    warn.mockRestore();
+    expect((await t.get(UsersService).getById(old.id)).email).toBe('old-style@xn--bcher-kva.test');
+    expect((await t.get(UsersService).getById(twinRow.id)).email).toBe('ｔwin@legacy.test');
+    expect(warnings).toEqual([expect.stringContaining(twinRow.id)]);
+    expect((await t.get(UsersService).getById(twin.id)).email).toBe('twin@legacy.test');
+    expect((await new Person(t.server).login('ｏｌｄ-style@bücher.test', DEFAULT_PASSWORD)).headers.location).toBe('/');
   });
 });
