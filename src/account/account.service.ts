@@ -2,7 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { auditLabel } from '../audit/audit-labels';
+import { describeEvent } from '../audit/security-events';
 import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { AuthState } from '../auth/session-state';
@@ -45,7 +45,7 @@ export class AccountService {
       twoFactorState: user.twoFactorState(now, (await this.twoFactor.codeLockedUntil(user)) !== null),
       twoFactorActive: user.hasConfirmedTotp,
       recoveryCodesLeft: user.hasConfirmedTotp ? await this.recoveryCodes.remaining(user.id) : undefined,
-      events: events.map((event) => ({ label: auditLabel(event.type), at: event.createdAt, ip: event.ip })),
+      events: events.map((event) => describeEvent(event)),
     };
   }
 
@@ -83,7 +83,7 @@ export class AccountService {
     }
     const stamp = await this.sessions.endAllForUser(user.id);
     await this.audit.record({ type: 'password.changed', organizerId: user.organizerId, userId: user.id, actorId: user.id, ip });
-    await this.notices.send(user, 'password-changed', 'Your password was changed');
+    await this.notices.send(user, 'password.changed');
     return stamp;
   }
 

@@ -1,8 +1,7 @@
 import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import { AttemptLimiter } from '../attempts/attempt-limiter.service';
-import { AuditEvent } from '../audit/audit-event.entity';
-import { auditLabel } from '../audit/audit-labels';
+import { describeEvent } from '../audit/security-events';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
@@ -48,23 +47,7 @@ export interface ConfirmationView {
 
 const ROLE_LABELS: Record<Role, string> = { admin: 'Admin', member: 'Member' };
 
-const MAIL_LABELS: Record<string, string> = {
-  invitation: 'invitation',
-  'totp-reset': 'Resend QR link',
-  'two-factor-enabled': '2FA enabled',
-  'two-factor-disabled': '2FA disabled',
-  'two-factor-setup': '2FA set up',
-  'recovery-code-used': 'recovery code used',
-  'account-locked': 'account locked',
-  'account-unlocked': 'account unlocked',
-};
 
-const SIGN_IN_METHODS: Record<string, string> = {
-  password: 'password only',
-  totp: 'password and code',
-  'recovery-code': 'password and a recovery code',
-  setup: 'password, then 2FA setup',
-};
 
 const RESET_STATUS: Record<ReturnType<OneTimeToken['status']>, string> = {
   waiting: 'Waiting: the user has not used the link yet',
@@ -284,7 +267,7 @@ export class AdminUsersService {
       canEnable: !isSelf && !user.twoFactorRequired,
       canDisable: !isSelf && ownState !== 'Off' && !policyOn,
       canResendInvitation: invited,
-      events: events.map((event) => this.describeEvent(event, names)),
+      events: events.map((event) => describeEvent(event, (id) => names.get(id))),
     };
   }
 
@@ -358,7 +341,7 @@ export class AdminUsersService {
       const locks = await this.limiter.locksOf(user.id, user.email);
       await this.limiter.clearAccount(user.id, user.email);
       if (!accountUnlocked && !locks.password && !locks.code) throw new ConflictException(nothingToUnlock(user));
-      const lifted = [accountUnlocked && 'account', locks.password && 'password', locks.code && 'code'].filter(Boolean);
+      const lifted = [accountUnlocked && 'account', locks.password && 'password', locks.code && 'code'].filter((name): name is string => !!name);
       await this.audit.record({
         type: 'account.unlocked',
         organizerId: user.organizerId,
@@ -367,7 +350,7 @@ export class AdminUsersService {
         ip,
         detail: { lifted, lockedSince: accountUnlocked ? lockedSince?.toISOString() : undefined },
       });
-      const mail = await this.notices.send(user, 'account-unlocked', 'Your account was unlocked', { adminName: admin.name }, admin.id);
+      const mail = await this.notices.send(user, 'account.unlocked', { adminName: admin.name }, admin.id);
       return mail.sent
         ? { type: 'success', text: `The account of ${user.name} is unlocked: they can sign in again. They were told by email.` }
         : { type: 'error', text: `The account of ${user.name} is unlocked: they can sign in again, but the email to ${user.email} could not be sent.` };
@@ -414,17 +397,6 @@ export class AdminUsersService {
     return new Map(actors.map((actor) => [actor.id, actor.name]));
   }
 
-  private describeEvent(event: AuditEvent, names: Map<string, string>) {
-    const detail = parseDetail(event.detail);
-    let note: string | undefined;
-    if (event.type === 'mail.failed' && typeof detail.template === 'string') note = `Email: ${MAIL_LABELS[detail.template] ?? detail.template}`;
-    else if (event.type === 'login.succeeded' && typeof detail.method === 'string') note = `With ${SIGN_IN_METHODS[detail.method] ?? detail.method}`;
-    else if (event.type === 'recovery_code.used' && typeof detail.remaining === 'number') note = `${detail.remaining} left`;
-    else if (event.type === 'code.failed' && detail.during === 'setup') note = 'During setup';
-    else if (event.type === 'two_factor.setup' && detail.viaResetLink) note = 'With the Resend QR link';
-    const by = event.actorId ? names.get(event.actorId) ?? 'An admin' : detail.via === 'command line' ? 'The command line' : undefined;
-    return { at: event.createdAt, label: auditLabel(event.type), note, by, ip: event.ip };
-  }
 }
 
 /** The New user form's model; also used to show it again with the input kept. */
@@ -539,14 +511,4 @@ function cssName(state: string): string {
 
 function userPath(user: User): string {
   return `/admin/users/${user.id}`;
-}
-
-function parseDetail(detail: string | null): Record<string, unknown> {
-  if (!detail) return {};
-  try {
-    const parsed = JSON.parse(detail) as unknown;
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
 }

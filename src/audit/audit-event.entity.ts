@@ -1,29 +1,8 @@
 import { BeforeInsert, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { newId, timestampColumn } from '../database/columns';
+import type { AuditType } from './security-events';
 
-export type AuditType =
-  | 'login.succeeded'
-  | 'login.failed'
-  | 'login.locked'
-  | 'code.failed'
-  | 'code.replayed'
-  | 'code.locked'
-  | 'code.succeeded'
-  | 'two_factor.setup'
-  | 'two_factor.reset'
-  | 'two_factor.enabled'
-  | 'two_factor.disabled'
-  | 'recovery_code.used'
-  | 'recovery_codes.regenerated'
-  | 'account.created'
-  | 'account.invitation_accepted'
-  | 'account.invitation_sent'
-  | 'password.changed'
-  | 'session.logout'
-  | 'mail.failed'
-  | 'account.not_me'
-  | 'account.unlocked'
-  | 'organizer.policy_changed';
+export type { AuditType } from './security-events';
 
 /** One security event, shown to admins on the user's page. */
 @Entity('audit_events')

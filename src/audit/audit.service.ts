@@ -3,16 +3,20 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { PreparedSql } from '../database/prepared-sql';
-import { AuditEvent, AuditType } from './audit-event.entity';
+import { AuditEvent } from './audit-event.entity';
+import { AuditType, SecurityEventDetails } from './security-events';
 
-export interface AuditEntry {
-  type: AuditType;
-  organizerId?: string | null;
-  userId?: string | null;
-  actorId?: string | null;
-  ip?: string | null;
-  detail?: Record<string, unknown>;
-}
+/** One event to record; its detail has the shape SECURITY_EVENTS defines for its type. */
+export type AuditEntry = {
+  [T in AuditType]: {
+    type: T;
+    organizerId?: string | null;
+    userId?: string | null;
+    actorId?: string | null;
+    ip?: string | null;
+    detail?: SecurityEventDetails[T];
+  };
+}[AuditType];
 
 /** Writes and reads the security audit log. Never given a secret, code or password. */
 @Injectable()
@@ -34,7 +38,7 @@ export class AuditService {
       userId: entry.userId ?? null,
       actorId: entry.actorId ?? null,
       ip: entry.ip ?? null,
-      detail: entry.detail ? JSON.stringify(entry.detail) : null,
+      detail: entry.detail && Object.keys(entry.detail).length ? JSON.stringify(entry.detail) : null,
       createdAt: this.clock.now(),
     });
     event.assignId();

@@ -3,7 +3,6 @@ import type { Request, Response } from 'express';
 import { AllowPending, CurrentUser, Public } from '../common/decorators';
 import { safeReturnPath } from '../common/safe-path';
 import { User } from '../users/user.entity';
-import { AuthSessionService } from './auth-session.service';
 import { LocalAuthGuard } from './local-auth.guard';
 import { LoginService } from './login.service';
 
@@ -15,10 +14,7 @@ const REASONS: Record<string, string> = {
 
 @Controller()
 export class AuthController {
-  constructor(
-    private readonly login: LoginService,
-    private readonly sessions: AuthSessionService,
-  ) {}
+  constructor(private readonly login: LoginService) {}
 
   @Public()
   @Get('login')
@@ -39,7 +35,7 @@ export class AuthController {
   @Post('logout')
   @HttpCode(303)
   async logout(@Req() req: Request, @Res() res: Response) {
-    await this.sessions.end(req);
+    await this.login.signOut(req);
     res.redirect(303, '/login?reason=signed-out');
   }
 }

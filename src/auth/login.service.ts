@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { Request } from 'express';
 import { AttemptLimiter, PoolKey } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
+import type { SignInMethod } from '../audit/security-events';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
 import { OrganizersService } from '../organizers/organizers.service';
@@ -71,7 +72,7 @@ export class LoginService {
     if (accountLock && user) {
       const minutes = this.config.limits.password.lockMinutes;
       await this.audit.record({ type: 'login.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes, pool } });
-      await this.notices.send(user, 'account-locked', 'Your sign-in was locked after wrong passwords', { minutes, passwords: true });
+      await this.notices.send(user, 'login.locked', { minutes, passwords: true });
     }
     if (clientLock) {
       this.logger.warn(`Sign-ins from ${ip ?? 'an unknown client'} refused for ${this.config.limits.client.lockMinutes} minutes after ${this.config.limits.client.maxFailures} wrong passwords`);
@@ -98,16 +99,23 @@ export class LoginService {
   }
 
   /** The second factor was right: a new session id, fully signed in. Returns where to go next. */
-  async secondFactorAccepted(req: Request, user: User, method: 'totp' | 'recovery-code' | 'setup'): Promise<string> {
+  async secondFactorAccepted(req: Request, user: User, method: Exclude<SignInMethod, 'password'>): Promise<string> {
     await this.signedIn(req, user, method);
     return this.sessions.completeSecondFactor(req, user);
   }
 
   /** Fully signed in: recorded, and this browser gets its device cookie for the account. */
-  private async signedIn(req: Request, user: User, method: string): Promise<void> {
+  private async signedIn(req: Request, user: User, method: SignInMethod): Promise<void> {
     await this.users.recordLogin(user.id);
     await this.audit.record({ type: 'login.succeeded', organizerId: user.organizerId, userId: user.id, ip: req.ip ?? null, detail: { method } });
     if (req.res) this.devices.issue(req, req.res, user.id);
+  }
+
+  /** Log out: recorded for the signed-in person, then the session ends on the server (ASVS 3.3.1). */
+  async signOut(req: Request): Promise<void> {
+    const user = req.user as User | undefined;
+    if (user) await this.audit.record({ type: 'session.logout', organizerId: user.organizerId, userId: user.id, ip: req.ip ?? null });
+    await this.sessions.end(req);
   }
 
   /** Checks the password of a known user (the Resend QR link), counting failures the same way. */

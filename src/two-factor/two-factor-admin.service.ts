@@ -97,7 +97,7 @@ export class TwoFactorAdminService {
       );
       return this.mail.link(`/2fa/reset/${token}`);
     });
-    const mail = await this.tell(user, 'totp-reset', 'Set up your authenticator app again', { link, validHours: RESET_LINK_VALID_MS / HOUR_MS });
+    const mail = await this.notices.send(user, 'two_factor.reset', { link, validHours: RESET_LINK_VALID_MS / HOUR_MS });
     return { link, mail };
   }
 
@@ -115,7 +115,7 @@ export class TwoFactorAdminService {
       await this.sessions.endAllForUser(user.id, manager);
       await this.audit.record({ type: 'two_factor.enabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) }, manager);
     });
-    const mail = await this.tell(user, 'two-factor-enabled', 'Two-factor authentication is now required for your account');
+    const mail = await this.notices.send(user, 'two_factor.enabled');
     return { changed: true, mail };
   }
 
@@ -147,16 +147,12 @@ export class TwoFactorAdminService {
       await this.sessions.endAllForUser(user.id, manager);
       await this.audit.record({ type: 'two_factor.disabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) }, manager);
     });
-    const mail = await this.tell(user, 'two-factor-disabled', 'Two-factor authentication was turned off for your account');
+    const mail = await this.notices.send(user, 'two_factor.disabled');
     return { changed: true, mail };
   }
 
-  /** Emails the user about the change (SECURITY.md 13) with a "This wasn't me" link; a failure is audited, never thrown. */
-  private tell(user: User, template: MailTemplate, subject: string, context: Record<string, unknown> = {}): Promise<MailResult> {
-    return this.notices.send(user, template, subject, context);
-  }
 }
 
-function via(actor: FactorActor): Record<string, unknown> {
+function via(actor: FactorActor): { via?: 'command line' } {
   return actor ? {} : { via: 'command line' };
 }

@@ -140,7 +140,7 @@ export class TwoFactorService {
 
     if (outcome.ok) {
       Object.assign(user, { totpSecretEnc: sealed, totpPendingSecretEnc: null, totpConfirmedAt: now, totpLastStep: step, totpResetAt: null });
-      await this.notify(user, 'two-factor-setup', 'Two-factor authentication is set up');
+      await this.notices.send(user, 'two_factor.setup');
     }
     return outcome;
   }
@@ -180,7 +180,7 @@ export class TwoFactorService {
     if (outcome.ok) {
       const remaining = await this.recoveryCodes.remaining(user.id);
       await this.audit.record({ type: 'recovery_code.used', organizerId: user.organizerId, userId: user.id, ip, detail: { remaining } });
-      await this.notify(user, 'recovery-code-used', 'A recovery code was used to sign in', { remaining });
+      await this.notices.send(user, 'recovery_code.used', { remaining });
     }
     return outcome;
   }
@@ -211,7 +211,7 @@ export class TwoFactorService {
     if (!lock) return outcome;
     const minutes = this.config.limits.code.lockMinutes;
     await this.audit.record({ type: 'code.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes } });
-    await this.notify(user, 'account-locked', 'Your sign-in was locked after wrong codes', { minutes });
+    await this.notices.send(user, 'code.locked', { minutes });
     return { ok: false, reason: 'locked', retryAt: lock.until };
   }
 
@@ -240,10 +240,6 @@ export class TwoFactorService {
     return this.keys.decrypt(sealed, `totp:${user.id}`);
   }
 
-  /** Tells the user about a change to their factors (SECURITY.md 13), with a "This wasn't me" link. */
-  notify(user: User, template: 'two-factor-setup' | 'recovery-code-used' | 'account-locked', subject: string, context: Record<string, unknown> = {}) {
-    return this.notices.send(user, template, subject, context);
-  }
 }
 
 class LinkSpent extends Error {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
-import { MailResult, MailService, MailTemplate } from '../mail/mail.service';
+import { EmailedEvent, SECURITY_EVENTS } from '../audit/security-events';
+import { MailResult, MailService } from '../mail/mail.service';
 import { OneTimeTokensService } from './one-time-tokens.service';
 import { User } from './user.entity';
 
@@ -19,7 +20,9 @@ export class SecurityNoticesService {
     private readonly audit: AuditService,
   ) {}
 
-  async send(user: User, template: MailTemplate, subject: string, context: Record<string, unknown> = {}, actorId: string | null = null): Promise<MailResult> {
+  /** The email of a security event (its template and subject are the event's, SECURITY_EVENTS). */
+  async send(user: User, event: EmailedEvent, context: Record<string, unknown> = {}, actorId: string | null = null): Promise<MailResult> {
+    const { template, subject } = SECURITY_EVENTS[event].email;
     const { token } = await this.tokens.issue(user.id, 'not-me', NOT_ME_VALID_MS, actorId, undefined, { keepEarlier: true });
     const result = await this.mail.send({
       to: user.email,

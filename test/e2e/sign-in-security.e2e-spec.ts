@@ -252,6 +252,8 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       // The cookie was cleared too: the next visit is a plain anonymous one.
       expect(String(logout.headers['set-cookie'])).toMatch(/tixngo\.sid=;.*Expires=Thu, 01 Jan 1970/);
       expect((await person.get('/')).headers.location).toBe('/login');
+      const events = (await t.get(AuditService).recentForUser(user.id)).map((e) => e.type);
+      expect(events[0]).toBe('session.logout');
     });
 
     it('end everywhere when the security stamp changes', async () => {
