@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
-import { MailResult, MailService, MailTemplate } from '../mail/mail.service';
+import { MailResult, MailService } from '../mail/mail.service';
 import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { HOUR_MS, OneTimeTokensService } from '../users/one-time-tokens.service';
 import { OrganizerPolicyService } from '../users/organizer-policy.service';
