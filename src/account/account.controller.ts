@@ -1,8 +1,7 @@
 import { Body, Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuthSessionService } from '../auth/auth-session.service';
+import { AuthSessionService, RECOVERY_CODES_PAGE } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
-import { KeyRing } from '../common/crypto/key-ring';
 import { CurrentUser } from '../common/decorators';
 import { FormException, RedirectException } from '../common/exceptions';
 import { codeMessage } from '../two-factor/two-factor.controller';
@@ -16,7 +15,6 @@ export class AccountController {
     private readonly account: AccountService,
     private readonly twoFactor: TwoFactorService,
     private readonly sessions: AuthSessionService,
-    private readonly keys: KeyRing,
     private readonly clock: Clock,
   ) {}
 
@@ -50,7 +48,7 @@ export class AccountController {
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
       throw new FormException('account/confirm', confirmModel(action), { code: codeMessage(outcome, this.clock.nowMs()) }, status);
     }
-    await this.sessions.update(req, { verifiedAt: this.clock.nowMs() });
+    await this.sessions.markVerified(req);
     if (action === 'recovery-codes') return this.regenerate(req, res, user);
     if (action === 'authenticator') return this.replaceAuthenticator(req, res, user);
     res.redirect(303, '/account');
@@ -71,20 +69,19 @@ export class AccountController {
 
   private async regenerate(req: Request, res: Response, user: User): Promise<void> {
     const codes = await this.account.regenerateRecoveryCodes(user, req.ip ?? null);
-    const sealed = this.keys.encrypt(JSON.stringify(codes), `recovery:${user.id}`);
-    await this.sessions.update(req, { recoveryCodesSealed: sealed, returnTo: '/account' });
-    res.redirect(303, '/2fa/recovery-codes');
+    await this.sessions.stashRecoveryCodes(req, user, codes, '/account');
+    res.redirect(303, RECOVERY_CODES_PAGE);
   }
 
   private async replaceAuthenticator(req: Request, res: Response, user: User): Promise<void> {
     await this.account.startNewAuthenticator(user);
-    await this.sessions.update(req, { replacingAuthenticatorUntil: this.clock.nowMs() + 10 * 60 * 1000, returnTo: '/account' });
+    await this.sessions.allowReplacingAuthenticator(req, '/account');
     res.redirect(303, '/2fa/setup');
   }
 
   /** Sensitive changes need a code proved in the last 5 minutes; otherwise ask for one first, then go on. */
   private requireRecentVerification(req: Request, user: User, action: ConfirmAction): void {
-    if (user.hasConfirmedTotp && !this.account.recentlyVerified(req.session.auth!)) {
+    if (user.hasConfirmedTotp && !this.sessions.recentlyVerified(req)) {
       throw new RedirectException(`/account/confirm?continue=${action}`, { type: 'info', text: 'This change needs a fresh code from your authenticator app (the last one was more than 5 minutes ago).' });
     }
   }

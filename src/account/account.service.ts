@@ -5,7 +5,6 @@ import { validate } from 'class-validator';
 import { describeEvent } from '../audit/security-events';
 import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
-import { AuthState } from '../auth/session-state';
 import { LoginService } from '../auth/login.service';
 import { loginRefusal } from '../auth/local.strategy';
 import { Clock } from '../common/clock';
@@ -16,9 +15,6 @@ import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
 import { UsersService, WeakPasswordError } from '../users/users.service';
 import { ChangePasswordDto } from './dto/change-password.dto';
-
-/** Sensitive account changes need a second factor proved within the last 5 minutes. */
-export const REAUTH_MS = 5 * 60 * 1000;
 
 /** Self-service for every signed-in user: password, recovery codes, a new authenticator. */
 @Injectable()
@@ -47,11 +43,6 @@ export class AccountService {
       recoveryCodesLeft: user.hasConfirmedTotp ? await this.recoveryCodes.remaining(user.id) : undefined,
       events: events.map((event) => describeEvent(event)),
     };
-  }
-
-  /** Whether the session proved a second factor recently enough for a sensitive change (re-authentication). */
-  recentlyVerified(auth: AuthState): boolean {
-    return auth.verifiedAt !== undefined && this.clock.nowMs() - auth.verifiedAt <= REAUTH_MS;
   }
 
   /**

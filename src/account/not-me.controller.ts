@@ -1,5 +1,6 @@
 import { Controller, Get, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { AuthSessionService } from '../auth/auth-session.service';
 import { Public } from '../common/decorators';
 import { NotMeOutcome, NotMeService } from './not-me.service';
 
@@ -11,7 +12,10 @@ const UNUSABLE: Record<string, string> = {
 /** The "This wasn't me" link of security emails: a confirmation page, then the lock. */
 @Controller('not-me')
 export class NotMeController {
-  constructor(private readonly notMe: NotMeService) {}
+  constructor(
+    private readonly notMe: NotMeService,
+    private readonly sessions: AuthSessionService,
+  ) {}
 
   @Public()
   @Get(':token')
@@ -26,7 +30,7 @@ export class NotMeController {
   async confirm(@Req() req: Request, @Res() res: Response, @Param('token') token: string) {
     const outcome = await this.notMe.confirm(token, req.ip ?? null);
     if (!outcome.ok) return this.unusable(res, outcome);
-    if (req.session?.auth?.userId === outcome.user.id) req.session.auth = undefined;
+    await this.sessions.forgetIfSignedInAs(req, outcome.user.id);
     res.status(HttpStatus.OK).render('account/not-me-done', { title: 'Your account is locked', email: outcome.user.email });
   }
 

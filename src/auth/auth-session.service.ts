@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Request } from 'express';
 import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { KeyRing } from '../common/crypto/key-ring';
 import { AppConfig } from '../config/app-config';
 import { PreparedSql } from '../database/prepared-sql';
 import { User } from '../users/user.entity';
@@ -15,6 +16,13 @@ import { DatabaseSessionStore, sessionCookie } from './session-store';
 export const SESSION_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
 /** A pending session has 5 minutes to pass the second factor. */
 export const PENDING_MS = 5 * 60 * 1000;
+/** Sensitive account changes need a second factor proved within the last 5 minutes ("sudo mode"). */
+export const REVERIFY_MS = 5 * 60 * 1000;
+/** After re-authentication, the setup page may replace the confirmed authenticator for 10 minutes. */
+export const REPLACE_AUTHENTICATOR_MS = 10 * 60 * 1000;
+
+/** Shown once right after setup or regeneration (PRODUCT.md routes). */
+export const RECOVERY_CODES_PAGE = '/2fa/recovery-codes';
 
 export type SessionProblem = 'none' | 'gone' | 'expired' | 'pending-expired';
 
@@ -31,6 +39,7 @@ export class AuthSessionService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly keys: KeyRing,
     prepared: PreparedSql,
   ) {
     this.store = new DatabaseSessionStore(prepared, sessions, clock);
@@ -52,10 +61,15 @@ export class AuthSessionService {
     await save(req);
   }
 
-  /** After the second factor: a new session id again, and the session is fully signed in. */
+  /**
+   * After the second factor: a new session id again, and the session is fully signed in.
+   * Returns where to go next: the recovery codes first when some wait to be shown (the
+   * page first asked for comes after them), else that page.
+   */
   async completeSecondFactor(req: Request, user: User): Promise<string> {
     const previous = req.session.auth!;
     await regenerate(req);
+    const codesWaiting = previous.recoveryCodesSealed !== undefined;
     req.session.auth = {
       userId: user.id,
       stage: 'full',
@@ -64,13 +78,98 @@ export class AuthSessionService {
       startedAt: previous.startedAt,
       verifiedAt: this.clock.nowMs(),
       recoveryCodesSealed: previous.recoveryCodesSealed,
+      returnTo: codesWaiting ? previous.returnTo : undefined,
     };
     await save(req);
-    return previous.returnTo ?? '/';
+    return codesWaiting ? RECOVERY_CODES_PAGE : (previous.returnTo ?? '/');
   }
 
-  /** Updates the session's state without a change of identity (e.g. codes to show). */
-  async update(req: Request, changes: Partial<AuthState>): Promise<void> {
+  /** A Resend QR link was opened by this session: it may set up a new authenticator. */
+  beginReset(req: Request, resetTokenId: string): Promise<void> {
+    return this.change(req, { resetTokenId });
+  }
+
+  /**
+   * The recovery codes to show once, right after setup or regeneration, sealed in the
+   * session (never in a page's URL or a hidden field); `returnTo` is where Continue goes.
+   */
+  stashRecoveryCodes(req: Request, user: User, codes: string[], returnTo?: string): Promise<void> {
+    const recoveryCodesSealed = this.keys.encrypt(JSON.stringify(codes), `recovery:${user.id}`);
+    return this.change(req, { recoveryCodesSealed, returnTo: returnTo ?? req.session.auth!.returnTo });
+  }
+
+  /** The codes waiting to be shown, or null. */
+  recoveryCodesToShow(req: Request, user: User): string[] | null {
+    const sealed = req.session.auth?.recoveryCodesSealed;
+    return sealed ? (JSON.parse(this.keys.decrypt(sealed, `recovery:${user.id}`)) as string[]) : null;
+  }
+
+  /** The person saved their codes: they are forgotten. Returns where to go next. */
+  async recoveryCodesSaved(req: Request): Promise<string> {
+    const returnTo = req.session.auth!.returnTo;
+    await this.change(req, { recoveryCodesSealed: undefined, returnTo: undefined });
+    return returnTo ?? '/';
+  }
+
+  /**
+   * A signed-in person confirmed a new authenticator (a reset link or a replacement): the
+   * reset and the replacement window end, and it counts as a fresh second factor.
+   */
+  authenticatorReplaced(req: Request): Promise<void> {
+    return this.change(req, { resetTokenId: undefined, replacingAuthenticatorUntil: undefined, verifiedAt: this.clock.nowMs() });
+  }
+
+  /** The reset of this session's setup is over (the authenticator was confirmed during sign-in). */
+  endReset(req: Request): Promise<void> {
+    return this.change(req, { resetTokenId: undefined });
+  }
+
+  /** The person just proved a second factor again (re-authentication). */
+  markVerified(req: Request): Promise<void> {
+    return this.change(req, { verifiedAt: this.clock.nowMs() });
+  }
+
+  /** Whether a second factor was proved recently enough for a sensitive change (REVERIFY_MS). */
+  recentlyVerified(req: Request): boolean {
+    const verifiedAt = req.session.auth?.verifiedAt;
+    return verifiedAt !== undefined && this.clock.nowMs() - verifiedAt <= REVERIFY_MS;
+  }
+
+  /** After re-authentication: the setup page may replace the authenticator for REPLACE_AUTHENTICATOR_MS; then back to `returnTo`. */
+  allowReplacingAuthenticator(req: Request, returnTo: string): Promise<void> {
+    return this.change(req, { replacingAuthenticatorUntil: this.clock.nowMs() + REPLACE_AUTHENTICATOR_MS, returnTo });
+  }
+
+  /**
+   * Whether this session may show a setup page although the user has a confirmed
+   * authenticator: it opened a Resend QR link, or it is fully signed in and replacing it.
+   */
+  maySetUpAgain(req: Request): boolean {
+    const auth = req.session.auth;
+    if (!auth) return false;
+    if (auth.resetTokenId) return true;
+    return auth.stage === 'full' && (auth.replacingAuthenticatorUntil ?? 0) > this.clock.nowMs();
+  }
+
+  /** The Resend QR link this session opened, if any. */
+  resetTokenId(req: Request): string | undefined {
+    return req.session.auth?.resetTokenId;
+  }
+
+  /** Whether the session still owes its second factor. */
+  isPending(req: Request): boolean {
+    return req.session.auth?.stage === 'pending';
+  }
+
+  /** The session of `userId` in this browser stops being signed in (its owner locked the account). */
+  async forgetIfSignedInAs(req: Request, userId: string): Promise<void> {
+    if (req.session?.auth?.userId !== userId) return;
+    req.session.auth = undefined;
+    await save(req);
+  }
+
+  /** Every change of state without a change of identity goes through here. */
+  private async change(req: Request, changes: Partial<AuthState>): Promise<void> {
     req.session.auth = { ...req.session.auth!, ...changes };
     await save(req);
   }
@@ -124,7 +223,7 @@ export class AuthSessionService {
   /** Keeps the current session alive after the user changed their own stamp (password change). */
   async adoptStamp(req: Request, stamp: string): Promise<void> {
     await regenerate(req, true);
-    await this.update(req, { stamp });
+    await this.change(req, { stamp });
   }
 }
 

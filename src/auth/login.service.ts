@@ -90,7 +90,7 @@ export class LoginService {
     const owed = user.secondFactorOwed(this.clock.now()) || resetTokenId !== undefined;
     const organizer = await this.organizers.getById(user.organizerId);
     await this.sessions.signInWithPassword(req, user, owed, returnTo, organizer.name);
-    if (resetTokenId) await this.sessions.update(req, { resetTokenId });
+    if (resetTokenId) await this.sessions.beginReset(req, resetTokenId);
     if (!owed) {
       await this.signedIn(req, user, 'password');
       return returnTo ?? '/';

@@ -9,8 +9,8 @@ import { AuthSessionService } from './auth-session.service';
 
 /**
  * The one place that decides "fully signed in" (global guard, secure by default).
- * Routes opt out with @Public() or @AllowPending(); a pending session reaches nothing
- * else (SECURITY.md 18) and is sent on to its 2FA step.
+ * Routes opt out with @Public(), @AllowPending() or @PendingOnly() (the sign-in's 2FA steps);
+ * a pending session reaches nothing else (SECURITY.md 18) and is sent on to its 2FA step.
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
@@ -44,11 +44,12 @@ export class SessionGuard implements CanActivate {
     // A session cookie that leads to no session: it ended (idle, or every session of the
     // user was ended by a reset, a password change, a "not me" report). Say so.
     if (!auth || !user) throw new RedirectException(loginPath(req, this.sessions.hasSessionCookie(req) ? 'ended' : undefined));
-    if (auth.stage === 'pending' && access !== 'pending') {
+    if (access === 'pending-only' && auth.stage === 'full') throw new RedirectException('/');
+    if (auth.stage === 'pending' && access !== 'pending' && access !== 'pending-only') {
       throw new RedirectException(user.hasConfirmedTotp ? '/2fa/verify' : '/2fa/setup');
     }
     // The organizer's grace period ended while this session was open: set up 2FA before anything else.
-    if (access !== 'pending' && this.sessions.setupOverdue(auth, user)) throw new RedirectException('/2fa/setup');
+    if (auth.stage === 'full' && access !== 'pending' && this.sessions.setupOverdue(auth, user)) throw new RedirectException('/2fa/setup');
     if (roles && !roles.includes(user.role)) throw new ForbiddenException('This page is for admins only.');
     return true;
   }

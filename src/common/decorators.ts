@@ -4,12 +4,14 @@ import type { Role, User } from '../users/user.entity';
 
 export const ACCESS_KEY = 'access';
 /** Who may reach a route. The default, with no decorator, is a fully signed-in user. */
-export type Access = 'public' | 'pending';
+export type Access = 'public' | 'pending' | 'pending-only';
 
 /** Anyone, signed in or not (login, invitation and reset links, health). */
 export const Public = () => SetMetadata(ACCESS_KEY, 'public' satisfies Access);
 /** A session that has passed the password but still owes the second factor (the 2FA pages, logout). */
 export const AllowPending = () => SetMetadata(ACCESS_KEY, 'pending' satisfies Access);
+/** Only a pending session (the steps of the second factor at sign-in); a fully signed-in one goes to the dashboard. */
+export const PendingOnly = () => SetMetadata(ACCESS_KEY, 'pending-only' satisfies Access);
 
 export const ROLES_KEY = 'roles';
 /** Only these roles; others get 403. */

@@ -1,11 +1,10 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AuthSessionService } from '../auth/auth-session.service';
+import { AuthSessionService, RECOVERY_CODES_PAGE } from '../auth/auth-session.service';
 import { LoginService } from '../auth/login.service';
 import { loginRefusal } from '../auth/local.strategy';
 import { Clock } from '../common/clock';
-import { KeyRing } from '../common/crypto/key-ring';
-import { AllowPending, CurrentUser, Public } from '../common/decorators';
+import { AllowPending, CurrentUser, PendingOnly, Public } from '../common/decorators';
 import { FormException } from '../common/exceptions';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { User } from '../users/user.entity';
@@ -43,62 +42,52 @@ export class TwoFactorController {
     private readonly sessions: AuthSessionService,
     private readonly tokens: OneTimeTokensService,
     private readonly users: UsersService,
-    private readonly keys: KeyRing,
     private readonly clock: Clock,
   ) {}
 
   @AllowPending()
   @Get('setup')
   async setupPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    const auth = req.session.auth!;
-    if (user.hasConfirmedTotp && !auth.resetTokenId && !this.replacing(auth)) {
-      return res.redirect(303, auth.stage === 'pending' ? '/2fa/verify' : '/');
-    }
+    if (!this.maySetUp(req, user)) return res.redirect(303, this.sessions.isPending(req) ? '/2fa/verify' : '/');
     res.setHeader('Cache-Control', NO_STORE);
-    res.render(...(await this.setupView(user, auth.resetTokenId)));
+    res.render(...(await this.setupView(user, this.sessions.resetTokenId(req))));
   }
 
   @AllowPending()
   @Post('setup')
   async setupSubmit(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('code') code: unknown) {
-    const auth = req.session.auth!;
-    // A confirmed authenticator is never shown or replaced here, except through a reset link or a re-authenticated replacement.
-    if (user.hasConfirmedTotp && !auth.resetTokenId && !this.replacing(auth)) return res.redirect(303, '/');
-    const outcome = await this.twoFactor.confirmSetup(user, code, auth.resetTokenId, req.ip ?? null);
+    if (!this.maySetUp(req, user)) return res.redirect(303, '/');
+    const resetTokenId = this.sessions.resetTokenId(req);
+    const outcome = await this.twoFactor.confirmSetup(user, code, resetTokenId, req.ip ?? null);
     if (!outcome.ok) {
       if (outcome.reason === 'no-pending' || outcome.reason === 'link-spent') {
         return res.redirect(303, user.hasConfirmedTotp ? '/2fa/verify' : '/2fa/setup');
       }
       res.setHeader('Cache-Control', NO_STORE);
-      const [view, model] = await this.setupView(user, auth.resetTokenId);
+      const [view, model] = await this.setupView(user, resetTokenId);
       const message = outcome.reason === 'reset-required' ? 'Use the link in the email.' : codeMessage(outcome as never, this.clock.nowMs());
       throw new FormException(view, model, { code: message }, HttpStatus.BAD_REQUEST);
     }
-    const sealed = this.keys.encrypt(JSON.stringify(outcome.recoveryCodes), `recovery:${user.id}`);
     const fresh = await this.users.getById(user.id);
-    if (auth.stage === 'pending') {
-      await this.sessions.update(req, { recoveryCodesSealed: sealed, resetTokenId: undefined });
-      await this.login.secondFactorAccepted(req, fresh, 'setup');
-      // The return path is kept for after the codes are saved.
-      await this.sessions.update(req, { returnTo: auth.returnTo });
-    } else {
-      await this.sessions.update(req, { recoveryCodesSealed: sealed, resetTokenId: undefined, replacingAuthenticatorUntil: undefined, verifiedAt: this.clock.nowMs() });
+    await this.sessions.stashRecoveryCodes(req, fresh, outcome.recoveryCodes);
+    if (this.sessions.isPending(req)) {
+      await this.sessions.endReset(req);
+      return res.redirect(303, await this.login.secondFactorAccepted(req, fresh, 'setup'));
     }
-    res.redirect(303, '/2fa/recovery-codes');
+    await this.sessions.authenticatorReplaced(req);
+    res.redirect(303, RECOVERY_CODES_PAGE);
   }
 
-  @AllowPending()
+  @PendingOnly()
   @Get('verify')
   verifyPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    if (req.session.auth!.stage === 'full') return res.redirect(303, '/');
     if (!user.hasConfirmedTotp) return res.redirect(303, '/2fa/setup');
     res.render('two-factor/verify', { title: 'Two-factor authentication' });
   }
 
-  @AllowPending()
+  @PendingOnly()
   @Post('verify')
   async verifySubmit(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('code') code: unknown) {
-    if (req.session.auth!.stage === 'full') return res.redirect(303, '/');
     const outcome = await this.twoFactor.verifyCode(user, code, req.ip ?? null);
     if (!outcome.ok) {
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
@@ -107,18 +96,16 @@ export class TwoFactorController {
     res.redirect(303, await this.login.secondFactorAccepted(req, user, 'totp'));
   }
 
-  @AllowPending()
+  @PendingOnly()
   @Get('recovery')
   recoveryPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    if (req.session.auth!.stage === 'full') return res.redirect(303, '/');
     if (!user.hasConfirmedTotp) return res.redirect(303, '/2fa/setup');
     res.render('two-factor/recovery', { title: 'Use a recovery code' });
   }
 
-  @AllowPending()
+  @PendingOnly()
   @Post('recovery')
   async recoverySubmit(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('recoveryCode') code: unknown) {
-    if (req.session.auth!.stage === 'full') return res.redirect(303, '/');
     const outcome = await this.twoFactor.useRecoveryCode(user, code, req.ip ?? null);
     if (!outcome.ok) {
       const message =
@@ -136,9 +123,8 @@ export class TwoFactorController {
   /** The recovery codes, right after setup, until the user says they saved them. */
   @Get('recovery-codes')
   recoveryCodesPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    const sealed = req.session.auth!.recoveryCodesSealed;
-    if (!sealed) return res.redirect(303, '/');
-    const codes = JSON.parse(this.keys.decrypt(sealed, `recovery:${user.id}`)) as string[];
+    const codes = this.sessions.recoveryCodesToShow(req, user);
+    if (!codes) return res.redirect(303, '/');
     res.setHeader('Cache-Control', NO_STORE);
     res.render('two-factor/recovery-codes', {
       title: 'Your recovery codes',
@@ -150,9 +136,7 @@ export class TwoFactorController {
 
   @Post('recovery-codes')
   async recoveryCodesDone(@Req() req: Request, @Res() res: Response) {
-    const returnTo = req.session.auth!.returnTo;
-    await this.sessions.update(req, { recoveryCodesSealed: undefined, returnTo: undefined });
-    res.redirect(303, returnTo ?? '/');
+    res.redirect(303, await this.sessions.recoveryCodesSaved(req));
   }
 
   /** A Resend QR link: valid, then the user's password, then the setup page with a new secret. */
@@ -163,7 +147,7 @@ export class TwoFactorController {
     if (!record) return this.resetLinkUnusable(res, token);
     const auth = req.session?.auth;
     if (auth && auth.userId === record.userId && req.user) {
-      await this.sessions.update(req, { resetTokenId: record.id });
+      await this.sessions.beginReset(req, record.id);
       return res.redirect(303, '/2fa/setup');
     }
     const user = await this.users.getById(record.userId);
@@ -198,9 +182,14 @@ export class TwoFactorController {
     res.status(HttpStatus.GONE).render('errors/link', { title: 'Link not usable', message });
   }
 
-  private replacing(auth: { stage: string; replacingAuthenticatorUntil?: number }): boolean {
-    return auth.stage === 'full' && (auth.replacingAuthenticatorUntil ?? 0) > this.clock.nowMs();
+  /**
+   * A confirmed authenticator is never shown or replaced on the setup page, except by a
+   * session that opened a Resend QR link or re-authenticated to replace it.
+   */
+  private maySetUp(req: Request, user: User): boolean {
+    return !user.hasConfirmedTotp || this.sessions.maySetUpAgain(req);
   }
+
 
   private async setupView(user: User, resetTokenId: string | undefined): Promise<[string, Record<string, unknown>]> {
     const page = await this.twoFactor.setupPage(user, resetTokenId);
