@@ -11,10 +11,11 @@ import { ConfigModule } from './config/config.module';
 import { AppExceptionFilter } from './common/app-exception.filter';
 import { Clock, SystemClock } from './common/clock';
 import { CryptoModule } from './common/crypto/crypto.module';
-import { CsrfGuard, CsrfService } from './common/csrf';
+import { CsrfGuard } from './common/csrf';
 import { HealthController } from './common/health.controller';
 import { NotFoundModule } from './common/not-found.module';
-import { ViewLocalsInterceptor } from './common/view-locals.interceptor';
+import { FormViewInterceptor } from './common/form-view.interceptor';
+import { LayoutModule } from './common/layout-locals';
 import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { MailModule } from './mail/mail.module';
@@ -39,6 +40,7 @@ export class AppModule {
         DatabaseModule,
         ClockModule.forRoot(clock),
         CryptoModule,
+        LayoutModule,
         MailModule,
         AuditModule,
         OrganizersModule,
@@ -52,14 +54,12 @@ export class AppModule {
       ],
       controllers: [HealthController],
       providers: [
-        CsrfService,
         // Order matters: CSRF first (nothing changes without a token), then the sign-in state.
         { provide: APP_GUARD, useClass: CsrfGuard },
         { provide: APP_GUARD, useExisting: SessionGuard },
-        { provide: APP_INTERCEPTOR, useClass: ViewLocalsInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: FormViewInterceptor },
         { provide: APP_FILTER, useClass: AppExceptionFilter },
       ],
-      exports: [CsrfService],
     };
   }
 }

@@ -17,6 +17,7 @@ import { runPendingMigrations } from './database/migrate';
 import { FieldErrorsException } from './common/exceptions';
 import { registerViewHelpers } from './common/view-helpers';
 import { renderGuard } from './common/render-guard';
+import { LayoutLocals } from './common/layout-locals';
 
 export const ROOT_DIR = join(__dirname, '..');
 export const VIEWS_DIR = join(ROOT_DIR, 'views');
@@ -79,7 +80,7 @@ export function configureApp(app: NestExpressApplication): void {
     next();
   });
   // Every render, the error pages before routing included: request data never becomes render options.
-  app.use(renderGuard);
+  app.use(renderGuard(app.get(LayoutLocals)));
   app.useStaticAssets(PUBLIC_DIR, { prefix: '/assets/', maxAge: '1h', index: false });
 
   // Nothing dynamic is cacheable: pages show personal data, secrets or recovery codes.

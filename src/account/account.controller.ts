@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestj
 import type { Request, Response } from 'express';
 import { AuthSessionService, RECOVERY_CODES_PAGE } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
-import { CurrentUser } from '../common/decorators';
+import { CurrentUser } from '../auth/auth.decorators';
 import { FormException, RedirectException } from '../common/exceptions';
 import { codeMessage } from '../two-factor/two-factor.controller';
 import { TwoFactorService } from '../two-factor/two-factor.service';

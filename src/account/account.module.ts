@@ -5,13 +5,14 @@ import { TwoFactorModule } from '../two-factor/two-factor.module';
 import { UsersModule } from '../users/users.module';
 import { AccountController } from './account.controller';
 import { AccountService } from './account.service';
+import { InvitationsController } from './invitations.controller';
 import { NotMeController } from './not-me.controller';
 import { NotMeService } from './not-me.service';
 
-/** /account: every signed-in user's own password, authenticator and recovery codes; /not-me links. */
+/** /account: every signed-in user's own password, authenticator and recovery codes; /not-me links; the invitation link. */
 @Module({
   imports: [AuthModule, TwoFactorModule, UsersModule, AuditModule],
-  controllers: [AccountController, NotMeController],
+  controllers: [AccountController, NotMeController, InvitationsController],
   providers: [AccountService, NotMeService],
 })
 export class AccountModule {}

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query, Render, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { CurrentUser, FormView, Roles } from '../common/decorators';
+import { FormView } from '../common/decorators';
+import { CurrentUser, Roles } from '../auth/auth.decorators';
 import { User } from '../users/user.entity';
 import { AdminUsersService, Outcome } from './admin-users.service';
 import { ConfirmDto, TwoFactorToggleDto } from './dto/confirm.dto';

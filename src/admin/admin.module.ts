@@ -4,21 +4,16 @@ import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
 import { OrganizersModule } from '../organizers/organizers.module';
 import { TwoFactorModule } from '../two-factor/two-factor.module';
-import { InvitationsController } from '../users/invitations.controller';
 import { UsersModule } from '../users/users.module';
 import { AdminOrganizerController } from './admin-organizer.controller';
 import { AdminOrganizerService } from './admin-organizer.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 
-/**
- * The admin pages: they drive users and two-factor, which know nothing of admin.
- * The invitation page (src/users) is mounted here too: it needs auth's LoginService,
- * and UsersModule cannot import AuthModule (auth imports users).
- */
+/** The admin pages: they drive users and two-factor, which know nothing of admin. */
 @Module({
   imports: [OrganizersModule, UsersModule, AuthModule, TwoFactorModule, AuditModule, AttemptsModule],
-  controllers: [AdminUsersController, AdminOrganizerController, InvitationsController],
+  controllers: [AdminUsersController, AdminOrganizerController],
   providers: [AdminUsersService, AdminOrganizerService],
 })
 export class AdminModule {}

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query, Render, Req, Res, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AllowPending, CurrentUser, Public } from '../common/decorators';
+import { AllowPending, Public } from '../common/decorators';
+import { CurrentUser } from './auth.decorators';
 import { safeReturnPath } from '../common/safe-path';
 import { User } from '../users/user.entity';
 import { LocalAuthGuard } from './local-auth.guard';

@@ -12,12 +12,13 @@ import { DeviceCookies } from './device-cookies';
 import { LocalStrategy } from './local.strategy';
 import { LoginService } from './login.service';
 import { SessionGuard } from './session.guard';
+import { SignedInLayout } from './signed-in-layout';
 import { SessionRecord } from './session.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([SessionRecord, User]), PassportModule, OrganizersModule, UsersModule, AuditModule, AttemptsModule],
   controllers: [AuthController, DashboardController],
-  providers: [AuthSessionService, LoginService, LocalStrategy, SessionGuard, DeviceCookies],
+  providers: [AuthSessionService, LoginService, LocalStrategy, SessionGuard, DeviceCookies, SignedInLayout],
   exports: [AuthSessionService, LoginService, SessionGuard],
 })
 export class AuthModule {}

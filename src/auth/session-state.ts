@@ -29,7 +29,5 @@ export interface AuthState {
 declare module 'express-session' {
   interface SessionData {
     auth?: AuthState;
-    /** Messages shown once on the next page. */
-    flash?: { type: 'success' | 'error' | 'info'; text: string }[];
   }
 }

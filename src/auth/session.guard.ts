@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { Access, ACCESS_KEY, ROLES_KEY } from '../common/decorators';
+import { Access, ACCESS_KEY } from '../common/decorators';
+import { ROLES_KEY } from './auth.decorators';
 import { RedirectException } from '../common/exceptions';
 import { Role, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';

@@ -30,7 +30,7 @@ function run(exception: unknown, request: { body?: unknown; formView?: FormViewM
   };
   const req = { body: request.body, params: {}, path: '/form', session: {}, accepts: () => 'html' };
   const host = { switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }) } as unknown as ArgumentsHost;
-  new AppExceptionFilter({} as never, {} as never, {} as never).catch(exception, host);
+  new AppExceptionFilter().catch(exception, host);
   expect(render).toHaveBeenCalledTimes(1);
   const [view, model] = render.mock.calls[0] as [string, Record<string, unknown>];
   return { view, model, status: res.status.mock.calls[0][0] as number };

@@ -1,13 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Type } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import type { Request, Response } from 'express';
-import { AppConfig } from '../config/app-config';
-import { Clock } from './clock';
 import { isDatabaseUnavailable } from '../database/database-errors';
-import { CsrfService } from './csrf';
 import type { FormViewMetadata } from './decorators';
 import { FieldErrorsException, FormException, RedirectException } from './exceptions';
-import { setViewLocals } from './view-locals.interceptor';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -27,12 +23,6 @@ const TITLES: Record<number, string> = {
 export class AppExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Error');
 
-  constructor(
-    private readonly csrf: CsrfService,
-    private readonly config: AppConfig,
-    private readonly clock: Clock,
-  ) {}
-
   catch(exception: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<Request>();
     const res = host.switchToHttp().getResponse<Response>();
@@ -44,7 +34,6 @@ export class AppExceptionFilter implements ExceptionFilter {
       return;
     }
 
-    setViewLocals(req, res, this.csrf, this.config, this.clock);
     const formView = res.locals.formView as FormViewMetadata | undefined;
     if (exception instanceof FieldErrorsException && formView) {
       const form = new FormException(formView.view, { input: keptInput(req.body, formView.form) }, exception.errors);
@@ -77,7 +66,6 @@ export class AppExceptionFilter implements ExceptionFilter {
       status,
       message,
       retryAfter: res.getHeader('Retry-After'),
-      signedOut: !res.locals.currentUser,
     });
   }
 }

@@ -1,6 +1,4 @@
-import { createParamDecorator, ExecutionContext, SetMetadata, Type } from '@nestjs/common';
-import type { Request } from 'express';
-import type { Role, User } from '../users/user.entity';
+import { SetMetadata, Type } from '@nestjs/common';
 
 export const ACCESS_KEY = 'access';
 /** Who may reach a route. The default, with no decorator, is a fully signed-in user. */
@@ -12,15 +10,6 @@ export const Public = () => SetMetadata(ACCESS_KEY, 'public' satisfies Access);
 export const AllowPending = () => SetMetadata(ACCESS_KEY, 'pending' satisfies Access);
 /** Only a pending session (the steps of the second factor at sign-in); a fully signed-in one goes to the dashboard. */
 export const PendingOnly = () => SetMetadata(ACCESS_KEY, 'pending-only' satisfies Access);
-
-export const ROLES_KEY = 'roles';
-/** Only these roles; others get 403. */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
-
-/** The signed-in (or pending) user, loaded by the global guard. */
-export const CurrentUser = createParamDecorator((_data: unknown, context: ExecutionContext): User => {
-  return context.switchToHttp().getRequest<Request>().user as User;
-});
 
 export const FORM_VIEW_KEY = 'formView';
 /** A form's view and the DTO that declares its fields. */

@@ -1,10 +1,11 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import type { Flash } from './flash';
 
 /** Ends the request with a redirect (used by guards, which cannot return one). */
 export class RedirectException extends HttpException {
   constructor(
     readonly location: string,
-    readonly flash?: { type: 'success' | 'error' | 'info'; text: string },
+    readonly flash?: Flash,
   ) {
     super('Redirect', HttpStatus.SEE_OTHER);
   }

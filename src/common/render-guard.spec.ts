@@ -8,7 +8,7 @@ describe('renderGuard', () => {
   function guardedResponse() {
     const render = jest.fn();
     const res = { render } as unknown as Response;
-    renderGuard({} as Request, res, () => undefined);
+    renderGuard()({} as Request, res, () => undefined);
     return { res, render };
   }
 

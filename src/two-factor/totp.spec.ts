@@ -1,4 +1,4 @@
-import { base32Decode } from './totp.test-helpers';
+import { base32Decode } from '../../test/utils/base32';
 import { findMatchingStep, generateTotpSecret, groupsOfFour, normaliseCode, otpauthUri, timeStep, totpCode, TOTP_WINDOW } from './totp';
 
 const SEED_SHA1 = new TextEncoder().encode('12345678901234567890');

@@ -4,7 +4,8 @@ import { AuthSessionService, RECOVERY_CODES_PAGE } from '../auth/auth-session.se
 import { LoginService } from '../auth/login.service';
 import { loginRefusal } from '../auth/local.strategy';
 import { Clock } from '../common/clock';
-import { AllowPending, CurrentUser, PendingOnly, Public } from '../common/decorators';
+import { AllowPending, PendingOnly, Public } from '../common/decorators';
+import { CurrentUser } from '../auth/auth.decorators';
 import { FormException } from '../common/exceptions';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { User } from '../users/user.entity';

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import request from 'supertest';
-import { ManualClock } from '../../src/common/clock';
+import { ManualClock } from '../utils/manual-clock';
 import { resetPostgresSchema } from '../utils/postgres';
 import { createTestApp, TEST_START, TestApp } from '../utils/test-app';
 import { testDatabaseUrl } from './two-instances';

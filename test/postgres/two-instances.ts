@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { AddressInfo } from 'node:net';
-import { ManualClock } from '../../src/common/clock';
+import { ManualClock } from '../utils/manual-clock';
 import { codeAt, csrfFrom, manualKeyFrom, recoveryCodesFrom } from '../utils/agent';
 import { createTestApp, TEST_START, TestApp } from '../utils/test-app';
 

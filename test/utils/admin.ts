@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/common/clock';
+import { ManualClock } from './manual-clock';
 import { User } from '../../src/users/user.entity';
 import { codeAt, csrfFrom, Person } from './agent';
 import { createUser, DEFAULT_PASSWORD, TestApp } from './test-app';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { Server } from 'node:http';
-import { ManualClock } from '../../src/common/clock';
+import { ManualClock } from './manual-clock';
 import { timeStep, totpCode } from '../../src/two-factor/totp';
 
 type Agent = ReturnType<typeof request.agent>;

@@ -8,7 +8,7 @@ import { Server } from 'node:http';
 import { AppModule } from '../../src/app.module';
 import { configureApp, migrate } from '../../src/app.setup';
 import { AppConfig } from '../../src/config/app-config';
-import { ManualClock } from '../../src/common/clock';
+import { ManualClock } from './manual-clock';
 import { OrganizersService } from '../../src/organizers/organizers.service';
 import { Role, User } from '../../src/users/user.entity';
 import { UsersService } from '../../src/users/users.service';

@@ -6,7 +6,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { ManualClock } from '../../../src/common/clock';
+import { ManualClock } from '../../utils/manual-clock';
 import { timeStep, totpCode } from '../../../src/two-factor/totp';
 import { createTestApp, TestApp, TestAppOptions } from '../../utils/test-app';
 

@@ -3,8 +3,8 @@ import type { Request, Response } from 'express';
 import { LoginService } from '../auth/login.service';
 import { Public } from '../common/decorators';
 import { FormException } from '../common/exceptions';
-import { InvitationsService, LinkStatus } from './invitations.service';
-import { User } from './user.entity';
+import { InvitationsService, LinkStatus } from '../users/invitations.service';
+import { User } from '../users/user.entity';
 
 const TITLE = 'Choose your password';
 
@@ -18,7 +18,7 @@ const UNUSABLE: Record<LinkStatus, string> = {
 /**
  * The invitation link (journey 1): choose a password, then, in the same visit, the 2FA
  * setup page (2FA on) or the dashboard (2FA off), through the password step's
- * LoginService. It is mounted by AdminModule: users cannot import auth without a cycle.
+ * LoginService: it is the person's own first step, so it lives in account (users cannot import auth).
  */
 @Controller('invitations')
 export class InvitationsController {
