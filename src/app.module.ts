@@ -18,6 +18,7 @@ import { FormViewInterceptor } from './common/form-view.interceptor';
 import { LayoutModule } from './common/layout-locals';
 import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
+import { ENTITIES } from './entities';
 import { MailModule } from './mail/mail.module';
 import { OrganizersModule } from './organizers/organizers.module';
 import { TwoFactorModule } from './two-factor/two-factor.module';
@@ -36,7 +37,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        TypeOrmModule.forRoot(dataSourceOptions(config)),
+        TypeOrmModule.forRoot(dataSourceOptions(config, ENTITIES)),
         DatabaseModule,
         ClockModule.forRoot(clock),
         CryptoModule,

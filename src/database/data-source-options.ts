@@ -1,25 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { DataSourceOptions } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { AttemptCounter } from '../attempts/attempt-counter.entity';
-import { AuditEvent } from '../audit/audit-event.entity';
-import { SessionRecord } from '../auth/session.entity';
-import { Organizer } from '../organizers/organizer.entity';
-import { RecoveryCode } from '../two-factor/recovery-code.entity';
-import { OneTimeToken } from '../users/one-time-token.entity';
-import { User } from '../users/user.entity';
 import { CreateSchema1764270000000 } from './migrations/1764270000000-CreateSchema';
 import { AddAccountLock1764300000000 } from './migrations/1764300000000-AddAccountLock';
 import { AddAttemptCounters1764400000000 } from './migrations/1764400000000-AddAttemptCounters';
 import { NormaliseEmails1764500000000 } from './migrations/1764500000000-NormaliseEmails';
 
-export const ENTITIES = [Organizer, User, OneTimeToken, RecoveryCode, AuditEvent, SessionRecord, AttemptCounter];
 export const MIGRATIONS = [CreateSchema1764270000000, AddAccountLock1764300000000, AddAttemptCounters1764400000000, NormaliseEmails1764500000000];
 
-/** The one description of the database, used by the app, the CLI and ormconfig.ts. */
-export function dataSourceOptions(config: AppConfig): DataSourceOptions {
+/**
+ * The one description of the database, used by the app, the CLI and ormconfig.ts. The
+ * entities are the features' (src/entities.ts): the database knows none of them.
+ */
+export function dataSourceOptions(config: AppConfig, entities: NonNullable<DataSourceOptions['entities']>): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     synchronize: false,
     migrationsRun: false,

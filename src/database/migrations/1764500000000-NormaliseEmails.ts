@@ -1,5 +1,5 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { normaliseEmail } from '../../users/email-address';
+import { domainToASCII } from 'node:url';
 
 /**
  * Stored addresses in the one normal form of SECURITY.md 27 (NFKC, lower-case, ASCII
@@ -28,4 +28,17 @@ export class NormaliseEmails1764500000000 implements MigrationInterface {
 
   /** Nothing to undo: a normalised address is the same address, and the old form is not kept. */
   async down(): Promise<void> {}
+}
+
+/**
+ * The normal form as of this migration (src/users/email-address.ts then): frozen here,
+ * since a migration must do tomorrow what it did the day it was written, whatever the
+ * app's rule becomes.
+ */
+function normaliseEmail(input: string): string {
+  const text = String(input).normalize('NFKC').trim().toLowerCase();
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const domain = text.slice(at + 1);
+  return text.slice(0, at + 1) + (domainToASCII(domain) || domain);
 }
