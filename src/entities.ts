@@ -3,6 +3,7 @@ import { AuditEvent } from './audit/audit-event.entity';
 import { SessionRecord } from './auth/session.entity';
 import { Organizer } from './organizers/organizer.entity';
 import { RecoveryCode } from './two-factor/recovery-code.entity';
+import { TotpDevice } from './two-factor/totp-device.entity';
 import { OneTimeToken } from './users/one-time-token.entity';
 import { User } from './users/user.entity';
 
@@ -10,4 +11,4 @@ import { User } from './users/user.entity';
  * Every entity of the app, in one list, beside app.module.ts (which, like this file, may know
  * every feature): the app, the CLI and ormconfig.ts (migration:generate) read the same one.
  */
-export const ENTITIES = [Organizer, User, OneTimeToken, RecoveryCode, AuditEvent, SessionRecord, AttemptCounter];
+export const ENTITIES = [Organizer, User, OneTimeToken, RecoveryCode, TotpDevice, AuditEvent, SessionRecord, AttemptCounter];

@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { CurrentUser } from '../auth/auth.decorators';
 import { FormException, RedirectException } from '../common/exceptions';
 import { codeMessage } from '../two-factor/two-factor.controller';
+import { SecondFactors } from '../two-factor/factors/second-factors.service';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
 import { AccountService } from './account.service';
@@ -14,6 +15,7 @@ export class AccountController {
   constructor(
     private readonly account: AccountService,
     private readonly twoFactor: TwoFactorService,
+    private readonly factors: SecondFactors,
     private readonly sessions: AuthSessionService,
     private readonly clock: Clock,
   ) {}
@@ -36,8 +38,8 @@ export class AccountController {
    * 5 minutes of sensitive changes. The change that asked for it goes on right after.
    */
   @Get('confirm')
-  confirmPage(@Res() res: Response, @CurrentUser() user: User, @Query('continue') action?: unknown) {
-    if (!user.hasConfirmedTotp) return res.redirect(303, '/account');
+  async confirmPage(@Res() res: Response, @CurrentUser() user: User, @Query('continue') action?: unknown) {
+    if (!(await this.factors.hasConfirmed(user))) return res.redirect(303, '/account');
     res.render('account/confirm', confirmModel(action));
   }
 
@@ -56,14 +58,14 @@ export class AccountController {
 
   @Post('recovery-codes')
   async regenerateRecoveryCodes(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    this.requireRecentVerification(req, user, 'recovery-codes');
+    await this.requireRecentVerification(req, user, 'recovery-codes');
     await this.regenerate(req, res, user);
   }
 
   @Post('authenticator')
   async newAuthenticator(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    if (!user.hasConfirmedTotp) return res.redirect(303, '/2fa/setup');
-    this.requireRecentVerification(req, user, 'authenticator');
+    if (!(await this.factors.hasConfirmed(user))) return res.redirect(303, '/2fa/setup');
+    await this.requireRecentVerification(req, user, 'authenticator');
     await this.replaceAuthenticator(req, res, user);
   }
 
@@ -80,8 +82,8 @@ export class AccountController {
   }
 
   /** Sensitive changes need a code proved in the last 5 minutes; otherwise ask for one first, then go on. */
-  private requireRecentVerification(req: Request, user: User, action: ConfirmAction): void {
-    if (user.hasConfirmedTotp && !this.sessions.recentlyVerified(req)) {
+  private async requireRecentVerification(req: Request, user: User, action: ConfirmAction): Promise<void> {
+    if (!this.sessions.recentlyVerified(req) && (await this.factors.hasConfirmed(user))) {
       throw new RedirectException(`/account/confirm?continue=${action}`, { type: 'info', text: 'This change needs a fresh code from your authenticator app (the last one was more than 5 minutes ago).' });
     }
   }

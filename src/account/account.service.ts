@@ -11,6 +11,8 @@ import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
 import { SecurityNoticesService } from '../users/security-notices.service';
 import { RecoveryCodesService } from '../two-factor/recovery-codes.service';
+import { SecondFactors } from '../two-factor/factors/second-factors.service';
+import { TWO_FACTOR_STATE_WORDS } from '../two-factor/factors/two-factor-state';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
 import { UsersService, WeakPasswordError } from '../users/users.service';
@@ -24,6 +26,7 @@ export class AccountService {
     private readonly login: LoginService,
     private readonly sessions: AuthSessionService,
     private readonly twoFactor: TwoFactorService,
+    private readonly factors: SecondFactors,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly audit: AuditService,
     private readonly notices: SecurityNoticesService,
@@ -31,16 +34,15 @@ export class AccountService {
   ) {}
 
   async page(user: User) {
-    const now = this.clock.now();
-    const events = await this.audit.recentForUser(user.id, 20);
+    const [events, state, confirmed] = await Promise.all([this.audit.recentForUser(user.id, 20), this.factors.state(user), this.factors.hasConfirmed(user)]);
     return {
       title: 'Your account',
       name: user.name,
       email: user.email,
       role: user.role === 'admin' ? 'Admin' : 'Member',
-      twoFactorState: user.twoFactorState(now, (await this.twoFactor.codeLockedUntil(user)) !== null),
-      twoFactorActive: user.hasConfirmedTotp,
-      recoveryCodesLeft: user.hasConfirmedTotp ? await this.recoveryCodes.remaining(user.id) : undefined,
+      twoFactorState: TWO_FACTOR_STATE_WORDS[state],
+      twoFactorActive: confirmed,
+      recoveryCodesLeft: confirmed ? await this.recoveryCodes.remaining(user.id) : undefined,
       events: events.map((event) => describeEvent(event)),
     };
   }

@@ -2,10 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { OrganizersService } from '../organizers/organizers.service';
-import { DAY_MS, MAX_GRACE_DAYS, OrganizerPolicyService, PolicyChange } from '../users/organizer-policy.service';
+import { SecondFactors } from '../two-factor/factors/second-factors.service';
+import { DAY_MS, MAX_GRACE_DAYS, OrganizerPolicyService, PolicyChange } from '../two-factor/organizer-policy.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import type { Flash, Outcome } from './admin-users.service';
+import type { Flash, Outcome } from './admin-views';
 import { isChecked } from './dto/create-user.dto';
 import { OrganizerPolicyDto } from './dto/organizer-policy.dto';
 
@@ -19,6 +20,7 @@ export const ORGANIZER_PAGE = '/admin/organizer';
 export class AdminOrganizerService {
   constructor(
     private readonly policies: OrganizerPolicyService,
+    private readonly factors: SecondFactors,
     private readonly organizers: OrganizersService,
     private readonly users: UsersService,
     private readonly audit: AuditService,
@@ -29,10 +31,10 @@ export class AdminOrganizerService {
   async page(admin: User) {
     const organizer = await this.organizers.getById(admin.organizerId);
     const [adoption, last] = await Promise.all([
-      this.policies.adoption(organizer.id),
+      this.factors.adoption(organizer.id),
       this.audit.latestInOrganizer(organizer.id, 'organizer.policy_changed'),
     ]);
-    const actor = last?.actorId ? await this.users.repository().findOneBy({ id: last.actorId, organizerId: organizer.id }) : null;
+    const names = await this.users.namesIn(organizer.id, [last?.actorId]);
     return {
       title: 'Organizer 2FA policy',
       organizerName: organizer.name,
@@ -42,7 +44,7 @@ export class AdminOrganizerService {
         on: organizer.requireTwoFactor,
         graceDays: organizer.twoFactorGraceDays,
         adoption,
-        lastChange: last ? { at: last.createdAt, by: actor?.name ?? (last.actorId ? 'An admin' : 'The command line') } : null,
+        lastChange: last ? { at: last.createdAt, by: (last.actorId && names.get(last.actorId)) || (last.actorId ? 'An admin' : 'The command line') } : null,
       },
     };
   }

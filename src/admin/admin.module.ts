@@ -8,12 +8,14 @@ import { UsersModule } from '../users/users.module';
 import { AdminOrganizerController } from './admin-organizer.controller';
 import { AdminOrganizerService } from './admin-organizer.service';
 import { AdminUsersController } from './admin-users.controller';
-import { AdminUsersService } from './admin-users.service';
+import { AdminUserActionsService } from './admin-user-actions.service';
+import { AdminUserListService } from './admin-user-list.service';
+import { AdminUserPageService } from './admin-user-page.service';
 
 /** The admin pages: they drive users and two-factor, which know nothing of admin. */
 @Module({
   imports: [OrganizersModule, UsersModule, AuthModule, TwoFactorModule, AuditModule, AttemptsModule],
   controllers: [AdminUsersController, AdminOrganizerController],
-  providers: [AdminUsersService, AdminOrganizerService],
+  providers: [AdminUserListService, AdminUserPageService, AdminUserActionsService, AdminOrganizerService],
 })
 export class AdminModule {}

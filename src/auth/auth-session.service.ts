@@ -7,7 +7,8 @@ import { KeyRing } from '../common/crypto/key-ring';
 import { AppConfig } from '../config/app-config';
 import { PreparedSql } from '../database/prepared-sql';
 import { User } from '../users/user.entity';
-import { newSecurityStamp } from '../users/users.service';
+import { UsersService } from '../users/users.service';
+import { SecondFactorGate } from './second-factor-gate';
 import { SessionRecord } from './session.entity';
 import { AuthState } from './session-state';
 import { DatabaseSessionStore, sessionCookie } from './session-store';
@@ -36,7 +37,8 @@ export class AuthSessionService {
 
   constructor(
     @InjectRepository(SessionRecord) sessions: Repository<SessionRecord>,
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly users: UsersService,
+    private readonly secondFactors: SecondFactorGate,
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly keys: KeyRing,
@@ -187,8 +189,11 @@ export class AuthSessionService {
    * A fully signed-in session of a user who now owes a second factor that was never set
    * up (the organizer's grace period is over): only the setup page is open to it.
    */
-  setupOverdue(auth: AuthState, user: User): boolean {
-    return auth.stage === 'full' && !user.hasConfirmedTotp && user.secondFactorOwed(this.clock.now());
+  async setupOverdue(auth: AuthState, user: User): Promise<boolean> {
+    // A session that passed a second factor had one (removing it ends the session): only a
+    // password-only session can owe one; most requests ask the database nothing here.
+    if (auth.stage !== 'full' || auth.verifiedAt !== undefined) return false;
+    return this.secondFactors.setupOverdue(user, this.clock.now());
   }
 
   /** Whether the request carries a session cookie at all (valid or not). */
@@ -211,9 +216,7 @@ export class AuthSessionService {
    * carry the old one are refused) and their rows are deleted.
    */
   async endAllForUser(userId: string, manager?: EntityManager): Promise<string> {
-    const stamp = newSecurityStamp();
-    const users = manager ? manager.getRepository(User) : this.users;
-    await users.update({ id: userId }, { securityStamp: stamp });
+    const stamp = await this.users.rotateSecurityStamp(userId, manager);
     const sessions = manager ? manager.getRepository(SessionRecord) : null;
     if (sessions) await sessions.delete({ userId });
     else await this.store.destroyAllForUser(userId);

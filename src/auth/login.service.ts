@@ -11,6 +11,7 @@ import { SecurityNoticesService } from '../users/security-notices.service';
 import { normaliseEmail, UsersService } from '../users/users.service';
 import { AuthSessionService } from './auth-session.service';
 import { DeviceCookies } from './device-cookies';
+import { SecondFactorGate } from './second-factor-gate';
 
 export type LoginResult =
   | { ok: true; user: User }
@@ -40,6 +41,7 @@ export class LoginService {
     private readonly notices: SecurityNoticesService,
     private readonly limiter: AttemptLimiter,
     private readonly devices: DeviceCookies,
+    private readonly secondFactors: SecondFactorGate,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
@@ -87,7 +89,7 @@ export class LoginService {
    * Returns where to go next.
    */
   async passwordAccepted(req: Request, user: User, returnTo?: string, resetTokenId?: string): Promise<string> {
-    const owed = user.secondFactorOwed(this.clock.now()) || resetTokenId !== undefined;
+    const owed = resetTokenId !== undefined || (await this.secondFactors.owed(user, this.clock.now()));
     const organizer = await this.organizers.getById(user.organizerId);
     await this.sessions.signInWithPassword(req, user, owed, returnTo, organizer.name);
     if (resetTokenId) await this.sessions.beginReset(req, resetTokenId);
@@ -95,7 +97,7 @@ export class LoginService {
       await this.signedIn(req, user, 'password');
       return returnTo ?? '/';
     }
-    return user.hasConfirmedTotp && !resetTokenId ? '/2fa/verify' : '/2fa/setup';
+    return !resetTokenId && (await this.secondFactors.hasConfirmed(user)) ? '/2fa/verify' : '/2fa/setup';
   }
 
   /** The second factor was right: a new session id, fully signed in. Returns where to go next. */

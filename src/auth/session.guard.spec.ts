@@ -8,6 +8,7 @@ import { Role, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AuthSessionService, SessionProblem } from './auth-session.service';
 import { AuthState } from './session-state';
+import { SecondFactorGate } from './second-factor-gate';
 import { SessionGuard } from './session.guard';
 
 /** The guard with a route's metadata, a session, a user and the session service's verdicts. */
@@ -16,6 +17,8 @@ function setUp(options: {
   roles?: Role[];
   auth?: Partial<AuthState>;
   user?: Partial<User> | null;
+  /** Whether the user has a confirmed second factor (SecondFactorGate's answer). */
+  hasFactor?: boolean;
   problem?: SessionProblem;
   setupOverdue?: boolean;
   cookie?: boolean;
@@ -24,12 +27,13 @@ function setUp(options: {
 }) {
   const metadata: Record<string, unknown> = { [ACCESS_KEY]: options.access, [ROLES_KEY]: options.roles };
   const reflector = { getAllAndOverride: (key: string) => metadata[key] } as unknown as Reflector;
-  const user = options.user === null ? null : Object.assign(new User(), { id: 'u1', role: 'member', totpSecretEnc: null, totpConfirmedAt: null }, options.user);
+  const user = options.user === null ? null : Object.assign(new User(), { id: 'u1', role: 'member' }, options.user);
   const users = { findById: jest.fn().mockResolvedValue(user) } as unknown as UsersService;
   const end = jest.fn().mockResolvedValue(undefined);
+  const gate = { hasConfirmed: jest.fn().mockResolvedValue(options.hasFactor ?? false) } as unknown as SecondFactorGate;
   const sessions = {
     problem: () => options.problem ?? 'none',
-    setupOverdue: () => options.setupOverdue ?? false,
+    setupOverdue: async () => options.setupOverdue ?? false,
     hasSessionCookie: () => options.cookie ?? false,
     end,
   } as unknown as AuthSessionService;
@@ -39,7 +43,7 @@ function setUp(options: {
     session: options.auth ? { auth: { userId: 'u1', stage: 'full', stamp: 's', startedAt: 0, ...options.auth } } : {},
   } as unknown as Request;
   const context = { getType: () => 'http', getHandler: () => null, getClass: () => null, switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
-  return { guard: new SessionGuard(reflector, users, sessions), context, req, end };
+  return { guard: new SessionGuard(reflector, users, sessions, gate), context, req, end };
 }
 
 async function redirectOf(promise: Promise<unknown>): Promise<string> {
@@ -78,8 +82,7 @@ describe('SessionGuard', () => {
     });
 
     it('sends a pending session from any other page to its second factor (SECURITY.md 18)', async () => {
-      const confirmed = { totpSecretEnc: 'sealed', totpConfirmedAt: new Date(0) };
-      const withAuthenticator = setUp({ auth: { stage: 'pending' }, user: confirmed });
+      const withAuthenticator = setUp({ auth: { stage: 'pending' }, hasFactor: true });
       expect(await redirectOf(withAuthenticator.guard.canActivate(withAuthenticator.context))).toBe('/2fa/verify');
       const without = setUp({ auth: { stage: 'pending' } });
       expect(await redirectOf(without.guard.canActivate(without.context))).toBe('/2fa/setup');

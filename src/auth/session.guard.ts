@@ -7,6 +7,7 @@ import { RedirectException } from '../common/exceptions';
 import { Role, User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { AuthSessionService } from './auth-session.service';
+import { SecondFactorGate } from './second-factor-gate';
 
 /**
  * The one place that decides "fully signed in" (global guard, secure by default).
@@ -19,6 +20,7 @@ export class SessionGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly users: UsersService,
     private readonly sessions: AuthSessionService,
+    private readonly secondFactors: SecondFactorGate,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -47,10 +49,10 @@ export class SessionGuard implements CanActivate {
     if (!auth || !user) throw new RedirectException(loginPath(req, this.sessions.hasSessionCookie(req) ? 'ended' : undefined));
     if (access === 'pending-only' && auth.stage === 'full') throw new RedirectException('/');
     if (auth.stage === 'pending' && access !== 'pending' && access !== 'pending-only') {
-      throw new RedirectException(user.hasConfirmedTotp ? '/2fa/verify' : '/2fa/setup');
+      throw new RedirectException((await this.secondFactors.hasConfirmed(user)) ? '/2fa/verify' : '/2fa/setup');
     }
     // The organizer's grace period ended while this session was open: set up 2FA before anything else.
-    if (auth.stage === 'full' && access !== 'pending' && this.sessions.setupOverdue(auth, user)) throw new RedirectException('/2fa/setup');
+    if (access !== 'pending' && (await this.sessions.setupOverdue(auth, user))) throw new RedirectException('/2fa/setup');
     if (roles && !roles.includes(user.role)) throw new ForbiddenException('This page is for admins only.');
     return true;
   }

@@ -5,8 +5,9 @@ import { CreateSchema1764270000000 } from './migrations/1764270000000-CreateSche
 import { AddAccountLock1764300000000 } from './migrations/1764300000000-AddAccountLock';
 import { AddAttemptCounters1764400000000 } from './migrations/1764400000000-AddAttemptCounters';
 import { NormaliseEmails1764500000000 } from './migrations/1764500000000-NormaliseEmails';
+import { MoveTotpToDevices1764600000000 } from './migrations/1764600000000-MoveTotpToDevices';
 
-export const MIGRATIONS = [CreateSchema1764270000000, AddAccountLock1764300000000, AddAttemptCounters1764400000000, NormaliseEmails1764500000000];
+export const MIGRATIONS = [CreateSchema1764270000000, AddAccountLock1764300000000, AddAttemptCounters1764400000000, NormaliseEmails1764500000000, MoveTotpToDevices1764600000000];
 
 /**
  * The one description of the database, used by the app, the CLI and ormconfig.ts. The

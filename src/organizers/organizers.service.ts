@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { EntityLookup, PreparedSql } from '../database/prepared-sql';
 import { Organizer } from './organizer.entity';
@@ -48,4 +48,40 @@ export class OrganizersService {
   save(organizer: Organizer): Promise<Organizer> {
     return this.organizers.save(organizer);
   }
+
+  /**
+   * Whether the organizer requires 2FA of everyone. With a transaction's manager the row is
+   * share-locked on PostgreSQL (readForPolicy), so a policy change saved at the same moment waits.
+   */
+  async requiresTwoFactor(organizerId: string, manager?: EntityManager): Promise<boolean> {
+    const organizer = await this.readForPolicy(organizerId, manager ?? this.organizers.manager, !!manager);
+    return organizer?.requireTwoFactor ?? false;
+  }
+
+  /**
+   * The 2FA deadline of a user created now in this organizer: now + grace while its policy
+   * is on, none otherwise. Pass the creating transaction's manager: on PostgreSQL the row is
+   * then read with a share lock, so a policy change saved at the same moment waits for the
+   * new user (and applies to them) or is seen by it.
+   */
+  async twoFactorDeadlineForNewUser(organizerId: string, manager?: EntityManager): Promise<Date | null> {
+    const organizer = await this.readForPolicy(organizerId, manager ?? this.organizers.manager, !!manager);
+    if (!organizer?.requireTwoFactor) return null;
+    return new Date(this.clock.nowMs() + organizer.twoFactorGraceDays * DAY_MS);
+  }
+
+  /** The organizer row; inside a transaction on PostgreSQL, locked (share or update) against a concurrent policy change. */
+  readForPolicy(
+    organizerId: string,
+    manager: EntityManager,
+    inTransaction: boolean,
+    mode: 'pessimistic_read' | 'pessimistic_write' = 'pessimistic_read',
+  ): Promise<Organizer | null> {
+    const query = manager.getRepository(Organizer).createQueryBuilder('o').where('o.id = :organizerId', { organizerId });
+    // SQLite has no row locks: its writers are serialized by the database lock instead.
+    if (inTransaction && manager.connection.options.type === 'postgres') query.setLock(mode);
+    return query.getOne();
+  }
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;

@@ -4,6 +4,7 @@ import { randomInt } from 'node:crypto';
 import { EntityManager, IsNull, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
+import type { FactorKind } from './factors/second-factor';
 import { RecoveryCode } from './recovery-code.entity';
 
 export const RECOVERY_CODE_COUNT = 10;
@@ -17,9 +18,15 @@ export function normaliseRecoveryCode(input: unknown): string | null {
   return /^[a-z0-9]{12}$/.test(code) ? code : null;
 }
 
-/** Single-use recovery codes, stored only as keyed hashes (SECURITY.md, PRODUCT.md rules). */
+/**
+ * Single-use recovery codes, stored only as keyed hashes (SECURITY.md, PRODUCT.md rules): a
+ * factor kind that does not stand alone (made with the first factor, each replaces it once).
+ */
 @Injectable()
-export class RecoveryCodesService {
+export class RecoveryCodesService implements FactorKind {
+  readonly kind = 'recovery-codes' as const;
+  readonly standsAlone = false;
+
   constructor(
     @InjectRepository(RecoveryCode) private readonly codes: Repository<RecoveryCode>,
     private readonly keys: KeyRing,
@@ -53,8 +60,12 @@ export class RecoveryCodesService {
     return result.affected === 1;
   }
 
-  async revokeAll(userId: string, manager?: EntityManager): Promise<void> {
-    await (manager ? manager.getRepository(RecoveryCode) : this.codes).delete({ userId });
+  confirmedSql(userIdColumn: string): string {
+    return `EXISTS (SELECT 1 FROM "recovery_codes" rc WHERE rc."user_id" = ${userIdColumn} AND rc."used_at" IS NULL)`;
+  }
+
+  async removeAll(userId: string, manager: EntityManager): Promise<void> {
+    await manager.getRepository(RecoveryCode).delete({ userId });
   }
 
   remaining(userId: string): Promise<number> {

@@ -4,13 +4,12 @@ import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
 import { MailResult, MailService } from '../mail/mail.service';
-import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { HOUR_MS, OneTimeTokensService } from '../users/one-time-tokens.service';
-import { OrganizerPolicyService } from '../users/organizer-policy.service';
+import { OrganizersService } from '../organizers/organizers.service';
 import { SecurityNoticesService } from '../users/security-notices.service';
-import { NO_AUTHENTICATOR, User } from '../users/user.entity';
+import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
-import { RecoveryCodesService } from './recovery-codes.service';
+import { SecondFactors } from './factors/second-factors.service';
 
 /** A Resend QR link works for 24 hours (PRODUCT.md journey 4). */
 export const RESET_LINK_VALID_MS = 24 * HOUR_MS;
@@ -41,20 +40,28 @@ export interface ToggleResult {
 export class TwoFactorAdminService {
   constructor(
     private readonly users: UsersService,
-    private readonly recoveryCodes: RecoveryCodesService,
+    private readonly factors: SecondFactors,
     private readonly tokens: OneTimeTokensService,
     private readonly sessions: AuthSessionService,
     private readonly audit: AuditService,
     private readonly mail: MailService,
     private readonly notices: SecurityNoticesService,
-    private readonly policy: OrganizerPolicyService,
+    private readonly organizers: OrganizersService,
     private readonly clock: Clock,
-    private readonly limiter: AttemptLimiter,
   ) {}
 
+  /**
+   * Off by the user's own setting (the admin's checkbox) and nothing set up: Resend QR has
+   * nothing to replace and Disable nothing to turn off. A user whom only the organizer's
+   * policy requires to set up 2FA is such a user too.
+   */
+  private async offOfItsOwn(user: User): Promise<boolean> {
+    return !user.twoFactorRequired && !(await this.factors.hasConfirmed(user));
+  }
+
   /** Why Resend QR does not apply to this user, or null when it does. */
-  resendQrProblem(user: User): string | null {
-    if (user.twoFactorState(this.clock.now()) === 'Off') {
+  async resendQrProblem(user: User): Promise<string | null> {
+    if (await this.offOfItsOwn(user)) {
       return `Two-factor authentication is off for ${user.email}: there is no QR code to resend.`;
     }
     if (!user.passwordHash) {
@@ -65,7 +72,7 @@ export class TwoFactorAdminService {
 
   /** Why Disable 2FA is refused for this user, or null: while the organizer requires 2FA of everyone, nobody's can be turned off. */
   async disableProblem(user: User, manager?: EntityManager): Promise<string | null> {
-    if (!(await this.policy.requiresTwoFactor(user.organizerId, manager))) return null;
+    if (!(await this.organizers.requiresTwoFactor(user.organizerId, manager))) return null;
     return `Your organizer requires two-factor authentication for everyone, so it cannot be turned off for ${user.email}. To allow it, first turn off "Require 2FA for everyone in this organizer" on the Organizer 2FA policy page.`;
   }
 
@@ -77,18 +84,14 @@ export class TwoFactorAdminService {
    * password alone. After the commit the link is emailed: never a secret, QR or otpauth URI.
    */
   async resendQr(user: User, actor: FactorActor, ip: string | null): Promise<ResendQrResult> {
-    const problem = this.resendQrProblem(user);
+    const problem = await this.resendQrProblem(user);
     if (problem) throw new ConflictException(problem);
     const now = this.clock.now();
     const actorId = actor?.id ?? null;
     const link = await this.users.transaction(async (manager) => {
-      await this.users.repository(manager).update(
-        { id: user.id },
-        { ...NO_AUTHENTICATOR, totpResetAt: now, twoFactorRequired: true },
-      );
-      // A Resend QR ends a code lock too (PRODUCT.md, Words: Locked).
-      await this.limiter.clearCodes(user.id, manager);
-      await this.recoveryCodes.revokeAll(user.id, manager);
+      // Every factor of every kind, and the lock of the codes (PRODUCT.md, Words: Locked).
+      await this.factors.removeAll(user.id, manager);
+      await this.users.startSecondFactorReset(user, now, manager);
       await this.sessions.endAllForUser(user.id, manager);
       const { token, record } = await this.tokens.issue(user.id, 'totp-reset', RESET_LINK_VALID_MS, actorId, manager);
       await this.audit.record(
@@ -111,7 +114,7 @@ export class TwoFactorAdminService {
     if (user.twoFactorRequired) return { changed: false };
     const actorId = actor?.id ?? null;
     await this.users.transaction(async (manager) => {
-      await this.users.repository(manager).update({ id: user.id }, { twoFactorRequired: true });
+      await this.users.setTwoFactorRequired(user, true, manager);
       await this.sessions.endAllForUser(user.id, manager);
       await this.audit.record({ type: 'two_factor.enabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) }, manager);
     });
@@ -131,18 +134,14 @@ export class TwoFactorAdminService {
   async disable(user: User, actor: FactorActor, ip: string | null): Promise<ToggleResult> {
     const refused = await this.disableProblem(user);
     if (refused) throw new ConflictException(refused);
-    if (user.twoFactorState(this.clock.now()) === 'Off') return { changed: false };
+    if (await this.offOfItsOwn(user)) return { changed: false };
     const actorId = actor?.id ?? null;
     await this.users.transaction(async (manager) => {
       // Checked again under the transaction: a policy turned on meanwhile still wins.
       const problem = await this.disableProblem(user, manager);
       if (problem) throw new ConflictException(problem);
-      await this.users.repository(manager).update(
-        { id: user.id },
-        { ...NO_AUTHENTICATOR, twoFactorRequired: false },
-      );
-      await this.limiter.clearCodes(user.id, manager);
-      await this.recoveryCodes.revokeAll(user.id, manager);
+      await this.factors.removeAll(user.id, manager);
+      await this.users.setTwoFactorRequired(user, false, manager);
       await this.tokens.revokeAll(user.id, 'totp-reset', manager);
       await this.sessions.endAllForUser(user.id, manager);
       await this.audit.record({ type: 'two_factor.disabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) }, manager);

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { Clock } from '../common/clock';
 import { LayoutLocals } from '../common/layout-locals';
 import type { User } from '../users/user.entity';
+import { SecondFactors } from './factors/second-factors.service';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -12,18 +13,18 @@ export class TwoFactorBanner implements OnModuleInit {
   constructor(
     private readonly layout: LayoutLocals,
     private readonly clock: Clock,
+    private readonly factors: SecondFactors,
   ) {}
 
   onModuleInit(): void {
     this.layout.register((req, res) => this.contribute(req, res));
   }
 
-  private contribute(req: Request, res: Response): void {
+  private async contribute(req: Request, res: Response): Promise<void> {
     const user = req.user as User | undefined;
-    if (!user || req.session?.auth?.stage !== 'full') return;
-    if (user.hasConfirmedTotp || !user.twoFactorDeadline) return;
+    if (!user?.twoFactorDeadline || req.session?.auth?.stage !== 'full') return;
     const left = user.twoFactorDeadline.getTime() - this.clock.nowMs();
-    if (left <= 0) return;
+    if (left <= 0 || (await this.factors.hasConfirmed(user))) return;
     const daysLeft = Math.ceil(left / DAY_MS);
     res.locals.twoFactorBanner = { daysLeft, lastDay: daysLeft === 1 };
   }

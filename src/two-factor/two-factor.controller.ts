@@ -10,6 +10,7 @@ import { FormException } from '../common/exceptions';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
+import { SecondFactors } from './factors/second-factors.service';
 import { CodeOutcome, TwoFactorService } from './two-factor.service';
 
 const NO_STORE = 'no-store';
@@ -39,6 +40,7 @@ export function codeMessage(outcome: Exclude<CodeOutcome, { ok: true }> | { reas
 export class TwoFactorController {
   constructor(
     private readonly twoFactor: TwoFactorService,
+    private readonly factors: SecondFactors,
     private readonly login: LoginService,
     private readonly sessions: AuthSessionService,
     private readonly tokens: OneTimeTokensService,
@@ -49,7 +51,7 @@ export class TwoFactorController {
   @AllowPending()
   @Get('setup')
   async setupPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    if (!this.maySetUp(req, user)) return res.redirect(303, this.sessions.isPending(req) ? '/2fa/verify' : '/');
+    if (!(await this.maySetUp(req, user))) return res.redirect(303, this.sessions.isPending(req) ? '/2fa/verify' : '/');
     res.setHeader('Cache-Control', NO_STORE);
     res.render(...(await this.setupView(user, this.sessions.resetTokenId(req))));
   }
@@ -57,12 +59,12 @@ export class TwoFactorController {
   @AllowPending()
   @Post('setup')
   async setupSubmit(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('code') code: unknown) {
-    if (!this.maySetUp(req, user)) return res.redirect(303, '/');
+    if (!(await this.maySetUp(req, user))) return res.redirect(303, '/');
     const resetTokenId = this.sessions.resetTokenId(req);
     const outcome = await this.twoFactor.confirmSetup(user, code, resetTokenId, req.ip ?? null);
     if (!outcome.ok) {
       if (outcome.reason === 'no-pending' || outcome.reason === 'link-spent') {
-        return res.redirect(303, user.hasConfirmedTotp ? '/2fa/verify' : '/2fa/setup');
+        return res.redirect(303, (await this.factors.hasConfirmed(user)) ? '/2fa/verify' : '/2fa/setup');
       }
       res.setHeader('Cache-Control', NO_STORE);
       const [view, model] = await this.setupView(user, resetTokenId);
@@ -81,8 +83,8 @@ export class TwoFactorController {
 
   @PendingOnly()
   @Get('verify')
-  verifyPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    if (!user.hasConfirmedTotp) return res.redirect(303, '/2fa/setup');
+  async verifyPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
+    if (!(await this.factors.hasConfirmed(user))) return res.redirect(303, '/2fa/setup');
     res.render('two-factor/verify', { title: 'Two-factor authentication' });
   }
 
@@ -99,8 +101,8 @@ export class TwoFactorController {
 
   @PendingOnly()
   @Get('recovery')
-  recoveryPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
-    if (!user.hasConfirmedTotp) return res.redirect(303, '/2fa/setup');
+  async recoveryPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
+    if (!(await this.factors.hasConfirmed(user))) return res.redirect(303, '/2fa/setup');
     res.render('two-factor/recovery', { title: 'Use a recovery code' });
   }
 
@@ -187,8 +189,8 @@ export class TwoFactorController {
    * A confirmed authenticator is never shown or replaced on the setup page, except by a
    * session that opened a Resend QR link or re-authenticated to replace it.
    */
-  private maySetUp(req: Request, user: User): boolean {
-    return !user.hasConfirmedTotp || this.sessions.maySetUpAgain(req);
+  private async maySetUp(req: Request, user: User): Promise<boolean> {
+    return this.sessions.maySetUpAgain(req) || !(await this.factors.hasConfirmed(user));
   }
 
 

@@ -1,20 +1,21 @@
-import { AttemptsModule } from '../attempts/attempts.module';
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { AttemptsModule } from '../attempts/attempts.module';
 import { AuditModule } from '../audit/audit.module';
 import { AuthModule } from '../auth/auth.module';
+import { OrganizersModule } from '../organizers/organizers.module';
 import { UsersModule } from '../users/users.module';
-import { RecoveryCode } from './recovery-code.entity';
-import { RecoveryCodesService } from './recovery-codes.service';
+import { FactorsModule } from './factors/factors.module';
+import { OrganizerPolicyService } from './organizer-policy.service';
 import { TwoFactorAdminService } from './two-factor-admin.service';
-import { TwoFactorController } from './two-factor.controller';
 import { TwoFactorBanner } from './two-factor-banner';
+import { TwoFactorController } from './two-factor.controller';
 import { TwoFactorService } from './two-factor.service';
 
+/** The second step of sign-in and everything about second factors: setup, verification, the admin's changes, the organizer policy. */
 @Module({
-  imports: [TypeOrmModule.forFeature([RecoveryCode]), AuthModule, UsersModule, AuditModule, AttemptsModule],
+  imports: [FactorsModule, AuthModule, UsersModule, OrganizersModule, AuditModule, AttemptsModule],
   controllers: [TwoFactorController],
-  providers: [TwoFactorService, RecoveryCodesService, TwoFactorAdminService, TwoFactorBanner],
-  exports: [TwoFactorService, RecoveryCodesService, TwoFactorAdminService],
+  providers: [TwoFactorService, TwoFactorAdminService, TwoFactorBanner, OrganizerPolicyService],
+  exports: [TwoFactorService, TwoFactorAdminService, OrganizerPolicyService, FactorsModule],
 })
 export class TwoFactorModule {}

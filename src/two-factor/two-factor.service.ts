@@ -4,17 +4,16 @@ import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
-import { PreparedSql } from '../database/prepared-sql';
-import { KeyRing } from '../common/crypto/key-ring';
 import { User } from '../users/user.entity';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { SecurityNoticesService } from '../users/security-notices.service';
 import { UsersService } from '../users/users.service';
+import { SecondFactors } from './factors/second-factors.service';
 import { RecoveryCodesService } from './recovery-codes.service';
+import { TotpFactor } from './totp.factor';
 import {
   CLOCK_HINT_WINDOW,
   findMatchingStep,
-  generateTotpSecret,
   groupsOfFour,
   normaliseCode,
   otpauthUri,
@@ -53,11 +52,11 @@ export class TwoFactorService {
     private readonly tokens: OneTimeTokensService,
     private readonly audit: AuditService,
     private readonly notices: SecurityNoticesService,
-    private readonly keys: KeyRing,
     private readonly config: AppConfig,
     private readonly clock: Clock,
-    private readonly sql: PreparedSql,
     private readonly limiter: AttemptLimiter,
+    private readonly totp: TotpFactor,
+    private readonly factors: SecondFactors,
   ) {}
 
   /**
@@ -67,30 +66,15 @@ export class TwoFactorService {
    */
   async setupPage(user: User, resetTokenId: string | undefined): Promise<SetupPage> {
     if (!(await this.maySetUp(user, resetTokenId))) return { kind: 'reset-required' };
-    let sealed = user.totpPendingSecretEnc;
-    if (!sealed) {
-      const candidate = this.seal(user, generateTotpSecret());
-      await this.users
-        .repository()
-        .createQueryBuilder()
-        .update()
-        .set({ totpPendingSecretEnc: candidate })
-        .where('id = :id AND totp_pending_secret_enc IS NULL', { id: user.id })
-        .execute();
-      // Two tabs at once: whichever secret was stored first is the one both show.
-      sealed = (await this.users.getById(user.id)).totpPendingSecretEnc!;
-      user.totpPendingSecretEnc = sealed;
-    }
-    const secret = this.open(user, sealed);
+    const { secret } = await this.totp.pendingSecret(user.id);
     const uri = otpauthUri(this.config.appName, user.email, secret);
     const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 4, width: 264 });
     return { kind: 'show', qrDataUrl, manualKey: groupsOfFour(secret), issuer: this.config.appName, account: user.email };
   }
 
   /** Forgets an unconfirmed secret, so the setup page shows a new one (replacing an authenticator). */
-  async discardPendingSecret(user: User): Promise<void> {
-    await this.users.repository().update({ id: user.id }, { totpPendingSecretEnc: null });
-    user.totpPendingSecretEnc = null;
+  discardPendingSecret(user: User): Promise<void> {
+    return this.totp.discardPending(user.id);
   }
 
   /** Confirms the shown secret with a first code; only then is 2FA active (SECURITY.md 9). */
@@ -98,50 +82,36 @@ export class TwoFactorService {
     const code = normaliseCode(codeInput);
     if (!code) return { ok: false, reason: 'malformed' };
     if (!(await this.maySetUp(user, resetTokenId))) return { ok: false, reason: 'reset-required' };
-    const sealed = user.totpPendingSecretEnc;
-    if (!sealed) return { ok: false, reason: 'no-pending' };
+    const pending = await this.totp.pendingDevice(user.id);
+    if (!pending) return { ok: false, reason: 'no-pending' };
     const now = this.clock.now();
-    const secret = this.open(user, sealed);
-    const step = findMatchingStep(secret, code, now);
+    const step = findMatchingStep(pending.secret, code, now);
     if (step === null) {
-      const clockOffsetSeconds = this.clockOffset(secret, code, now);
+      const clockOffsetSeconds = this.clockOffset(pending.secret, code, now);
       await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail: { during: 'setup', clockOffsetSeconds } });
       return { ok: false, reason: 'invalid', clockOffsetSeconds };
     }
 
-    const outcome = await this.users.transaction(async (manager): Promise<SetupOutcome> => {
-      const confirmed = await this.users
-        .repository(manager)
-        .createQueryBuilder()
-        .update()
-        .set({
-          totpSecretEnc: sealed,
-          totpPendingSecretEnc: null,
-          totpConfirmedAt: now,
-          totpLastStep: step,
-          totpResetAt: null,
-        })
-        .where('id = :id AND totp_pending_secret_enc = :sealed', { id: user.id, sealed })
-        .execute();
-      if (confirmed.affected !== 1) return { ok: false, reason: 'no-pending' };
-      if (resetTokenId && !(await this.tokens.spend(resetTokenId, manager))) {
-        throw new LinkSpent();
-      }
-      const recoveryCodes = await this.recoveryCodes.regenerate(user.id, manager);
-      await this.audit.record(
-        { type: 'two_factor.setup', organizerId: user.organizerId, userId: user.id, ip, detail: { viaResetLink: Boolean(resetTokenId) } },
-        manager,
-      );
-      return { ok: true, recoveryCodes };
-    }).catch((error) => {
-      if (error instanceof LinkSpent) return { ok: false, reason: 'link-spent' } as const;
-      throw error;
-    });
+    const outcome = await this.users
+      .transaction(async (manager): Promise<SetupOutcome> => {
+        if (!(await this.totp.confirm(pending.device, step, manager))) return { ok: false, reason: 'no-pending' };
+        await this.users.endSecondFactorReset(user, manager);
+        if (resetTokenId && !(await this.tokens.spend(resetTokenId, manager))) {
+          throw new LinkSpent();
+        }
+        const recoveryCodes = await this.recoveryCodes.regenerate(user.id, manager);
+        await this.audit.record(
+          { type: 'two_factor.setup', organizerId: user.organizerId, userId: user.id, ip, detail: { viaResetLink: Boolean(resetTokenId) } },
+          manager,
+        );
+        return { ok: true, recoveryCodes };
+      })
+      .catch((error) => {
+        if (error instanceof LinkSpent) return { ok: false, reason: 'link-spent' } as const;
+        throw error;
+      });
 
-    if (outcome.ok) {
-      Object.assign(user, { totpSecretEnc: sealed, totpPendingSecretEnc: null, totpConfirmedAt: now, totpLastStep: step, totpResetAt: null });
-      await this.notices.send(user, 'two_factor.setup');
-    }
+    if (outcome.ok) await this.notices.send(user, 'two_factor.setup');
     return outcome;
   }
 
@@ -150,23 +120,18 @@ export class TwoFactorService {
     const code = normaliseCode(codeInput);
     if (!code) return { ok: false, reason: 'malformed' };
     return this.guarded(user, ip, {}, async (): Promise<CodeOutcome> => {
-      // A user without a confirmed secret can never pass (SECURITY.md 8).
-      if (!user.hasConfirmedTotp) return { ok: false, reason: 'invalid' };
+      // A user without a confirmed authenticator can never pass (SECURITY.md 8).
+      const device = await this.totp.active(user.id);
+      if (!device) return { ok: false, reason: 'invalid' };
       const now = this.clock.now();
-      const secret = this.open(user, user.totpSecretEnc!);
+      const secret = this.totp.secretOf(device);
       const step = findMatchingStep(secret, code, now);
       if (step === null) return { ok: false, reason: 'invalid', clockOffsetSeconds: this.clockOffset(secret, code, now) };
-      // Each step once, decided by the database (SECURITY.md 7): the UPDATE matches only while
-      // the last accepted step is older, so of two requests with one code exactly one changes the row.
-      const accepted = await this.sql.run(
-        'UPDATE "users" SET "totp_last_step" = ? WHERE "id" = ? AND ("totp_last_step" IS NULL OR "totp_last_step" < ?)',
-        [step, user.id, step],
-      );
-      if (accepted !== 1) {
+      // Each step once, decided by the database (SECURITY.md 7).
+      if (!(await this.totp.acceptStep(device, step))) {
         await this.audit.record({ type: 'code.replayed', organizerId: user.organizerId, userId: user.id, ip, detail: { step } });
         return { ok: false, reason: 'replayed' };
       }
-      user.totpLastStep = step;
       return { ok: true };
     });
   }
@@ -175,7 +140,7 @@ export class TwoFactorService {
   async useRecoveryCode(user: User, codeInput: unknown, ip: string | null): Promise<CodeOutcome> {
     if (typeof codeInput !== 'string' || !codeInput.trim() || codeInput.length > 64) return { ok: false, reason: 'malformed' };
     const outcome = await this.guarded(user, ip, { recoveryCode: true }, async (): Promise<CodeOutcome> =>
-      user.hasConfirmedTotp && (await this.recoveryCodes.spend(user.id, codeInput)) ? { ok: true } : { ok: false, reason: 'invalid' },
+      (await this.factors.hasConfirmed(user)) && (await this.recoveryCodes.spend(user.id, codeInput)) ? { ok: true } : { ok: false, reason: 'invalid' },
     );
     if (outcome.ok) {
       const remaining = await this.recoveryCodes.remaining(user.id);
@@ -215,9 +180,9 @@ export class TwoFactorService {
     return { ok: false, reason: 'locked', retryAt: lock.until };
   }
 
-  /** A Resend QR (totpResetAt set) allows a new secret only with the emailed link. */
+  /** A Resend QR (secondFactorResetAt set) allows a new secret only with the emailed link. */
   private async maySetUp(user: User, resetTokenId: string | undefined): Promise<boolean> {
-    if (!user.totpResetAt) return true;
+    if (!user.secondFactorResetAt) return true;
     if (!resetTokenId) return false;
     const latest = await this.tokens.latest(user.id, 'totp-reset');
     return latest?.id === resetTokenId && latest.status(this.clock.now()) === 'waiting';
@@ -231,15 +196,6 @@ export class TwoFactorService {
     const step = findMatchingStep(secret, code, now, { window: CLOCK_HINT_WINDOW });
     return step === null ? undefined : (step - timeStep(now)) * TOTP_PERIOD_SECONDS;
   }
-
-  private seal(user: User, secret: string): string {
-    return this.keys.encrypt(secret, `totp:${user.id}`);
-  }
-
-  private open(user: User, sealed: string): string {
-    return this.keys.decrypt(sealed, `totp:${user.id}`);
-  }
-
 }
 
 class LinkSpent extends Error {}

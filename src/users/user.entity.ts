@@ -1,21 +1,9 @@
 import { BeforeInsert, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { Organizer } from '../organizers/organizer.entity';
-import { bigintNumber, newId, timestampColumn } from '../database/columns';
+import { newId, timestampColumn } from '../database/columns';
 
 export type Role = 'admin' | 'member';
 export const ROLES: readonly Role[] = ['admin', 'member'];
-
-/** The 2FA state as admins read it (PRODUCT.md, Words). */
-export type TwoFactorState = 'Off' | 'Pending setup' | 'Active' | 'Locked';
-
-/** The columns of a user with no authenticator, no pending one, and no replay state. */
-export const NO_AUTHENTICATOR = {
-  totpSecretEnc: null,
-  totpPendingSecretEnc: null,
-  totpConfirmedAt: null,
-  totpLastStep: null,
-  totpResetAt: null,
-} as const satisfies Partial<Record<keyof User, unknown>>;
 
 @Entity('users')
 export class User {
@@ -53,24 +41,9 @@ export class User {
   @Column({ name: 'two_factor_required', type: 'boolean', default: () => 'true' })
   twoFactorRequired: boolean;
 
-  /** AES-256-GCM ciphertext of the confirmed TOTP secret; null when none is confirmed. */
-  @Column({ name: 'totp_secret_enc', type: 'varchar', length: 255, nullable: true })
-  totpSecretEnc: string | null;
-
-  /** Ciphertext of a secret shown on the setup page but not yet confirmed by a code. */
-  @Column({ name: 'totp_pending_secret_enc', type: 'varchar', length: 255, nullable: true })
-  totpPendingSecretEnc: string | null;
-
-  @Column(timestampColumn({ name: 'totp_confirmed_at', nullable: true }))
-  totpConfirmedAt: Date | null;
-
-  /** Last accepted TOTP time step: only later steps are accepted (replay protection). */
-  @Column({ name: 'totp_last_step', type: 'bigint', nullable: true, transformer: bigintNumber })
-  totpLastStep: number | null;
-
-  /** Set by Resend QR: a new authenticator can then be set up only through the emailed link. */
-  @Column(timestampColumn({ name: 'totp_reset_at', nullable: true }))
-  totpResetAt: Date | null;
+  /** Set by Resend QR (two-factor writes it): a new second factor can then be set up only through the emailed link. */
+  @Column(timestampColumn({ name: 'second_factor_reset_at', nullable: true }))
+  secondFactorResetAt: Date | null;
 
   /** Changes whenever every session of the user must end (password, 2FA reset, deactivation). */
   @Column({ name: 'security_stamp', type: 'varchar', length: 64 })
@@ -98,25 +71,5 @@ export class User {
   /** Whether the account may sign in and keep sessions at all. */
   get canSignIn(): boolean {
     return this.isActive && this.accountLockedAt == null;
-  }
-
-  get hasConfirmedTotp(): boolean {
-    return this.totpSecretEnc != null && this.totpConfirmedAt != null;
-  }
-
-  /**
-   * Whether sign-in must pass a second factor: the admin required it, the user has an
-   * authenticator, or the organizer's grace period for 2FA is over.
-   */
-  secondFactorOwed(now: Date): boolean {
-    if (this.twoFactorRequired || this.hasConfirmedTotp) return true;
-    return this.twoFactorDeadline != null && this.twoFactorDeadline.getTime() <= now.getTime();
-  }
-
-  /** PRODUCT.md's words for the admin pages; `codeLocked`: the second factor's attempt pool is locked now. */
-  twoFactorState(now: Date, codeLocked = false): TwoFactorState {
-    if (!this.twoFactorRequired && !this.hasConfirmedTotp) return 'Off';
-    if (codeLocked) return 'Locked';
-    return this.hasConfirmedTotp ? 'Active' : 'Pending setup';
   }
 }

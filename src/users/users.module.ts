@@ -4,7 +4,6 @@ import { AuditModule } from '../audit/audit.module';
 import { OrganizersModule } from '../organizers/organizers.module';
 import { InvitationsService } from './invitations.service';
 import { OneTimeToken } from './one-time-token.entity';
-import { OrganizerPolicyService } from './organizer-policy.service';
 import { OneTimeTokensService } from './one-time-tokens.service';
 import { PasswordHasher } from './password-hasher';
 import { SecurityNoticesService } from './security-notices.service';
@@ -13,7 +12,7 @@ import { UsersService } from './users.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User, OneTimeToken]), AuditModule, OrganizersModule],
-  providers: [UsersService, OneTimeTokensService, PasswordHasher, InvitationsService, SecurityNoticesService, OrganizerPolicyService],
-  exports: [UsersService, OneTimeTokensService, PasswordHasher, InvitationsService, SecurityNoticesService, OrganizerPolicyService],
+  providers: [UsersService, OneTimeTokensService, PasswordHasher, InvitationsService, SecurityNoticesService],
+  exports: [UsersService, OneTimeTokensService, PasswordHasher, InvitationsService, SecurityNoticesService],
 })
 export class UsersModule {}

@@ -1,16 +1,16 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository, SelectQueryBuilder } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
 import { isUniqueViolation } from '../database/database-errors';
 import { EntityLookup, PreparedSql } from '../database/prepared-sql';
 import { emailAddressProblem, normaliseEmail } from './email-address';
 import { PasswordHasher } from './password-hasher';
-import { OrganizerPolicyService } from './organizer-policy.service';
+import { OrganizersService } from '../organizers/organizers.service';
 import { passwordProblem } from './password-policy';
-import { NO_AUTHENTICATOR, Role, User } from './user.entity';
+import { Role, User } from './user.entity';
 
 export interface NewUser {
   organizerId: string;
@@ -40,7 +40,7 @@ export class UsersService {
     private readonly hasher: PasswordHasher,
     private readonly config: AppConfig,
     private readonly clock: Clock,
-    private readonly policy: OrganizerPolicyService,
+    private readonly organizers: OrganizersService,
     private readonly prepared: PreparedSql,
   ) {
     this.byId = prepared.lookup(User, 'id');
@@ -72,11 +72,11 @@ export class UsersService {
       passwordHash,
       isActive: true,
       twoFactorRequired: input.twoFactorRequired,
-      ...NO_AUTHENTICATOR,
+      secondFactorResetAt: null,
       securityStamp: newSecurityStamp(),
       accountLockedAt: null,
       // The organizer may require 2FA of everyone: a new user gets the same grace period (issue 7).
-      twoFactorDeadline: await this.policy.deadlineForNewUser(input.organizerId, manager),
+      twoFactorDeadline: await this.organizers.twoFactorDeadlineForNewUser(input.organizerId, manager),
       lastLoginAt: null,
       createdAt: this.clock.now(),
     });
@@ -112,20 +112,64 @@ export class UsersService {
   }
 
   /**
-   * Sets a new password (policy checked) and rotates the security stamp, which ends
-   * every existing session of the user.
+   * Sets a new password (policy checked). It ends no session itself: the caller ends them
+   * (AuthSessionService.endAllForUser rotates the stamp once).
    */
   async setPassword(user: User, password: string, manager?: EntityManager): Promise<void> {
     const problem = passwordProblem(password, { email: user.email, appName: this.config.appName });
     if (problem) throw new WeakPasswordError(problem);
     const passwordHash = await this.hasher.hash(password);
-    const repository = manager ? manager.getRepository(User) : this.users;
-    await repository.update({ id: user.id }, { passwordHash, securityStamp: newSecurityStamp() });
+    await this.repository(manager).update({ id: user.id }, { passwordHash });
     user.passwordHash = passwordHash;
+  }
+
+  /** A new security stamp: every session that carries the old one is refused from now on. Returns it. */
+  async rotateSecurityStamp(userId: string, manager?: EntityManager): Promise<string> {
+    const securityStamp = newSecurityStamp();
+    await this.repository(manager).update({ id: userId }, { securityStamp });
+    return securityStamp;
+  }
+
+  /** Resend QR: a new second factor can be set up only through the emailed link (two-factor decides; this writes it). */
+  async startSecondFactorReset(user: User, at: Date, manager: EntityManager): Promise<void> {
+    await this.repository(manager).update({ id: user.id }, { secondFactorResetAt: at, twoFactorRequired: true });
+    Object.assign(user, { secondFactorResetAt: at, twoFactorRequired: true });
+  }
+
+  /** A new second factor was set up: the reset is over. */
+  async endSecondFactorReset(user: User, manager: EntityManager): Promise<void> {
+    if (!user.secondFactorResetAt) return;
+    await this.repository(manager).update({ id: user.id }, { secondFactorResetAt: null });
+    user.secondFactorResetAt = null;
+  }
+
+  /** The admin's per-user setting "2FA required"; turning it off also ends a reset in progress. */
+  async setTwoFactorRequired(user: User, required: boolean, manager: EntityManager): Promise<void> {
+    const changes = required ? { twoFactorRequired: true } : { twoFactorRequired: false, secondFactorResetAt: null };
+    await this.repository(manager).update({ id: user.id }, changes);
+    Object.assign(user, changes);
+  }
+
+  /** "This wasn't me": the account is locked by its owner until an admin unlocks it. */
+  async lockAccount(userId: string, at: Date, manager: EntityManager): Promise<void> {
+    await this.repository(manager).update({ id: userId }, { accountLockedAt: at });
   }
 
   verifyPassword(user: User | null, password: string): Promise<boolean> {
     return this.hasher.verify(user?.passwordHash, password);
+  }
+
+  /** A read-only query of an organizer's users (aliased `u`), for lists and exports. */
+  inOrganizer(organizerId: string): SelectQueryBuilder<User> {
+    return this.users.createQueryBuilder('u').where('u.organizerId = :organizerId', { organizerId });
+  }
+
+  /** The names of these users, of this organizer only (who acted, on the admin pages). */
+  async namesIn(organizerId: string, ids: (string | null | undefined)[]): Promise<Map<string, string>> {
+    const unique = [...new Set(ids.filter((id): id is string => !!id))];
+    if (!unique.length) return new Map();
+    const users = await this.users.findBy({ id: In(unique), organizerId });
+    return new Map(users.map((user) => [user.id, user.name]));
   }
 
   /** The active admins of an organizer (who are told about security reports). */

@@ -9,6 +9,7 @@ import { codeFailures } from '../utils/attempts';
 import { adminOf, hasButton, press, pressAndConfirm, signedIn } from '../utils/admin';
 import { lastMailTo, linkIn, mailsTo } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
+import { totpDevices } from '../utils/factors';
 
 describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journey 5)', () => {
   let t: TestApp;
@@ -133,7 +134,7 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
       const phone = new Person(t.server);
       await phone.submit(resetLink, resetLink, { password: DEFAULT_PASSWORD });
       expect((await phone.get('/2fa/setup')).text).toContain('id="manual-key"');
-      expect((await t.get(UsersService).getById(member.id)).totpPendingSecretEnc).not.toBeNull();
+      expect((await totpDevices(t, member.id)).pending).not.toBeNull();
 
       const { step, result } = await pressAndConfirm(person, userPage, `${userPage}/two-factor`, { twoFactor: 'disable' });
       expect(step.status).toBe(200);
@@ -142,13 +143,8 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
       expect((await person.get(userPage)).text).toMatch(/id="two-factor-state">Off</);
 
       const stored = await t.get(UsersService).getById(member.id);
-      expect(stored).toMatchObject({
-        twoFactorRequired: false,
-        totpSecretEnc: null,
-        totpPendingSecretEnc: null,
-        totpConfirmedAt: null,
-        totpResetAt: null,
-      });
+      expect(stored).toMatchObject({ twoFactorRequired: false, secondFactorResetAt: null });
+      expect(await totpDevices(t, member.id)).toEqual({ active: null, pending: null });
       expect(await codeFailures(t, member.id)).toBe(0);
       expect(await t.get(DataSource).getRepository(RecoveryCode).countBy({ userId: member.id })).toBe(0);
       expect((await t.get(OneTimeTokensService).latest(member.id, 'totp-reset'))!.status(t.clock.now())).toBe('revoked');

@@ -8,6 +8,7 @@ import { csrfFrom, Person } from '../utils/agent';
 import { adminOf, hrefsIn, signedIn, wrongCode } from '../utils/admin';
 import { linkIn, mailsTo } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
+import { stateOf } from '../utils/factors';
 
 /** The rows of the users table: the text of each cell. */
 function tableRows(html: string): string[][] {
@@ -140,7 +141,7 @@ describe('admin users (journey 1, users list, New user)', () => {
       expect(await t.get(UsersService).findByEmail('sneaky@members.test')).toBeNull();
       const after = await t.get(UsersService).getById(colleague.id);
       expect(after.twoFactorRequired).toBe(true);
-      expect(after.totpResetAt).toBeNull();
+      expect(after.secondFactorResetAt).toBeNull();
       expect((await t.get(UsersService).getById(member.id)).twoFactorRequired).toBe(false);
     });
 
@@ -217,7 +218,7 @@ describe('admin users (journey 1, users list, New user)', () => {
       const user = (await t.get(UsersService).findByEmail('no2fa@create.test'))!;
       expect(user.twoFactorRequired).toBe(false);
       expect(user.role).toBe('admin');
-      expect(user.twoFactorState(t.clock.now())).toBe('Off');
+      expect(await stateOf(t, user.id)).toBe('off');
       const mail = (await mailsTo(t.dataDir, 'no2fa@create.test'))[0];
       expect(mail.text).not.toContain('authenticator');
     });

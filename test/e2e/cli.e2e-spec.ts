@@ -8,6 +8,7 @@ import { Person } from '../utils/agent';
 import { adminOf } from '../utils/admin';
 import { lastMailTo, linkIn, secretsIn } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp, testEnv } from '../utils/test-app';
+import { totpDevices } from '../utils/factors';
 
 describe('command line (npm run cli -- …)', () => {
   let t: TestApp;
@@ -131,8 +132,8 @@ describe('command line (npm run cli -- …)', () => {
 
       expect((await browser.get('/')).status).toBe(303);
       const stored = await t.get(UsersService).getById(member.id);
-      expect(stored.totpSecretEnc).toBeNull();
-      expect(stored.totpResetAt).not.toBeNull();
+      expect((await totpDevices(t, member.id)).active).toBeNull();
+      expect(stored.secondFactorResetAt).not.toBeNull();
       const events = await t.get(AuditService).recentForUser(member.id);
       expect(events[0]).toMatchObject({ type: 'two_factor.reset', actorId: null });
       expect(JSON.parse(events[0].detail!)).toMatchObject({ via: 'command line' });
@@ -154,7 +155,7 @@ describe('command line (npm run cli -- …)', () => {
       expectOneLineError(await cli('reset-2fa', '--email', 'nobody@reset.test'), /^No account with the email "nobody@reset.test"\.$/);
       expectOneLineError(await cli('reset-2fa', '--email', off.email), /^Two-factor authentication is off for no2fa@reset.test/);
       expectOneLineError(await cli('reset-2fa'), /^Missing --email\./);
-      expect((await t.get(UsersService).getById(off.id)).totpResetAt).toBeNull();
+      expect((await t.get(UsersService).getById(off.id)).secondFactorResetAt).toBeNull();
     });
   });
 

@@ -27,22 +27,22 @@ describe('hot path: prepared statements and session shortcuts', () => {
   it('reads a user and an organizer exactly as the repository does (types, nulls, transformers, class)', async () => {
     const created = await createUser(t, { twoFactor: true });
     const users = t.get(DataSource).getRepository(User);
-    // Every kind of column filled in: instants (epoch-ms BIGINT), bigint counter, booleans, text.
+    // Every kind of column filled in: instants (epoch-ms BIGINT), booleans, text.
     await users.update(created.id, {
-      totpLastStep: 59_000_123,
-      totpConfirmedAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)),
+      secondFactorResetAt: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)),
+      twoFactorDeadline: new Date(Date.UTC(2026, 0, 5)),
       lastLoginAt: new Date(Date.UTC(2026, 0, 4)),
       accountLockedAt: new Date(Date.UTC(2026, 0, 3)),
       isActive: false,
-      totpSecretEnc: 'sealed-secret',
+      passwordHash: 'a-password-hash',
     });
     for (const id of [created.id]) {
       const viaRepository = await users.findOneBy({ id });
       const viaLookup = await t.get(UsersService).findById(id);
       expect(viaLookup).toBeInstanceOf(User);
       expect(viaLookup).toEqual(viaRepository);
-      expect(viaLookup!.totpLastStep).toBe(59_000_123);
-      expect(viaLookup!.totpConfirmedAt).toEqual(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)));
+      expect(viaLookup!.secondFactorResetAt).toEqual(new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)));
+      expect(viaLookup!.twoFactorDeadline).toEqual(new Date(Date.UTC(2026, 0, 5)));
       expect(viaLookup!.isActive).toBe(false);
       expect(viaLookup!.twoFactorRequired).toBe(true);
       expect(await t.get(UsersService).findByEmail(` ${created.email.toUpperCase()} `)).toEqual(viaRepository);
@@ -51,7 +51,7 @@ describe('hot path: prepared statements and session shortcuts', () => {
     const plain = await createUser(t, { twoFactor: false });
     const plainLookup = await t.get(UsersService).findById(plain.id);
     expect(plainLookup).toEqual(await users.findOneBy({ id: plain.id }));
-    expect(plainLookup!.totpLastStep).toBeNull();
+    expect(plainLookup!.secondFactorResetAt).toBeNull();
     expect(plainLookup!.lastLoginAt).toBeNull();
     expect(await t.get(UsersService).findById('00000000-0000-0000-0000-000000000000')).toBeNull();
 

@@ -4,6 +4,7 @@ import { codeAt, csrfFrom, manualKeyFrom, Person, recoveryCodesFrom } from '../u
 import { adminOf, press } from '../utils/admin';
 import { lastMailTo, linkIn, mailsTo, secretsIn } from '../utils/mail';
 import { createTestApp, TestApp } from '../utils/test-app';
+import { stateOf } from '../utils/factors';
 
 const HOUR = 60 * 60 * 1000;
 const GOOD_PASSWORD = 'violet kettle under 9 moons';
@@ -63,7 +64,7 @@ describe('invitations (journey 1: GET/POST /invitations/:token)', () => {
     expect(dashboard.text).toContain('Signed in as');
 
     const user = (await t.get(UsersService).findByEmail(email))!;
-    expect(user.twoFactorState(t.clock.now())).toBe('Active');
+    expect(await stateOf(t, user.id)).toBe('active');
     const events = (await t.get(AuditService).recentForUser(user.id)).map((event) => event.type);
     expect(events).toEqual(expect.arrayContaining(['account.created', 'account.invitation_accepted', 'two_factor.setup', 'login.succeeded']));
 

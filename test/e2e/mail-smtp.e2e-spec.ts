@@ -6,6 +6,7 @@ import { manualKeyFrom, Person } from '../utils/agent';
 import { adminOf, pressAndConfirm } from '../utils/admin';
 import { linkIn, secretsIn, startSmtpServer, TestSmtpServer } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
+import { totpDevices } from '../utils/factors';
 
 describe('mail over real SMTP (SMTP_URL)', () => {
   let smtp: TestSmtpServer;
@@ -96,8 +97,8 @@ describe('mail over real SMTP (SMTP_URL)', () => {
     expect(page.text).toContain('Email could not be sent');
 
     const stored = await t.get(UsersService).getById(member.id);
-    expect(stored.totpSecretEnc).toBeNull();
-    expect(stored.totpResetAt).not.toBeNull();
+    expect((await totpDevices(t, member.id)).active).toBeNull();
+    expect(stored.secondFactorResetAt).not.toBeNull();
     expect((await browser.get('/')).status).toBe(303);
     expect(smtp.received.length).toBe(received);
 

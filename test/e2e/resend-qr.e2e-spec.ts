@@ -10,6 +10,7 @@ import { codeFailures, codeLocked } from '../utils/attempts';
 import { adminOf, hasButton, press, pressAndConfirm, wrongCode } from '../utils/admin';
 import { lastMailTo, linkIn, mailsTo, secretsIn } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
+import { hasFactor, totpDevices } from '../utils/factors';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -152,10 +153,10 @@ describe('Resend QR (journey 4: POST /admin/users/:id/resend-qr, then /2fa/reset
 
     await pressAndConfirm(adminBrowser, userPage, `${userPage}/resend-qr`);
     const stored = await t.get(UsersService).getById(member.id);
-    expect(stored).toMatchObject({ totpSecretEnc: null, totpPendingSecretEnc: null });
+    expect(await totpDevices(t, member.id)).toEqual({ active: null, pending: null });
     expect(await codeLocked(t, member.id)).toBe(false);
     expect(await codeFailures(t, member.id)).toBe(0);
-    expect(stored.totpResetAt?.getTime()).toBe(t.clock.nowMs());
+    expect(stored.secondFactorResetAt?.getTime()).toBe(t.clock.nowMs());
     expect((await adminBrowser.get(userPage)).text).toMatch(/id="two-factor-state">Pending setup</);
 
     const link = linkIn(await lastMailTo(t.dataDir, member.email, /authenticator/i), '/2fa/reset/');
@@ -246,8 +247,8 @@ describe('Resend QR (journey 4: POST /admin/users/:id/resend-qr, then /2fa/reset
     expect(noCsrf.status).toBe(403);
 
     const stored = await t.get(UsersService).getById(member.id);
-    expect(stored.hasConfirmedTotp).toBe(true);
-    expect(stored.totpResetAt).toBeNull();
+    expect(await hasFactor(t, member.id)).toBe(true);
+    expect(stored.secondFactorResetAt).toBeNull();
     expect((await browser.get('/')).status).toBe(200);
     expect(await mailsTo(t.dataDir, member.email)).toHaveLength(mailsBefore);
   });
@@ -277,7 +278,7 @@ describe('Resend QR (journey 4: POST /admin/users/:id/resend-qr, then /2fa/reset
         expect((await adminBrowser.get(`/admin/users/${user.id}`)).text).toContain(message);
       }
       const stored = await t.get(UsersService).getById(user.id);
-      expect(stored.totpResetAt).toBeNull();
+      expect(stored.secondFactorResetAt).toBeNull();
       expect(await mailsTo(t.dataDir, user.email).then((mails) => mails.filter((m) => /authenticator app again/.test(m.subject)))).toHaveLength(0);
     }
   });

@@ -1,7 +1,7 @@
 import { AuditService } from '../../src/audit/audit.service';
-import { UsersService } from '../../src/users/users.service';
 import { codeAt, csrfFrom, manualKeyFrom, Person, recoveryCodesFrom } from '../utils/agent';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
+import { hasFactor, totpDevices } from '../utils/factors';
 
 describe('sign-in with TOTP (journeys 2, 3, 7)', () => {
   let t: TestApp;
@@ -55,9 +55,8 @@ describe('sign-in with TOTP (journeys 2, 3, 7)', () => {
     const again = await person.get('/2fa/recovery-codes');
     expect(again.status).toBe(303);
 
-    const stored = await t.get(UsersService).getById(user.id);
-    expect(stored.hasConfirmedTotp).toBe(true);
-    expect(stored.totpSecretEnc).not.toContain(secret);
+    expect(await hasFactor(t, user.id)).toBe(true);
+    expect((await totpDevices(t, user.id)).active!.secretEnc).not.toContain(secret);
     const events = (await t.get(AuditService).recentForUser(user.id)).map((e) => e.type);
     expect(events).toEqual(expect.arrayContaining(['code.failed', 'two_factor.setup', 'login.succeeded']));
   });

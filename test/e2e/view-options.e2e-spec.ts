@@ -219,9 +219,10 @@ describe('names of framework options in requests (SECURITY.md 23)', () => {
     const db = t.get(DataSource);
     return {
       users: await db.query(
-        'SELECT id, organizer_id, email, name, role, password_hash, is_active, two_factor_required, totp_secret_enc, totp_pending_secret_enc, ' +
-          'totp_confirmed_at, totp_reset_at, security_stamp, account_locked_at, two_factor_deadline FROM users ORDER BY id',
+        'SELECT id, organizer_id, email, name, role, password_hash, is_active, two_factor_required, ' +
+          'second_factor_reset_at, security_stamp, account_locked_at, two_factor_deadline FROM users ORDER BY id',
       ),
+      totpDevices: await db.query('SELECT id, user_id, slot, secret_enc, confirmed_at FROM totp_devices ORDER BY id'),
       organizers: await db.query('SELECT * FROM organizers ORDER BY id'),
       recoveryCodes: await db.query('SELECT id, user_id, used_at FROM recovery_codes ORDER BY id'),
       links: await db.query('SELECT id, used_at, revoked_at FROM one_time_tokens ORDER BY id'),

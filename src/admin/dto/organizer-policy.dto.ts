@@ -1,6 +1,6 @@
 import { Transform } from 'class-transformer';
 import { IsInt, IsNotEmpty, IsOptional, IsString, Max, Min } from 'class-validator';
-import { MAX_GRACE_DAYS } from '../../users/organizer-policy.service';
+import { MAX_GRACE_DAYS } from '../../two-factor/organizer-policy.service';
 
 const GRACE_RANGE = `The grace period is a whole number of days from 0 to ${MAX_GRACE_DAYS}.`;
 

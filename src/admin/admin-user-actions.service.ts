@@ -1,0 +1,195 @@
+import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
+import { AttemptLimiter } from '../attempts/attempt-limiter.service';
+import { AuditService } from '../audit/audit.service';
+import { FormException } from '../common/exceptions';
+import { TwoFactorAdminService } from '../two-factor/two-factor-admin.service';
+import { InvitationsService } from '../users/invitations.service';
+import { SecurityNoticesService } from '../users/security-notices.service';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { ConfirmationView, ConfirmedAction, confirmationView, NO_LOCKS } from './admin-confirmations';
+import { Flash, Outcome, userPath } from './admin-views';
+import { CreateUserDto, isChecked } from './dto/create-user.dto';
+
+const SELF_CHANGE = 'You cannot change your own two-factor authentication here. Ask another admin of your organizer.';
+
+/**
+ * The admin's actions on users (journeys 1, 4, 5): an admin changes only the users of
+ * their own organizer, taken from their session. Every lookup goes through
+ * UsersService.getInOrganizer, so another organizer's user is a 404 before anything
+ * is read, changed or sent (SECURITY.md 20). The rules of each change are the services'
+ * (invitations, two-factor, attempt limits); this decides who may, and what the admin is told.
+ */
+@Injectable()
+export class AdminUserActionsService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly invitations: InvitationsService,
+    private readonly twoFactorAdmin: TwoFactorAdminService,
+    private readonly audit: AuditService,
+    private readonly notices: SecurityNoticesService,
+    private readonly limiter: AttemptLimiter,
+  ) {}
+
+  /** The empty *New user* form: Member, 2FA checked. */
+  newUserForm() {
+    return newUserModel({ role: 'member', twoFactor: 'on' });
+  }
+
+  /**
+   * Creates an account in the admin's own organizer (never one from the form) and
+   * emails the invitation. A duplicate email is the form again with a 409.
+   */
+  async create(admin: User, dto: CreateUserDto, ip: string | null): Promise<Outcome> {
+    try {
+      const { user, mail } = await this.invitations.createAccount(
+        {
+          organizerId: admin.organizerId,
+          email: dto.email,
+          name: dto.name,
+          role: dto.role,
+          twoFactorRequired: isChecked(dto.twoFactor),
+        },
+        admin,
+        ip,
+      );
+      const flash: Flash = mail?.sent
+        ? { type: 'success', text: `Account created for ${user.name}. An invitation to choose a password, valid 72 hours, was emailed to ${user.email}.` }
+        : {
+            type: 'error',
+            text: `Account created for ${user.name}, but the invitation email could not be sent. Check the mail settings, then click Resend invitation on this page.`,
+          };
+      return { location: userPath(user), flash };
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      throw new FormException('admin/users/new', newUserModel(dto), { email: error.message }, HttpStatus.CONFLICT);
+    }
+  }
+
+  /**
+   * The confirmation step of a button on the user's page: what will happen, or why it
+   * cannot (shown on the user's page). Changes nothing.
+   */
+  async confirmation(admin: User, id: string, action: ConfirmedAction): Promise<{ confirm: ConfirmationView } | { refused: Outcome }> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    try {
+      await this.refuseUnlessAllowed(admin, user, action);
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      return { refused: { location: userPath(user), flash: { type: 'error', text: error.message } } };
+    }
+    return { confirm: confirmationView(user, action, action === 'unlock' ? await this.limiter.locksOf(user.id, user.email) : NO_LOCKS) };
+  }
+
+  /** Resend QR for a user of the admin's organizer (the rules are TwoFactorAdminService's). */
+  async resendQr(admin: User, id: string, ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      await this.refuseUnlessAllowed(admin, user, 'resend-qr');
+      const { mail } = await this.twoFactorAdmin.resendQr(user, admin, ip);
+      return mail.sent
+        ? { type: 'success', text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work, they are signed out, and a link valid 24 hours was emailed to ${user.email}.` }
+        : {
+            type: 'error',
+            text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work and they are signed out, but the email could not be sent. Check the mail settings, then click Resend QR again.`,
+          };
+    });
+  }
+
+  /** Enable 2FA / Disable 2FA for a user of the admin's organizer. */
+  async setTwoFactor(admin: User, id: string, which: 'enable' | 'disable', ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      await this.refuseUnlessAllowed(admin, user, which);
+      const result = which === 'enable' ? await this.twoFactorAdmin.enable(user, admin, ip) : await this.twoFactorAdmin.disable(user, admin, ip);
+      const done = which === 'enable' ? `Two-factor authentication is now required for ${user.name}.` : `Two-factor authentication is off for ${user.name}.`;
+      if (!result.changed) return { type: 'info', text: `Nothing changed: two-factor authentication was already ${which === 'enable' ? 'on' : 'off'} for ${user.name}.` };
+      return result.mail?.sent
+        ? { type: 'success', text: `${done} They were signed out and told by email.` }
+        : { type: 'error', text: `${done} They were signed out, but the email to ${user.email} could not be sent.` };
+    });
+  }
+
+  /** A new invitation link for a user who has not chosen a password yet. */
+  async resendInvitation(admin: User, id: string, ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      const { mail } = await this.invitations.resendInvitation(user, admin, ip);
+      return mail?.sent
+        ? { type: 'success', text: `A new invitation, valid 72 hours, was emailed to ${user.email}. Earlier links no longer work.` }
+        : { type: 'error', text: `A new invitation was made for ${user.email}, but the email could not be sent. Check the mail settings and try again.` };
+    });
+  }
+
+  /**
+   * Unlock account lifts every lock of the account: the one the user set with "This wasn't
+   * me", the password locks (untrusted pool and every device) and the code lock. Audited
+   * with the admin as actor; the user is told by email (with a new "This wasn't me" link).
+   */
+  async unlock(admin: User, id: string, ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      await this.refuseUnlessAllowed(admin, user, 'unlock');
+      const lockedSince = user.accountLockedAt;
+      // Conditional: of two admins unlocking at once, one unlocks and audits, the other is told.
+      const accountUnlocked = await this.users.unlock(user);
+      const locks = await this.limiter.locksOf(user.id, user.email);
+      await this.limiter.clearAccount(user.id, user.email);
+      if (!accountUnlocked && !locks.password && !locks.code) throw new ConflictException(nothingToUnlock(user));
+      const lifted = [accountUnlocked && 'account', locks.password && 'password', locks.code && 'code'].filter((name): name is string => !!name);
+      await this.audit.record({
+        type: 'account.unlocked',
+        organizerId: user.organizerId,
+        userId: user.id,
+        actorId: admin.id,
+        ip,
+        detail: { lifted, lockedSince: accountUnlocked ? lockedSince?.toISOString() : undefined },
+      });
+      const mail = await this.notices.send(user, 'account.unlocked', { adminName: admin.name }, admin.id);
+      return mail.sent
+        ? { type: 'success', text: `The account of ${user.name} is unlocked: they can sign in again. They were told by email.` }
+        : { type: 'error', text: `The account of ${user.name} is unlocked: they can sign in again, but the email to ${user.email} could not be sent.` };
+    });
+  }
+
+  /**
+   * An admin changes other people's factors here, not their own: a borrowed session cannot
+   * weaken its own account. Disable 2FA is refused while the organizer requires 2FA of everyone.
+   */
+  private async refuseUnlessAllowed(admin: User, user: User, action: ConfirmedAction): Promise<void> {
+    if (user.id === admin.id) throw new ConflictException(action === 'unlock' ? 'You cannot unlock your own account. Ask another admin of your organizer.' : SELF_CHANGE);
+    const problem =
+      action === 'resend-qr'
+        ? await this.twoFactorAdmin.resendQrProblem(user)
+        : action === 'disable'
+          ? await this.twoFactorAdmin.disableProblem(user)
+          : action === 'unlock' && !user.accountLockedAt && !(await this.isAttemptLocked(user))
+            ? nothingToUnlock(user)
+            : null;
+    if (problem) throw new ConflictException(problem);
+  }
+
+  private async isAttemptLocked(user: User): Promise<boolean> {
+    const locks = await this.limiter.locksOf(user.id, user.email);
+    return !!locks.password || !!locks.code;
+  }
+
+  /** Runs an action; a refusal (409) becomes a message on the user's page instead of an error page. */
+  private async guarded(user: User, action: () => Promise<Flash>): Promise<Outcome> {
+    try {
+      return { location: userPath(user), flash: await action() };
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      return { location: userPath(user), flash: { type: 'error', text: error.message } };
+    }
+  }
+}
+
+/** The New user form's model; also used to show it again with the input kept. */
+export function newUserModel(input: { email?: string; name?: string; role?: string; twoFactor?: string } = {}) {
+  return { title: 'New user', input: { email: input.email ?? '', name: input.name ?? '', role: input.role ?? 'member', twoFactor: input.twoFactor ?? '' } };
+}
+
+function nothingToUnlock(user: User): string {
+  return `The account of ${user.email} is not locked: there is nothing to unlock.`;
+}

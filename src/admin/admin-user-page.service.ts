@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { AttemptLimiter } from '../attempts/attempt-limiter.service';
+import { AuditService } from '../audit/audit.service';
+import { describeEvent } from '../audit/security-events';
+import { Clock } from '../common/clock';
+import { OrganizersService } from '../organizers/organizers.service';
+import { SecondFactors } from '../two-factor/factors/second-factors.service';
+import { OneTimeToken } from '../users/one-time-token.entity';
+import { OneTimeTokensService } from '../users/one-time-tokens.service';
+import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
+import { ROLE_LABELS, stateView } from './admin-views';
+
+const RESET_STATUS: Record<ReturnType<OneTimeToken['status']>, string> = {
+  waiting: 'Waiting: the user has not used the link yet',
+  done: 'Done: the user set up their authenticator app again',
+  expired: 'Expired: the link was not used in time. Click Resend QR to send a new one',
+  revoked: 'Cancelled: replaced by a newer link, or 2FA was turned off',
+};
+
+const RESET_BADGES: Record<ReturnType<OneTimeToken['status']>, string> = { waiting: 'warn', done: 'ok', expired: 'danger', revoked: 'muted' };
+
+/** Users → one user's page: details, 2FA state, locks, the latest reset and invitation, the last 20 events, which buttons apply. */
+@Injectable()
+export class AdminUserPageService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly factors: SecondFactors,
+    private readonly limiter: AttemptLimiter,
+    private readonly tokens: OneTimeTokensService,
+    private readonly audit: AuditService,
+    private readonly organizers: OrganizersService,
+    private readonly clock: Clock,
+  ) {}
+
+  async userPage(admin: User, id: string) {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    const now = this.clock.now();
+    const [events, reset, invitation, policyOn, state, confirmed, locks] = await Promise.all([
+      this.audit.recentForUser(user.id, 20),
+      this.tokens.latest(user.id, 'totp-reset'),
+      user.passwordHash ? Promise.resolve(null) : this.tokens.latest(user.id, 'invitation'),
+      this.organizers.requiresTwoFactor(admin.organizerId),
+      this.factors.state(user),
+      this.factors.hasConfirmed(user),
+      this.limiter.locksOf(user.id, user.email),
+    ]);
+    const names = await this.users.namesIn(admin.organizerId, [...events.map((event) => event.actorId), reset?.createdById]);
+    const isSelf = user.id === admin.id;
+    const invited = !user.passwordHash;
+    const anyLock = !!user.accountLockedAt || !!locks.password || !!locks.code;
+    // Resend QR and Disable follow the user's own setting: a policy-only user has nothing to replace or turn off.
+    const ownOff = !user.twoFactorRequired && !confirmed;
+    return {
+      title: user.name,
+      user: {
+        id: user.id,
+        name: user.name,
+        email: user.email,
+        role: ROLE_LABELS[user.role],
+        createdAt: user.createdAt,
+        lastLoginAt: user.lastLoginAt,
+        active: user.isActive,
+      },
+      ...stateView(state),
+      lockedUntil: state === 'locked' ? locks.code : null,
+      invited,
+      accountLock: user.accountLockedAt ? { since: user.accountLockedAt } : null,
+      attemptLocks: locks.password || locks.code ? locks : null,
+      anyLock,
+      canUnlock: anyLock && !isSelf,
+      deadline: user.twoFactorDeadline && !confirmed ? { at: user.twoFactorDeadline, passed: user.twoFactorDeadline.getTime() <= now.getTime() } : null,
+      policyOn,
+      invitation: invitation
+        ? { sentAt: invitation.createdAt, expiresAt: invitation.expiresAt, status: invitation.status(now), usable: invitation.status(now) === 'waiting' }
+        : null,
+      reset: reset
+        ? {
+            at: reset.createdAt,
+            by: reset.createdById ? (names.get(reset.createdById) ?? 'An admin') : 'The command line',
+            status: reset.status(now),
+            statusText: RESET_STATUS[reset.status(now)],
+            badge: RESET_BADGES[reset.status(now)],
+            expiresAt: reset.expiresAt,
+            usedAt: reset.usedAt,
+          }
+        : null,
+      isSelf,
+      canResendQr: !isSelf && !ownOff && !invited,
+      canEnable: !isSelf && !user.twoFactorRequired,
+      canDisable: !isSelf && !ownOff && !policyOn,
+      canResendInvitation: invited,
+      events: events.map((event) => describeEvent(event, (actorId) => names.get(actorId))),
+    };
+  }
+}

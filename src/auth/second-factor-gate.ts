@@ -1,0 +1,20 @@
+import type { User } from '../users/user.entity';
+
+/**
+ * What the sign-in asks of the second factors, answered by two-factor (which auth cannot
+ * import: two-factor is a step built on auth). Two-factor provides the one implementation
+ * (SecondFactors); auth only asks.
+ */
+export abstract class SecondFactorGate {
+  /** Whether the user has a confirmed second factor of any kind. */
+  abstract hasConfirmed(user: User): Promise<boolean>;
+
+  /**
+   * Whether sign-in must pass a second factor: the admin required it, the user has one, or
+   * the organizer's grace period for 2FA is over.
+   */
+  abstract owed(user: User, now: Date): Promise<boolean>;
+
+  /** A signed-in user who owes a second factor never set up (the grace period ended): only the setup page is open. */
+  abstract setupOverdue(user: User, now: Date): Promise<boolean>;
+}
