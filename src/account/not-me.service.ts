@@ -38,9 +38,9 @@ export class NotMeService {
     if (!record) return { ok: false, status: await this.tokens.describe(token, 'not-me') };
     const user = await this.users.transaction(async (manager) => {
       if (!(await this.tokens.spend(record.id, manager))) return null;
-      await this.users.repository(manager).update({ id: record.userId }, { accountLockedAt: this.clock.now() });
+      await this.users.lockAccount(record.userId, this.clock.now(), manager);
       await this.sessions.endAllForUser(record.userId, manager);
-      const locked = await this.users.repository(manager).findOneByOrFail({ id: record.userId });
+      const locked = await this.users.getById(record.userId, manager);
       await this.audit.record({ type: 'account.not_me', organizerId: locked.organizerId, userId: locked.id, ip }, manager);
       return locked;
     });

@@ -94,8 +94,9 @@ export class UsersService {
     return this.byId.find(id);
   }
 
-  async getById(id: string): Promise<User> {
-    const user = await this.findById(id);
+  /** The user, or 404; with a transaction's manager, read inside it. */
+  async getById(id: string, manager?: EntityManager): Promise<User> {
+    const user = manager ? await manager.getRepository(User).findOneBy({ id }) : await this.findById(id);
     if (!user) throw new NotFoundException();
     return user;
   }
@@ -197,7 +198,8 @@ export class UsersService {
     return this.dataSource.transaction(work);
   }
 
-  repository(manager?: EntityManager): Repository<User> {
+  /** The users table is written only through this service's named methods. */
+  private repository(manager?: EntityManager): Repository<User> {
     return manager ? manager.getRepository(User) : this.users;
   }
 }

@@ -26,7 +26,6 @@ describe('email addresses (one definition for the whole app)', () => {
   it('New user: a full-width twin of an existing address is the same address, "already exists"', async () => {
     const { person } = await adminOf(t, 'Twin Org', 'Tom Admin');
     await createUser(t, { organizer: 'Twin Org', email: 'admin@twin.test', name: 'The Real Admin' });
-    const users = t.get(UsersService);
     for (const twin of ['ａdmin@twin.test', 'ＡＤＭＩＮ@ＴＷＩＮ.ＴＥＳＴ', 'admin＠twin.test']) {
       const answer = await person.submit('/admin/users/new', '/admin/users', { email: twin, name: 'Fake Admin', role: 'admin', twoFactor: 'on' });
       expect({ twin, status: answer.status }).toEqual({ twin, status: 409 });
@@ -34,7 +33,7 @@ describe('email addresses (one definition for the whole app)', () => {
       expect(answer.text).toContain('value="Fake Admin"');
     }
     const org = (await t.get(OrganizersService).findByName('Twin Org'))!;
-    const inOrg = await users.repository().findBy({ organizerId: org.id });
+    const inOrg = await t.get(DataSource).getRepository(User).findBy({ organizerId: org.id });
     expect(inOrg.map((user) => user.email).sort()).toEqual(['admin@twin.test', expect.stringMatching(/@example\.com$/)]);
   });
 

@@ -1,4 +1,5 @@
-import { UsersService } from '../../src/users/users.service';
+import { DataSource } from 'typeorm';
+import { User } from '../../src/users/user.entity';
 import { codeAt, csrfFrom, manualKeyFrom, Person } from '../utils/agent';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
 
@@ -14,7 +15,7 @@ describe('organizer 2FA grace period, seen by the user', () => {
   /** A user without 2FA whose organizer requires it within `days` days (as the policy sets it). */
   async function userWithDeadline(days: number) {
     const user = await createUser(t, { twoFactor: false });
-    await t.get(UsersService).repository().update({ id: user.id }, { twoFactorDeadline: new Date(t.clock.nowMs() + Math.round(days * DAY)) });
+    await t.get(DataSource).getRepository(User).update({ id: user.id }, { twoFactorDeadline: new Date(t.clock.nowMs() + Math.round(days * DAY)) });
     return user;
   }
 

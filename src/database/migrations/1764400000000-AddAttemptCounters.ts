@@ -1,4 +1,4 @@
-import { MigrationInterface, QueryRunner, Table, TableColumn, TableIndex } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table, TableIndex } from 'typeorm';
 
 /**
  * One table for every attempt limit (issue 11): per email, per device cookie, per client
@@ -25,13 +25,15 @@ export class AddAttemptCounters1764400000000 implements MigrationInterface {
     );
     await q.createIndex('attempt_counters', new TableIndex({ name: 'IDX_attempt_counters_user_id', columnNames: ['user_id'] }));
     await q.dropTable('login_throttles');
-    await q.dropColumn('users', 'failed_code_count');
-    await q.dropColumn('users', 'code_locked_until');
+    // Plain ALTER TABLE: TypeORM's SQLite runner would rebuild `users`, whose DROP cascades into
+    // the tables that reference it when foreign keys are on (see MoveTotpToDevices).
+    await q.query('ALTER TABLE "users" DROP COLUMN "failed_code_count"');
+    await q.query('ALTER TABLE "users" DROP COLUMN "code_locked_until"');
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.addColumn('users', new TableColumn({ name: 'code_locked_until', type: 'bigint', isNullable: true }));
-    await q.addColumn('users', new TableColumn({ name: 'failed_code_count', type: 'integer', default: 0 }));
+    await q.query('ALTER TABLE "users" ADD COLUMN "code_locked_until" bigint NULL');
+    await q.query('ALTER TABLE "users" ADD COLUMN "failed_code_count" integer NOT NULL DEFAULT 0');
     await q.createTable(
       new Table({
         name: 'login_throttles',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MigrationInterface, QueryRunner, Table, TableColumn } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table } from 'typeorm';
 
 const BATCH = 500;
 
@@ -32,12 +32,11 @@ export class MoveTotpToDevices1764600000000 implements MigrationInterface {
         indices: [{ columnNames: ['user_id', 'slot'], isUnique: true }],
       }),
     );
-    const users: OldRow[] = await q.manager
-      .createQueryBuilder()
-      .select(['u.id AS "id"', 'u.totp_secret_enc AS "secret"', 'u.totp_pending_secret_enc AS "pending"', 'u.totp_confirmed_at AS "confirmedAt"', 'u.totp_last_step AS "lastStep"', 'u.created_at AS "createdAt"'])
-      .from('users', 'u')
-      .where('u.totp_secret_enc IS NOT NULL OR u.totp_pending_secret_enc IS NOT NULL')
-      .getRawMany();
+    // Raw SQL throughout: a migration reads and writes the schema of its day, not today's entities.
+    const users: OldRow[] = await q.query(
+      'SELECT "id", "totp_secret_enc" AS "secret", "totp_pending_secret_enc" AS "pending", "totp_confirmed_at" AS "confirmedAt", ' +
+        '"totp_last_step" AS "lastStep", "created_at" AS "createdAt" FROM "users" WHERE "totp_secret_enc" IS NOT NULL OR "totp_pending_secret_enc" IS NOT NULL',
+    );
     const devices: DeviceRow[] = [];
     for (const user of users) {
       if (user.secret && user.confirmedAt != null) {
@@ -48,29 +47,46 @@ export class MoveTotpToDevices1764600000000 implements MigrationInterface {
         devices.push({ id: randomUUID(), user_id: user.id, slot: 'pending', secret_enc: user.pending, last_step: null, confirmed_at: null, created_at: Number(user.createdAt) });
       }
     }
+    const columns = ['id', 'user_id', 'slot', 'secret_enc', 'last_step', 'confirmed_at', 'created_at'] as const;
     for (let i = 0; i < devices.length; i += BATCH) {
-      await q.manager.createQueryBuilder().insert().into('totp_devices').values(devices.slice(i, i + BATCH)).execute();
+      const batch = devices.slice(i, i + BATCH);
+      let n = 0;
+      const rows = batch.map(() => `(${columns.map(() => placeholder(q, ++n)).join(', ')})`).join(', ');
+      await q.query(`INSERT INTO "totp_devices" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${rows}`, batch.flatMap((device) => columns.map((c) => device[c])));
     }
-    await q.renameColumn('users', 'totp_reset_at', 'second_factor_reset_at');
-    for (const column of ['totp_secret_enc', 'totp_pending_secret_enc', 'totp_confirmed_at', 'totp_last_step']) await q.dropColumn('users', column);
+    // Plain ALTER TABLE on both databases: TypeORM's SQLite runner would rebuild `users`, and a
+    // rebuilt table's DROP cascades into every table that references it whenever foreign
+    // keys are on (TypeORM turns them off only outside a transaction).
+    await q.query('ALTER TABLE "users" RENAME COLUMN "totp_reset_at" TO "second_factor_reset_at"');
+    for (const column of ['totp_secret_enc', 'totp_pending_secret_enc', 'totp_confirmed_at', 'totp_last_step']) await q.query(`ALTER TABLE "users" DROP COLUMN "${column}"`);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.addColumns('users', [
-      new TableColumn({ name: 'totp_secret_enc', type: 'varchar', length: '255', isNullable: true }),
-      new TableColumn({ name: 'totp_pending_secret_enc', type: 'varchar', length: '255', isNullable: true }),
-      new TableColumn({ name: 'totp_confirmed_at', type: 'bigint', isNullable: true }),
-      new TableColumn({ name: 'totp_last_step', type: 'bigint', isNullable: true }),
-    ]);
-    await q.renameColumn('users', 'second_factor_reset_at', 'totp_reset_at');
-    const devices: DeviceRow[] = await q.manager.createQueryBuilder().select('*').from('totp_devices', 'd').getRawMany();
+    for (const [column, type] of [
+      ['totp_secret_enc', 'varchar(255)'],
+      ['totp_pending_secret_enc', 'varchar(255)'],
+      ['totp_confirmed_at', 'bigint'],
+      ['totp_last_step', 'bigint'],
+    ]) {
+      await q.query(`ALTER TABLE "users" ADD COLUMN "${column}" ${type} NULL`);
+    }
+    await q.query('ALTER TABLE "users" RENAME COLUMN "second_factor_reset_at" TO "totp_reset_at"');
+    const devices: DeviceRow[] = await q.query('SELECT * FROM "totp_devices"');
     for (const device of devices) {
-      const set =
-        device.slot === 'active'
-          ? { totp_secret_enc: device.secret_enc, totp_confirmed_at: device.confirmed_at, totp_last_step: device.last_step }
-          : { totp_pending_secret_enc: device.secret_enc };
-      await q.manager.createQueryBuilder().update('users').set(set).where('id = :id', { id: device.user_id }).execute();
+      if (device.slot === 'active') {
+        await q.query(
+          `UPDATE "users" SET "totp_secret_enc" = ${placeholder(q, 1)}, "totp_confirmed_at" = ${placeholder(q, 2)}, "totp_last_step" = ${placeholder(q, 3)} WHERE "id" = ${placeholder(q, 4)}`,
+          [device.secret_enc, device.confirmed_at, device.last_step, device.user_id],
+        );
+      } else {
+        await q.query(`UPDATE "users" SET "totp_pending_secret_enc" = ${placeholder(q, 1)} WHERE "id" = ${placeholder(q, 2)}`, [device.secret_enc, device.user_id]);
+      }
     }
     await q.dropTable('totp_devices');
   }
+}
+
+/** A bound parameter's placeholder: `$n` on PostgreSQL, `?` on SQLite. */
+function placeholder(q: QueryRunner, n: number): string {
+  return q.connection.options.type === 'postgres' ? `$${n}` : '?';
 }
