@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AttemptLimiter, codeLockedSql } from '../../attempts/attempt-limiter.service';
 import { SecondFactorGate } from '../../auth/second-factor-gate';
 import { Clock } from '../../common/clock';
+import { PreparedSql } from '../../database/prepared-sql';
 import { User } from '../../users/user.entity';
 import { RecoveryCodesService } from '../recovery-codes.service';
 import { TotpFactor } from '../totp.factor';
@@ -39,11 +40,15 @@ export class SecondFactors extends SecondFactorGate {
     private readonly limiter: AttemptLimiter,
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly sql: PreparedSql,
   ) {
     super();
     const registry = { totp, 'recovery-codes': recoveryCodes } satisfies Record<FactorKindName, FactorKind>;
     this.kinds = Object.values(registry);
+    this.hasConfirmedSql = `SELECT 1 AS "yes" FROM "users" u WHERE u."id" = ? AND ${this.confirmedSql('u."id"')}`;
   }
+
+  private readonly hasConfirmedSql: string;
 
   /** SQL true when the user in `userIdColumn` has a confirmed second factor (a kind that stands alone). */
   confirmedSql(userIdColumn: string): string {
@@ -65,14 +70,9 @@ export class SecondFactors extends SecondFactorGate {
     );
   }
 
-  async hasConfirmed(user: Pick<User, 'id'>, manager?: EntityManager): Promise<boolean> {
-    const row = await (manager ?? this.dataSource.manager)
-      .createQueryBuilder()
-      .select('1', 'yes')
-      .from(User, 'u')
-      .where(`u.id = :id AND ${this.confirmedSql('u.id')}`, { id: user.id })
-      .getRawOne();
-    return row !== undefined;
+  /** Asked at every step of a sign-in: fixed SQL prepared once (database/prepared-sql.ts). */
+  async hasConfirmed(user: Pick<User, 'id'>): Promise<boolean> {
+    return (await this.sql.get(this.hasConfirmedSql, [user.id])) !== null;
   }
 
   /** Of these users, the ids of those with a confirmed second factor (one query, for a page of a list). */
