@@ -16,7 +16,15 @@ configureViews(app);
 app.get('/login', (_req, res) => res.render('auth/login', LOGIN_MODEL));
 app.get('/', (_req, res) => {
   const currentUser = { name: 'Bench User 0', email: 'bench0@example.com', isAdmin: false };
-  res.render('dashboard', { ...COMMON, title: 'Dashboard', currentUser, pending: false, name: currentUser.name, email: currentUser.email, isAdmin: false });
+  res.render('dashboard', {
+    ...COMMON,
+    title: 'Dashboard',
+    currentUser,
+    pending: false,
+    name: currentUser.name,
+    email: currentUser.email,
+    isAdmin: false,
+  });
 });
 
 app.listen(port, '127.0.0.1', () => console.log('listening'));

@@ -21,7 +21,8 @@ const { ARGON2_OPTIONS } = hasher;
 async function main() {
   const seconds = Number(process.argv[2]);
   const concurrency = Number(process.argv[3]);
-  if (!(seconds > 0) || !(concurrency > 0)) throw new Error('usage: node bench/hash-baseline.js <seconds> <concurrency>');
+  if (!(seconds > 0) || !(concurrency > 0))
+    throw new Error('usage: node bench/hash-baseline.js <seconds> <concurrency>');
   // One round first: the thread pool's threads and their 19 MiB blocks exist before timing.
   await Promise.all(Array.from({ length: concurrency }, (_, i) => hash(`warm-up ${i}`, ARGON2_OPTIONS)));
   if (typeof hasher.yieldThreadsToEventLoop === 'function') hasher.yieldThreadsToEventLoop();
@@ -42,7 +43,16 @@ async function main() {
     }),
   );
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(JSON.stringify({ hashes: done, concurrency, seconds: elapsed, perSecond: done / elapsed, threadNice, options: ARGON2_OPTIONS }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      hashes: done,
+      concurrency,
+      seconds: elapsed,
+      perSecond: done / elapsed,
+      threadNice,
+      options: ARGON2_OPTIONS,
+    }) + '\n',
+  );
 }
 
 main().catch((error) => {

@@ -22,7 +22,12 @@ class LoginController {
 }
 // The decorators, applied by hand (this file is plain JavaScript).
 Res()(LoginController.prototype, 'login', 0);
-Reflect.decorate([Get('login')], LoginController.prototype, 'login', Object.getOwnPropertyDescriptor(LoginController.prototype, 'login'));
+Reflect.decorate(
+  [Get('login')],
+  LoginController.prototype,
+  'login',
+  Object.getOwnPropertyDescriptor(LoginController.prototype, 'login'),
+);
 Controller()(LoginController);
 
 class BaselineModule {}

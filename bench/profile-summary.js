@@ -27,14 +27,20 @@ const packageOf = (url) => {
   if (match) return match[1];
   if (url.includes('/dist/')) return 'app (dist)';
   if (url.startsWith('node:')) return 'node core';
-  return url.replace(/^file:\/\//, '').split('/').slice(-2).join('/');
+  return url
+    .replace(/^file:\/\//, '')
+    .split('/')
+    .slice(-2)
+    .join('/');
 };
 
 const byFunction = new Map();
 const byPackage = new Map();
 for (const [id, micros] of selfMicros) {
   const { callFrame } = nodes.get(id);
-  const where = callFrame.url ? `${packageOf(callFrame.url)} ${callFrame.url.split('/').pop()}:${callFrame.lineNumber + 1}` : '';
+  const where = callFrame.url
+    ? `${packageOf(callFrame.url)} ${callFrame.url.split('/').pop()}:${callFrame.lineNumber + 1}`
+    : '';
   const key = `${callFrame.functionName || '(anonymous)'} ${where}`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + micros);
   const pkg = packageOf(callFrame.url);
@@ -43,13 +49,16 @@ for (const [id, micros] of selfMicros) {
 const print = (title, map) => {
   console.log(`\n${title}`);
   for (const [key, micros] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`${((100 * micros) / total).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${key}`);
+    console.log(
+      `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${(micros / 1000).toFixed(0).padStart(7)} ms  ${key}`,
+    );
   }
 };
 // Inclusive time: each sample counts once for every distinct function on its stack.
 const parent = new Map();
 for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
-const label = (n) => `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url ? `${packageOf(n.callFrame.url)} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber + 1}` : ''}`;
+const label = (n) =>
+  `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url ? `${packageOf(n.callFrame.url)} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber + 1}` : ''}`;
 const inclusive = new Map();
 for (const [id, micros] of selfMicros) {
   const seen = new Set();

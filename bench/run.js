@@ -18,7 +18,17 @@
  * read one with node bench/profile-summary.js <file>).
  */
 const { spawn, execFileSync } = require('node:child_process');
-const { existsSync, mkdtempSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const {
+  existsSync,
+  mkdtempSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} = require('node:fs');
 const { createServer } = require('node:net');
 const os = require('node:os');
 const { join } = require('node:path');
@@ -40,10 +50,12 @@ const ONLY = onlyArg ? new Set(onlyArg.slice('--only='.length).split(',')) : nul
 const QUICK = flag('quick');
 /** --app-env=NAME=VALUE (repeatable): extra environment for the app, e.g. DB_POOL_SIZE=30, to try a setting. */
 const APP_ENV = Object.fromEntries(
-  args.filter((a) => a.startsWith('--app-env=')).map((a) => {
-    const [name, ...value] = a.slice('--app-env='.length).split('=');
-    return [name, value.join('=')];
-  }),
+  args
+    .filter((a) => a.startsWith('--app-env='))
+    .map((a) => {
+      const [name, ...value] = a.slice('--app-env='.length).split('=');
+      return [name, value.join('=')];
+    }),
 );
 const PROFILE = flag('profile');
 
@@ -99,22 +111,28 @@ async function withCleanup(cleanup, work) {
   }
 }
 
-const log = (...parts) => console.log(`[bench ${new Date().toISOString().slice(11, 19)} load ${os.loadavg()[0].toFixed(1)}]`, ...parts);
+const log = (...parts) =>
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)} load ${os.loadavg()[0].toFixed(1)}]`, ...parts);
 const round = (value, digits = 2) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
 const runs = (phase) => !ONLY || ONLY.has(phase);
 
 async function main() {
   if (!existsSync(DIST_MAIN)) {
-    console.error('bench: dist/main.js is missing: run npm run build first (the bench measures the built app and builds nothing).');
+    console.error(
+      'bench: dist/main.js is missing: run npm run build first (the bench measures the built app and builds nothing).',
+    );
     process.exit(1);
   }
   mkdirSync(RESULTS_DIR, { recursive: true });
   const machine = machineInfo();
-  log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memory}, node ${machine.node}, load ${machine.loadAverage.join(' ')}`);
+  log(
+    `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memory}, node ${machine.node}, load ${machine.loadAverage.join(' ')}`,
+  );
 
   const databases = flag('pg-only') ? [] : ['sqlite'];
   const pgReachable = !flag('no-pg') && (await postgresReachable());
-  if ((flag('pg') || flag('pg-only')) && !pgReachable) throw new Error('--pg: PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres)');
+  if ((flag('pg') || flag('pg-only')) && !pgReachable)
+    throw new Error('--pg: PostgreSQL is not reachable on 127.0.0.1:5432 (user postgres)');
   if (pgReachable) databases.push('postgres');
   else log(flag('no-pg') ? 'PostgreSQL skipped (--no-pg)' : 'PostgreSQL not reachable on 127.0.0.1:5432: SQLite only');
 
@@ -126,7 +144,10 @@ async function main() {
     databases: {},
   };
   // Bare Express + hbs (every ratio's denominator), and bare NestJS + helmet (the framework's floor, login page only).
-  const baseline = { ...(await startBaseline('baseline-server.js')), nest: await startBaseline('nest-baseline-server.js') };
+  const baseline = {
+    ...(await startBaseline('baseline-server.js')),
+    nest: await startBaseline('nest-baseline-server.js'),
+  };
   await withCleanup(
     () => Promise.all([stopChild(baseline.child), stopChild(baseline.nest.child)]),
     async () => {
@@ -187,13 +208,25 @@ async function benchApp(kind, baseline, dataDir, pg) {
     () => stopChild(app.child),
     async () => {
       try {
-        const ctx = { kind, port, pid: app.child.pid, child: app.child, baseline, password: seeded.password, users: seeded.users, nextFresh: 0, dataDir, pg };
+        const ctx = {
+          kind,
+          port,
+          pid: app.child.pid,
+          child: app.child,
+          baseline,
+          password: seeded.password,
+          users: seeded.users,
+          nextFresh: 0,
+          dataDir,
+          pg,
+        };
         const figures = { database: kind, loadAverageAtStart: os.loadavg().map((l) => round(l)) };
         await warmUp(ctx);
         figures.app_threads = threadNiceness(ctx.pid);
         if (runs('costs')) Object.assign(figures, await profiled(ctx, 'costs', () => costsPhase(ctx)));
         if (runs('rss')) Object.assign(figures, await rssPhase(ctx));
-        if (runs('pages')) Object.assign(figures, await profiled(ctx, 'pages', () => pageRatio(ctx, '/login', 'login_page', null)));
+        if (runs('pages'))
+          Object.assign(figures, await profiled(ctx, 'pages', () => pageRatio(ctx, '/login', 'login_page', null)));
         if (runs('dashboard')) {
           const signedIn = await fullJourney(ctx, ctx.users[takeFresh(ctx)], keepAliveAgent(1));
           const cookie = signedIn.jar.header();
@@ -240,13 +273,19 @@ async function pageRatio(ctx, path, name, cookie) {
     });
     const good = result['2xx'];
     if (result.non2xx || result.errors || result.timeouts) {
-      throw new Error(`${path} on port ${port}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+      throw new Error(
+        `${path} on port ${port}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+      );
     }
     return { perSecond: good / result.duration, cpuMicrosPerRequest: ((cpuMs(pid) - cpuBefore) * 1000) / good };
   };
   // The login page is also measured on bare NestJS + helmet: the framework's share of the gap.
   const sides = name === 'login_page' ? ['app', 'baseline', 'nest'] : ['app', 'baseline'];
-  const servers = { app: [ctx.port, ctx.pid], baseline: [ctx.baseline.port, ctx.baseline.child.pid], nest: [ctx.baseline.nest.port, ctx.baseline.nest.child.pid] };
+  const servers = {
+    app: [ctx.port, ctx.pid],
+    baseline: [ctx.baseline.port, ctx.baseline.child.pid],
+    nest: [ctx.baseline.nest.port, ctx.baseline.nest.child.pid],
+  };
   const rounds = [];
   for (let r = 0; r < PLAN.rounds; r++) {
     // Alternate which goes first, so a slow spell of the machine hits every side alike.
@@ -260,7 +299,9 @@ async function pageRatio(ctx, path, name, cookie) {
     log(
       `${name} round ${r + 1}: app ${row.app.perSecond.toFixed(0)} req/s (${row.app.cpuMicrosPerRequest.toFixed(0)} µs CPU each), ` +
         `bare Express ${row.baseline.perSecond.toFixed(0)} req/s (${row.baseline.cpuMicrosPerRequest.toFixed(0)} µs), ratio ${row.ratio.toFixed(3)}` +
-        (row.nest ? `; bare NestJS + helmet ${row.nest.perSecond.toFixed(0)} req/s (${row.nest.cpuMicrosPerRequest.toFixed(0)} µs), ratio ${row.nestRatio.toFixed(3)}` : ''),
+        (row.nest
+          ? `; bare NestJS + helmet ${row.nest.perSecond.toFixed(0)} req/s (${row.nest.cpuMicrosPerRequest.toFixed(0)} µs), ratio ${row.nestRatio.toFixed(3)}`
+          : ''),
     );
   }
   const nestFigures = sides.includes('nest')
@@ -297,7 +338,11 @@ async function loginVsHash(ctx) {
     const row = {};
     for (const side of order) {
       if (side === 'hash') {
-        const out = await runNode([join(__dirname, 'hash-baseline.js'), String(PLAN.loginSeconds), String(PLAN.loginConcurrency)], { PATH: process.env.PATH }, 'hash baseline');
+        const out = await runNode(
+          [join(__dirname, 'hash-baseline.js'), String(PLAN.loginSeconds), String(PLAN.loginConcurrency)],
+          { PATH: process.env.PATH },
+          'hash baseline',
+        );
         const result = JSON.parse(out.trim().split('\n').pop());
         row.hash = result.perSecond;
         row.hashThreadNice = [...new Set(result.threadNice)];
@@ -324,7 +369,13 @@ async function loginVsHash(ctx) {
     login_driver_cpu_us: round(median(rounds.map((r) => r.driverCpuUs)), 0),
     login_loop_cpu_us: round(median(rounds.map((r) => r.loopCpuUs)), 0),
     login_app_cpu_us: round(median(rounds.map((r) => r.appCpuUs)), 0),
-    login_rounds: rounds.map((r) => ({ app: round(r.app, 1), hash: round(r.hash, 1), ratio: round(r.ratio, 3), driverCpuUs: round(r.driverCpuUs, 0), hashThreadNice: r.hashThreadNice })),
+    login_rounds: rounds.map((r) => ({
+      app: round(r.app, 1),
+      hash: round(r.hash, 1),
+      ratio: round(r.ratio, 3),
+      driverCpuUs: round(r.driverCpuUs, 0),
+      hashThreadNice: r.hashThreadNice,
+    })),
   };
 }
 
@@ -342,7 +393,9 @@ async function pageDuringLogins(ctx) {
   const busy = await pacedGets(ctx, '/login');
   stop.requested = true;
   const done = await logins;
-  log(`GET /login at ${PLAN.pacedRate}/s during ${done.count} sign-ins (${done.perSecond.toFixed(1)}/s): p50 ${busy.p50.toFixed(1)} ms, p99 ${busy.p99.toFixed(1)} ms, max ${busy.max.toFixed(1)} ms`);
+  log(
+    `GET /login at ${PLAN.pacedRate}/s during ${done.count} sign-ins (${done.perSecond.toFixed(1)}/s): p50 ${busy.p50.toFixed(1)} ms, p99 ${busy.p99.toFixed(1)} ms, max ${busy.max.toFixed(1)} ms`,
+  );
   return {
     login_page_p99_during_logins_ms: round(busy.p99, 1),
     login_page_p50_during_logins_ms: round(busy.p50, 1),
@@ -361,9 +414,12 @@ async function journeyPhase(ctx) {
   // The floor this machine sets: the same journey by one person at a time.
   const alone = [];
   const single = keepAliveAgent(1);
-  for (let i = 0; i < PLAN.journeysAlone; i++) alone.push((await fullJourney(ctx, ctx.users[takeFresh(ctx)], single)).verifyMs);
+  for (let i = 0; i < PLAN.journeysAlone; i++)
+    alone.push((await fullJourney(ctx, ctx.users[takeFresh(ctx)], single)).verifyMs);
   single.destroy();
-  log(`${alone.length} journeys one at a time: POST /2fa/verify p50 ${percentile(alone, 50).toFixed(1)} ms, p99 ${percentile(alone, 99).toFixed(1)} ms`);
+  log(
+    `${alone.length} journeys one at a time: POST /2fa/verify p50 ${percentile(alone, 50).toFixed(1)} ms, p99 ${percentile(alone, 99).toFixed(1)} ms`,
+  );
 
   const agent = keepAliveAgent(PLAN.journeyConcurrency);
   const verifyMs = [];
@@ -383,7 +439,9 @@ async function journeyPhase(ctx) {
   const seconds = Number(process.hrtime.bigint() - begin) / 1e9;
   agent.destroy();
   const perSecond = verifyMs.length / seconds;
-  log(`${verifyMs.length} journeys by ${PLAN.journeyConcurrency} people: ${perSecond.toFixed(1)}/s; POST /2fa/verify p50 ${percentile(verifyMs, 50).toFixed(1)} ms, p99 ${percentile(verifyMs, 99).toFixed(1)} ms`);
+  log(
+    `${verifyMs.length} journeys by ${PLAN.journeyConcurrency} people: ${perSecond.toFixed(1)}/s; POST /2fa/verify p50 ${percentile(verifyMs, 50).toFixed(1)} ms, p99 ${percentile(verifyMs, 99).toFixed(1)} ms`,
+  );
   return {
     verify_p99_ms: round(percentile(verifyMs, 99), 1),
     verify_p50_ms: round(percentile(verifyMs, 50), 1),
@@ -422,9 +480,14 @@ async function costsPhase(ctx) {
   agent.destroy();
   const appMsPerJourney = (cpuMs(ctx.pid) - appBefore) / journeys;
   const perStep = Object.fromEntries(
-    steps.map((s) => [s, { loopUs: round(totals[s].loop / journeys / 1000, 0), driverUs: round(totals[s].driver / journeys / 1000, 0) }]),
+    steps.map((s) => [
+      s,
+      { loopUs: round(totals[s].loop / journeys / 1000, 0), driverUs: round(totals[s].driver / journeys / 1000, 0) },
+    ]),
   );
-  log(`${journeys} journeys one at a time, µs per request (app event loop / load generator): ${steps.map((s) => `${s} ${perStep[s].loopUs} / ${perStep[s].driverUs}`).join(', ')}; whole app ${appMsPerJourney.toFixed(1)} ms per journey`);
+  log(
+    `${journeys} journeys one at a time, µs per request (app event loop / load generator): ${steps.map((s) => `${s} ${perStep[s].loopUs} / ${perStep[s].driverUs}`).join(', ')}; whole app ${appMsPerJourney.toFixed(1)} ms per journey`,
+  );
   return { cost_per_step_us: perStep, cost_app_ms_per_journey: round(appMsPerJourney, 1) };
 }
 
@@ -452,7 +515,11 @@ async function rssPhase(ctx) {
   for (let part = 1; part <= 5; part++) {
     const secondsLeft = PLAN.sessionsMaxSeconds - (Date.now() - started) / 1000;
     if (secondsLeft <= 0) break;
-    const done = await runLogins(ctx, { count: PLAN.sessions / 5, concurrency: PLAN.loginConcurrency, maxSeconds: secondsLeft });
+    const done = await runLogins(ctx, {
+      count: PLAN.sessions / 5,
+      concurrency: PLAN.loginConcurrency,
+      maxSeconds: secondsLeft,
+    });
     signIns += done.count;
     samples.push({ sessions: signIns, ...(await collectGarbage(ctx)) });
   }
@@ -464,28 +531,47 @@ async function rssPhase(ctx) {
   const per10k = (mb) => (mb * 10000) / created;
   const slope = leastSquaresSlope(samples.map((s) => [s.sessions, s.rss]));
   const mb = (s) => `${s.rss.toFixed(1)} (heap ${s.heapTotal.toFixed(1)}, used ${s.heapUsed.toFixed(1)})`;
-  log(`${created} new sessions in ${seconds.toFixed(0)} s (${(created / seconds).toFixed(1)} sign-ins/s): RSS after GC ${samples.map(mb).join(' → ')} MB; raw RSS ${rawBefore.toFixed(1)} (before GC) → ${rawAfter.toFixed(1)} MB`);
+  log(
+    `${created} new sessions in ${seconds.toFixed(0)} s (${(created / seconds).toFixed(1)} sign-ins/s): RSS after GC ${samples.map(mb).join(' → ')} MB; raw RSS ${rawBefore.toFixed(1)} (before GC) → ${rawAfter.toFixed(1)} MB`,
+  );
 
   // The control: the same sign-in work with no session made, to tell the sessions' memory from the hashing's.
-  const failed = await runLogins(ctx, { count: PLAN.sessions, concurrency: PLAN.loginConcurrency, maxSeconds: PLAN.failedMaxSeconds, unknownEmails: true });
+  const failed = await runLogins(ctx, {
+    count: PLAN.sessions,
+    concurrency: PLAN.loginConcurrency,
+    maxSeconds: PLAN.failedMaxSeconds,
+    unknownEmails: true,
+  });
   const afterFailed = await collectGarbage(ctx);
   if ((await countSessions(ctx)) - rowsBefore !== created) throw new Error('a failed sign-in made a session');
   const controlPer10k = ((afterFailed.rss - after.rss) * 10000) / failed.count;
-  log(`control: ${failed.count} sign-ins with unknown emails (no session): RSS after GC ${mb(after)} → ${mb(afterFailed)} MB, ${controlPer10k.toFixed(1)} MB per 10,000`);
+  log(
+    `control: ${failed.count} sign-ins with unknown emails (no session): RSS after GC ${mb(after)} → ${mb(afterFailed)} MB, ${controlPer10k.toFixed(1)} MB per 10,000`,
+  );
   return {
     rss_growth_mb_per_10k_sessions: round(per10k(after.rss - before.rss), 1),
     rss_slope_mb_per_10k_sessions: round(slope * 10000, 1),
     heap_used_growth_mb_per_10k_sessions: round(per10k(after.heapUsed - before.heapUsed), 1),
     rss_growth_mb_per_10k_failed_sign_ins: round(controlPer10k, 1),
     failed_sign_ins: failed.count,
-    rss_samples_mb: samples.map((s) => ({ sessions: s.sessions, rss: round(s.rss, 1), heapTotal: round(s.heapTotal, 1), heapUsed: round(s.heapUsed, 1), external: round(s.external, 1) })),
+    rss_samples_mb: samples.map((s) => ({
+      sessions: s.sessions,
+      rss: round(s.rss, 1),
+      heapTotal: round(s.heapTotal, 1),
+      heapUsed: round(s.heapUsed, 1),
+      external: round(s.external, 1),
+    })),
     rss_before_mb: round(before.rss, 1),
     rss_after_mb: round(after.rss, 1),
     rss_raw_before_mb: round(rawBefore, 1),
     rss_raw_after_mb: round(rawAfter, 1),
     sessions_created: created,
     sign_ins_per_s_during_rss: round(created / seconds, 1),
-    ...(created !== 10000 ? { rss_note: `measured over ${created} sessions (${PLAN.sessionsMaxSeconds} s limit or --quick), scaled to 10,000` } : {}),
+    ...(created !== 10000
+      ? {
+          rss_note: `measured over ${created} sessions (${PLAN.sessionsMaxSeconds} s limit or --quick), scaled to 10,000`,
+        }
+      : {}),
   };
 }
 
@@ -501,13 +587,21 @@ function leastSquaresSlope(points) {
 async function collectGarbage(ctx) {
   const { memoryUsage } = await ask(ctx, 'gc');
   const mb = (bytes) => bytes / 2 ** 20;
-  return { rss: rssMb(ctx.pid), heapTotal: mb(memoryUsage.heapTotal), heapUsed: mb(memoryUsage.heapUsed), external: mb(memoryUsage.external) };
+  return {
+    rss: rssMb(ctx.pid),
+    heapTotal: mb(memoryUsage.heapTotal),
+    heapUsed: mb(memoryUsage.heapUsed),
+    external: mb(memoryUsage.external),
+  };
 }
 
 /** Sends a message to bench/lib/app-hook.js in the app and waits for its answer. */
 function ask(ctx, message) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the app did not answer ${JSON.stringify(message)} within 30 s`)), 30000);
+    const timer = setTimeout(
+      () => reject(new Error(`the app did not answer ${JSON.stringify(message)} within 30 s`)),
+      30000,
+    );
     ctx.child.once('message', (answer) => {
       clearTimeout(timer);
       if (answer.error) reject(new Error(`app hook: ${answer.error}`));
@@ -539,7 +633,10 @@ async function profiled(ctx, phase, work) {
  * Password sign-ins (GET /login for the token, then POST /login), `concurrency` at a time:
  * `count` of them, or fewer when `maxSeconds` pass or `stop.requested` is set first.
  */
-async function runLogins(ctx, { count, concurrency, stop = { requested: false }, maxSeconds = Infinity, unknownEmails = false }) {
+async function runLogins(
+  ctx,
+  { count, concurrency, stop = { requested: false }, maxSeconds = Infinity, unknownEmails = false },
+) {
   const agent = keepAliveAgent(concurrency);
   let started = 0;
   let done = 0;
@@ -597,7 +694,10 @@ async function cannonLogins(ctx, { concurrency, seconds }) {
         onResponse: (status, body, context, headers) => {
           if (status !== 200) problems.push(`GET /login ${status}`);
           context.csrf = csrfFrom(body);
-          context.cookie = [].concat(header(headers, 'set-cookie') ?? []).map((c) => c.split(';')[0]).join('; ');
+          context.cookie = []
+            .concat(header(headers, 'set-cookie') ?? [])
+            .map((c) => c.split(';')[0])
+            .join('; ');
         },
       },
       {
@@ -606,10 +706,16 @@ async function cannonLogins(ctx, { concurrency, seconds }) {
         setupRequest: (req, context) => ({
           ...req,
           headers: { accept: 'text/html', cookie: context.cookie, 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ _csrf: context.csrf, next: '', email: context.user.email, password: ctx.password }).toString(),
+          body: new URLSearchParams({
+            _csrf: context.csrf,
+            next: '',
+            email: context.user.email,
+            password: ctx.password,
+          }).toString(),
         }),
         onResponse: (status, _body, _context, headers) => {
-          if (status !== 303 || header(headers, 'location') !== '/2fa/verify') problems.push(`POST /login ${status} → ${header(headers, 'location')}`);
+          if (status !== 303 || header(headers, 'location') !== '/2fa/verify')
+            problems.push(`POST /login ${status} → ${header(headers, 'location')}`);
         },
       },
     ],
@@ -618,7 +724,9 @@ async function cannonLogins(ctx, { concurrency, seconds }) {
   const loopUs = (loopNs(ctx.pid) - loopBefore) / 1000;
   const appUs = (cpuMs(ctx.pid) - appBefore) * 1000;
   if (problems.length || result.errors || result.timeouts) {
-    throw new Error(`autocannon sign-ins: ${result.errors} errors, ${result.timeouts} timeouts, ${problems.slice(0, 3).join('; ')}`);
+    throw new Error(
+      `autocannon sign-ins: ${result.errors} errors, ${result.timeouts} timeouts, ${problems.slice(0, 3).join('; ')}`,
+    );
   }
   const signIns = result['3xx'];
   return {
@@ -633,14 +741,16 @@ async function cannonLogins(ctx, { concurrency, seconds }) {
 async function passwordStep(ctx, user, jar, agent, timed = untimed) {
   const page = await timed('GET /login', () => request({ port: ctx.port, agent, path: '/login', jar }));
   expect(page, 200, 'GET /login');
-  const login = await timed('POST /login', () => request({
-    port: ctx.port,
-    agent,
-    method: 'POST',
-    path: '/login',
-    jar,
-    form: { _csrf: csrfFrom(page.body), next: '', email: user.email, password: ctx.password },
-  }));
+  const login = await timed('POST /login', () =>
+    request({
+      port: ctx.port,
+      agent,
+      method: 'POST',
+      path: '/login',
+      jar,
+      form: { _csrf: csrfFrom(page.body), next: '', email: user.email, password: ctx.password },
+    }),
+  );
   expect(login, 303, 'POST /login', '/2fa/verify');
   return login;
 }
@@ -652,7 +762,14 @@ async function unknownEmailStep(ctx, agent) {
   expect(page, 200, 'GET /login');
   ctx.unknown = (ctx.unknown ?? 0) + 1;
   const email = `nobody-${ctx.unknown}@example.com`;
-  const login = await request({ port: ctx.port, agent, method: 'POST', path: '/login', jar, form: { _csrf: csrfFrom(page.body), next: '', email, password: ctx.password } });
+  const login = await request({
+    port: ctx.port,
+    agent,
+    method: 'POST',
+    path: '/login',
+    jar,
+    form: { _csrf: csrfFrom(page.body), next: '', email, password: ctx.password },
+  });
   expect(login, 401, 'POST /login with an unknown email');
 }
 
@@ -661,14 +778,16 @@ async function fullJourney(ctx, user, agent, timed = untimed) {
   await passwordStep(ctx, user, jar, agent, timed);
   const page = await timed('GET /2fa/verify', () => request({ port: ctx.port, agent, path: '/2fa/verify', jar }));
   expect(page, 200, 'GET /2fa/verify');
-  const verify = await timed('POST /2fa/verify', () => request({
-    port: ctx.port,
-    agent,
-    method: 'POST',
-    path: '/2fa/verify',
-    jar,
-    form: { _csrf: csrfFrom(page.body), code: totp(user.secret) },
-  }));
+  const verify = await timed('POST /2fa/verify', () =>
+    request({
+      port: ctx.port,
+      agent,
+      method: 'POST',
+      path: '/2fa/verify',
+      jar,
+      form: { _csrf: csrfFrom(page.body), code: totp(user.secret) },
+    }),
+  );
   expect(verify, 303, 'POST /2fa/verify', '/');
   const dashboard = await timed('GET /', () => request({ port: ctx.port, agent, path: '/', jar }));
   expect(dashboard, 200, 'GET /');
@@ -696,18 +815,26 @@ async function pacedGets(ctx, path) {
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(...latencies), count: latencies.length };
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: Math.max(...latencies),
+    count: latencies.length,
+  };
 }
 
 function expect(res, status, what, location) {
   if (res.status === status && (location === undefined || res.headers.location === location)) return;
   const text = res.body.replace(/\s+/g, ' ').slice(0, 400);
-  throw new Error(`${what}: expected ${status}${location ? ` → ${location}` : ''}, got ${res.status}${res.headers.location ? ` → ${res.headers.location}` : ''}: ${text}`);
+  throw new Error(
+    `${what}: expected ${status}${location ? ` → ${location}` : ''}, got ${res.status}${res.headers.location ? ` → ${res.headers.location}` : ''}: ${text}`,
+  );
 }
 
 /** A seeded user whose TOTP step has not been used in this run. */
 function takeFresh(ctx) {
-  if (ctx.nextFresh >= ctx.users.length) throw new Error(`more than ${ctx.users.length} sign-ins with a code: seed more users`);
+  if (ctx.nextFresh >= ctx.users.length)
+    throw new Error(`more than ${ctx.users.length} sign-ins with a code: seed more users`);
   return ctx.nextFresh++;
 }
 
@@ -741,7 +868,10 @@ async function startApp(env, dataDir, port) {
 
 async function startBaseline(script) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(__dirname, script), String(port)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, script), String(port)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start within 10 s`)), 10000);
     child.stdout.once('data', () => {
@@ -771,7 +901,9 @@ function runNode(nodeArgs, env, what) {
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${what} failed (exit ${code}):\n${err || out}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${what} failed (exit ${code}):\n${err || out}`)),
+    );
   });
 }
 
@@ -833,7 +965,13 @@ async function countSessions(ctx) {
   }
 }
 
-const PG_ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 };
+const PG_ADMIN = {
+  host: '127.0.0.1',
+  port: 5432,
+  user: 'postgres',
+  database: 'postgres',
+  connectionTimeoutMillis: 2000,
+};
 
 async function postgresReachable() {
   const { Client } = require('pg');
@@ -875,7 +1013,9 @@ async function dropPostgresDatabase(pg) {
 function machineInfo() {
   let memory = `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`;
   try {
-    const line = execFileSync('free', ['-h'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('Mem:'));
+    const line = execFileSync('free', ['-h'], { encoding: 'utf8' })
+      .split('\n')
+      .find((l) => l.startsWith('Mem:'));
     if (line) memory = `${line.split(/\s+/)[1]} RAM (free -h)`;
   } catch {
     // free(1) missing: os.totalmem() above
@@ -912,20 +1052,44 @@ function table(results) {
   };
   const header = `| figure | goal | ${kinds.map((k) => (k === 'sqlite' ? 'SQLite' : 'PostgreSQL')).join(' | ')} |`;
   const rule = `| --- | --- | ${kinds.map(() => '---').join(' | ')} |`;
-  const rows = Object.keys(GOALS).map((figure) => `| \`${figure}\` | ${GOALS[figure].goal} | ${kinds.map((k) => cell(k, figure)).join(' | ')} |`);
+  const rows = Object.keys(GOALS).map(
+    (figure) => `| \`${figure}\` | ${GOALS[figure].goal} | ${kinds.map((k) => cell(k, figure)).join(' | ')} |`,
+  );
   const detail = (label, pick) => `| ${label} | | ${kinds.map((k) => pick(results.databases[k])).join(' | ')} |`;
   const extra = [
-    detail('GET /login req/s: app / bare Express', (d) => (d.login_page_app_req_s ? `${d.login_page_app_req_s} / ${d.login_page_baseline_req_s}` : '–')),
-    detail('GET /login CPU µs/req: app / bare (ratio)', (d) => (d.login_page_app_cpu_us ? `${d.login_page_app_cpu_us} / ${d.login_page_baseline_cpu_us} (${d.login_page_cpu_ratio})` : '–')),
-    detail('GET /login on bare NestJS + helmet: ratio to bare Express; CPU µs/req', (d) => (d.login_page_bare_nest_ratio ? `${d.login_page_bare_nest_ratio}; ${d.login_page_bare_nest_cpu_us}` : '–')),
-    detail('GET / req/s: app / bare Express', (d) => (d.dashboard_app_req_s ? `${d.dashboard_app_req_s} / ${d.dashboard_baseline_req_s}` : '–')),
-    detail('GET / CPU µs/req: app / bare (ratio)', (d) => (d.dashboard_app_cpu_us ? `${d.dashboard_app_cpu_us} / ${d.dashboard_baseline_cpu_us} (${d.dashboard_cpu_ratio})` : '–')),
-    detail('logins/s / argon2id hashes/s (c = 4)', (d) => (d.logins_per_s ? `${d.logins_per_s} / ${d.hashes_per_s}` : '–')),
+    detail('GET /login req/s: app / bare Express', (d) =>
+      d.login_page_app_req_s ? `${d.login_page_app_req_s} / ${d.login_page_baseline_req_s}` : '–',
+    ),
+    detail('GET /login CPU µs/req: app / bare (ratio)', (d) =>
+      d.login_page_app_cpu_us
+        ? `${d.login_page_app_cpu_us} / ${d.login_page_baseline_cpu_us} (${d.login_page_cpu_ratio})`
+        : '–',
+    ),
+    detail('GET /login on bare NestJS + helmet: ratio to bare Express; CPU µs/req', (d) =>
+      d.login_page_bare_nest_ratio ? `${d.login_page_bare_nest_ratio}; ${d.login_page_bare_nest_cpu_us}` : '–',
+    ),
+    detail('GET / req/s: app / bare Express', (d) =>
+      d.dashboard_app_req_s ? `${d.dashboard_app_req_s} / ${d.dashboard_baseline_req_s}` : '–',
+    ),
+    detail('GET / CPU µs/req: app / bare (ratio)', (d) =>
+      d.dashboard_app_cpu_us
+        ? `${d.dashboard_app_cpu_us} / ${d.dashboard_baseline_cpu_us} (${d.dashboard_cpu_ratio})`
+        : '–',
+    ),
+    detail('logins/s / argon2id hashes/s (c = 4)', (d) =>
+      d.logins_per_s ? `${d.logins_per_s} / ${d.hashes_per_s}` : '–',
+    ),
     detail('GET /login p99 idle (ms)', (d) => d.login_page_p99_idle_ms ?? '–'),
-    detail('POST /2fa/verify p50; p50 / p99 one user at a time (ms)', (d) => (d.verify_p50_ms ? `${d.verify_p50_ms}; ${d.verify_p50_alone_ms} / ${d.verify_p99_alone_ms}` : '–')),
-    detail('RSS after GC before → after (MB; sessions)', (d) => (d.rss_before_mb ? `${d.rss_before_mb} → ${d.rss_after_mb} (${d.sessions_created})` : '–')),
+    detail('POST /2fa/verify p50; p50 / p99 one user at a time (ms)', (d) =>
+      d.verify_p50_ms ? `${d.verify_p50_ms}; ${d.verify_p50_alone_ms} / ${d.verify_p99_alone_ms}` : '–',
+    ),
+    detail('RSS after GC before → after (MB; sessions)', (d) =>
+      d.rss_before_mb ? `${d.rss_before_mb} → ${d.rss_after_mb} (${d.sessions_created})` : '–',
+    ),
     detail('RSS slope; JS heap growth; control without sessions (MB per 10k)', (d) =>
-      d.rss_before_mb ? `${d.rss_slope_mb_per_10k_sessions}; ${d.heap_used_growth_mb_per_10k_sessions}; ${d.rss_growth_mb_per_10k_failed_sign_ins}` : '–',
+      d.rss_before_mb
+        ? `${d.rss_slope_mb_per_10k_sessions}; ${d.heap_used_growth_mb_per_10k_sessions}; ${d.rss_growth_mb_per_10k_failed_sign_ins}`
+        : '–',
     ),
   ];
   const m = results.machine;

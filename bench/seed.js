@@ -35,7 +35,9 @@ async function main() {
   const out = process.argv[3];
   if (!Number.isInteger(count) || count < 1 || !out) throw new Error('usage: node bench/seed.js <count> <out.json>');
   const config = AppConfig.fromEnv(process.env);
-  const context = await NestFactory.createApplicationContext(AppModule.forRoot({ config }), { logger: ['error', 'warn'] });
+  const context = await NestFactory.createApplicationContext(AppModule.forRoot({ config }), {
+    logger: ['error', 'warn'],
+  });
   try {
     await context.get(DataSource).runMigrations({ transaction: 'each' });
     const problem = passwordProblem(PASSWORD, { email: 'bench@example.com', appName: config.appName });
@@ -48,13 +50,29 @@ async function main() {
     await usersService.transaction(async (manager) => {
       for (let i = 0; i < count; i++) {
         const user = await usersService.create(
-          { organizerId: organizer.id, email: `bench${i}@example.com`, name: `Bench User ${i}`, role: 'member', twoFactorRequired: true },
+          {
+            organizerId: organizer.id,
+            email: `bench${i}@example.com`,
+            name: `Bench User ${i}`,
+            role: 'member',
+            twoFactorRequired: true,
+          },
           manager,
         );
         const secret = generateTotpSecret();
         await manager.getRepository(User).update({ id: user.id }, { passwordHash });
         const devices = manager.getRepository(TotpDevice);
-        await devices.insert(devices.create({ id: randomUUID(), userId: user.id, slot: 'active', secretEnc: keys.encrypt(secret, `totp:${user.id}`), lastStep: null, confirmedAt: new Date(), createdAt: new Date() }));
+        await devices.insert(
+          devices.create({
+            id: randomUUID(),
+            userId: user.id,
+            slot: 'active',
+            secretEnc: keys.encrypt(secret, `totp:${user.id}`),
+            lastStep: null,
+            confirmedAt: new Date(),
+            createdAt: new Date(),
+          }),
+        );
         users.push({ email: user.email, secret });
       }
     });

@@ -30,13 +30,42 @@ export const PUBLIC_DIR = join(ROOT_DIR, 'public');
  * prompt): the browser tests read back what Copy put there.
  */
 const PERMISSIONS_POLICY = [
-  ...['publickey-credentials-get', 'publickey-credentials-create', 'clipboard-write'].map((feature) => `${feature}=(self)`),
+  ...['publickey-credentials-get', 'publickey-credentials-create', 'clipboard-write'].map(
+    (feature) => `${feature}=(self)`,
+  ),
   ...[
-    'accelerometer', 'ambient-light-sensor', 'attribution-reporting', 'autoplay', 'bluetooth', 'browsing-topics', 'camera',
-    'display-capture', 'document-domain', 'encrypted-media', 'fullscreen', 'gamepad', 'geolocation',
-    'gyroscope', 'hid', 'identity-credentials-get', 'idle-detection', 'local-fonts', 'magnetometer',
-    'microphone', 'midi', 'otp-credentials', 'payment', 'picture-in-picture', 'screen-wake-lock', 'serial', 'storage-access',
-    'sync-xhr', 'usb', 'web-share', 'window-management', 'xr-spatial-tracking',
+    'accelerometer',
+    'ambient-light-sensor',
+    'attribution-reporting',
+    'autoplay',
+    'bluetooth',
+    'browsing-topics',
+    'camera',
+    'display-capture',
+    'document-domain',
+    'encrypted-media',
+    'fullscreen',
+    'gamepad',
+    'geolocation',
+    'gyroscope',
+    'hid',
+    'identity-credentials-get',
+    'idle-detection',
+    'local-fonts',
+    'magnetometer',
+    'microphone',
+    'midi',
+    'otp-credentials',
+    'payment',
+    'picture-in-picture',
+    'screen-wake-lock',
+    'serial',
+    'storage-access',
+    'sync-xhr',
+    'usb',
+    'web-share',
+    'window-management',
+    'xr-spatial-tracking',
   ].map((feature) => `${feature}=()`),
 ].join(', ');
 
@@ -105,7 +134,9 @@ export function configureApp(app: NestExpressApplication): void {
   // made before it is changed, and no GET changes one): skip express-session's per-request
   // set-up for them, a sixth of the login page's cost (bench, issue 6).
   app.use((req: Request, res: Response, next: NextFunction) =>
-    (req.method === 'GET' || req.method === 'HEAD') && !sessionService.hasSessionCookie(req) ? next() : sessions(req, res, next),
+    (req.method === 'GET' || req.method === 'HEAD') && !sessionService.hasSessionCookie(req)
+      ? next()
+      : sessions(req, res, next),
   );
 
   // Errors of the middleware above (bad body, database down while reading the session).
@@ -136,7 +167,10 @@ function registerPartials(dir = join(VIEWS_DIR, 'partials')): void {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) registerPartials(path);
     else if (entry.endsWith('.hbs')) {
-      hbs.registerPartial(relative(join(VIEWS_DIR, 'partials'), path).replace(/\.hbs$/, ''), readFileSync(path, 'utf8'));
+      hbs.registerPartial(
+        relative(join(VIEWS_DIR, 'partials'), path).replace(/\.hbs$/, ''),
+        readFileSync(path, 'utf8'),
+      );
     }
   }
 }
@@ -150,7 +184,12 @@ function fieldErrors(errors: ValidationError[]): Record<string, string> {
   return result;
 }
 
-function middlewareErrorPage(error: { status?: number; statusCode?: number; type?: string }, req: Request, res: Response, _next: NextFunction) {
+function middlewareErrorPage(
+  error: { status?: number; statusCode?: number; type?: string },
+  req: Request,
+  res: Response,
+  _next: NextFunction,
+) {
   const status = error.status ?? error.statusCode ?? (isDatabaseUnavailable(error) ? 503 : 500);
   const code = status >= 400 && status < 600 ? status : 500;
   if (code >= 500) console.error('Request failed before routing:', error);
@@ -166,10 +205,12 @@ function middlewareErrorPage(error: { status?: number; statusCode?: number; type
     res.status(code).json({ status: 'error', statusCode: code, message: text });
     return;
   }
-  res.status(code).render('errors/error', { title, status: code, message: text, signedOut: true }, (renderError, html) => {
-    if (renderError) res.type('text/plain').send(text);
-    else res.type('html').send(html);
-  });
+  res
+    .status(code)
+    .render('errors/error', { title, status: code, message: text, signedOut: true }, (renderError, html) => {
+      if (renderError) res.type('text/plain').send(text);
+      else res.type('html').send(html);
+    });
 }
 
 /**

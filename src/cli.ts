@@ -89,19 +89,25 @@ const COMMANDS: Record<string, Command> = {
       if (emailProblem) throw new CliError(`Not a valid email address: ${quoted(email)}. ${emailProblem}`);
       if (!name || name.length > 200) throw new CliError('The name must have 1 to 200 characters.');
       const organizer = await app.get(OrganizersService).findByName(flags.organizer as string);
-      if (!organizer) throw new CliError(`Unknown organizer ${quoted(flags.organizer)}. Create it first with: npm run cli -- create-organizer --name ${quoted(flags.organizer)}`);
+      if (!organizer)
+        throw new CliError(
+          `Unknown organizer ${quoted(flags.organizer)}. Create it first with: npm run cli -- create-organizer --name ${quoted(flags.organizer)}`,
+        );
       const twoFactorRequired = !flags['no-2fa'];
       const password = flags.password as string | undefined;
-      const { user, link, mail } = await app.get(InvitationsService).createAccount(
-        { organizerId: organizer.id, email, name, role: 'admin', twoFactorRequired, password },
-        null,
-        null,
-      );
+      const { user, link, mail } = await app
+        .get(InvitationsService)
+        .createAccount(
+          { organizerId: organizer.id, email, name, role: 'admin', twoFactorRequired, password },
+          null,
+          null,
+        );
       const twoFactor = twoFactorRequired ? '2FA on: set up at the first sign-in' : '2FA off';
       out(`Admin ${user.email} created in organizer ${quoted(organizer.name)} (${twoFactor}).`);
       if (link) {
         out(`Invitation link (works once, for 72 hours): ${link}`);
-        if (mail && !mail.sent) out(`The invitation email could not be sent (${mail.error}); give the link to ${user.email} yourself.`);
+        if (mail && !mail.sent)
+          out(`The invitation email could not be sent (${mail.error}); give the link to ${user.email} yourself.`);
       }
     },
   },
@@ -112,9 +118,14 @@ const COMMANDS: Record<string, Command> = {
       const user = await app.get(UsersService).findByEmail(flags.email as string);
       if (!user) throw new CliError(`No account with the email ${quoted(flags.email)}.`);
       const { link, mail } = await app.get(TwoFactorAdminService).resendQr(user, null, null);
-      out(`2FA reset for ${user.email}: the old authenticator and recovery codes no longer work, and every session ended.`);
+      out(
+        `2FA reset for ${user.email}: the old authenticator and recovery codes no longer work, and every session ended.`,
+      );
       if (mail.sent) out(`An email with a setup link (works once, for 24 hours) was sent to ${user.email}.`);
-      else out(`The email could not be sent (${mail.error}). Give ${user.email} this link (works once, for 24 hours): ${link}`);
+      else
+        out(
+          `The email could not be sent (${mail.error}). Give ${user.email} this link (works once, for 24 hours): ${link}`,
+        );
     },
   },
 };
@@ -133,7 +144,13 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
   const [name, ...rest] = argv;
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
-    err(name ? `Unknown command ${quoted(name)}. Commands: ${Object.keys(COMMANDS).join(', ')}.` : USAGE.split('\n').map((line) => line.trim()).join(' | '));
+    err(
+      name
+        ? `Unknown command ${quoted(name)}. Commands: ${Object.keys(COMMANDS).join(', ')}.`
+        : USAGE.split('\n')
+            .map((line) => line.trim())
+            .join(' | '),
+    );
     return 2;
   }
   let flags: Flags;
@@ -157,10 +174,13 @@ export async function runCli(argv: string[], options: CliOptions = {}): Promise<
 
   let app: INestApplicationContext | undefined;
   try {
-    app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, clock: options.clock ?? new SystemClock() }), {
-      logger: false,
-      abortOnError: false,
-    });
+    app = await NestFactory.createApplicationContext(
+      AppModule.forRoot({ config, clock: options.clock ?? new SystemClock() }),
+      {
+        logger: false,
+        abortOnError: false,
+      },
+    );
     await migrate(app);
     await command.run(app, flags, out);
     return 0;
@@ -184,18 +204,26 @@ function parseFlags(name: string, command: Command, args: string[]): Flags {
   }
   for (const [flag, spec] of Object.entries(command.flags)) {
     const value = values[flag];
-    if (spec.required && (typeof value !== 'string' || !value.trim())) throw new CliError(`Missing --${flag}. Usage: ${usageOf(name)}`);
+    if (spec.required && (typeof value !== 'string' || !value.trim()))
+      throw new CliError(`Missing --${flag}. Usage: ${usageOf(name)}`);
   }
   return values;
 }
 
 function usageOf(name: string): string {
-  return USAGE.split('\n').find((line) => line.trim().startsWith(name))!.trim();
+  return USAGE.split('\n')
+    .find((line) => line.trim().startsWith(name))!
+    .trim();
 }
 
 /** One line for the operator: our own refusals as they are, anything else prefixed. */
 function problemLine(error: unknown): string {
-  if (error instanceof CliError || error instanceof ConflictException || error instanceof NotFoundException || error instanceof BadRequestException) {
+  if (
+    error instanceof CliError ||
+    error instanceof ConflictException ||
+    error instanceof NotFoundException ||
+    error instanceof BadRequestException
+  ) {
     return error.message;
   }
   if (error instanceof WeakPasswordError) return `Password refused: ${error.message}`;

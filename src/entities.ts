@@ -11,4 +11,13 @@ import { User } from './users/user.entity';
  * Every entity of the app, in one list, beside app.module.ts (which, like this file, may know
  * every feature): the app, the CLI and ormconfig.ts (migration:generate) read the same one.
  */
-export const ENTITIES = [Organizer, User, OneTimeToken, RecoveryCode, TotpDevice, AuditEvent, SessionRecord, AttemptCounter];
+export const ENTITIES = [
+  Organizer,
+  User,
+  OneTimeToken,
+  RecoveryCode,
+  TotpDevice,
+  AuditEvent,
+  SessionRecord,
+  AttemptCounter,
+];

@@ -36,9 +36,13 @@ async function bootstrap(): Promise<void> {
   timer.unref();
 
   await app.listen(config.port);
-  logger.log(`${config.appName} listening on ${config.publicUrl} (${config.databaseKind}${config.databaseKind === 'sqlite' ? `: ${config.sqlitePath}` : ''})`);
+  logger.log(
+    `${config.appName} listening on ${config.publicUrl} (${config.databaseKind}${config.databaseKind === 'sqlite' ? `: ${config.sqlitePath}` : ''})`,
+  );
   if (seeded) {
-    logger.log(`Demo data created. Sign in at ${config.publicUrl}/login as ${DEMO.email} / ${DEMO.password} (organizer ${DEMO.organizer}, 2FA on, not yet set up).`);
+    logger.log(
+      `Demo data created. Sign in at ${config.publicUrl}/login as ${DEMO.email} / ${DEMO.password} (organizer ${DEMO.organizer}, 2FA on, not yet set up).`,
+    );
   }
   if (!config.smtpUrl) logger.log(`Emails are written as .eml files to ${config.mailDir}`);
 }

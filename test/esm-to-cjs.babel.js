@@ -5,5 +5,9 @@
 module.exports = {
   babelrc: false,
   configFile: false,
-  plugins: [require.resolve('./babel-plugin-import-meta.js'), '@babel/plugin-transform-dynamic-import', ['@babel/plugin-transform-modules-commonjs', { importInterop: 'node' }]],
+  plugins: [
+    require.resolve('./babel-plugin-import-meta.js'),
+    '@babel/plugin-transform-dynamic-import',
+    ['@babel/plugin-transform-modules-commonjs', { importInterop: 'node' }],
+  ],
 };

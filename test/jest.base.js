@@ -4,8 +4,20 @@ const root = resolve(__dirname, '..');
 
 /** ES-module-only packages that Jest must compile to CommonJS (see test/esm-to-cjs.babel.js). */
 const ESM_PACKAGES = [
-  '@nestjs', 'otplib', '@otplib', '@noble', '@scure', 'csrf-csrf', 'file-type', 'strtok3', 'token-types',
-  'uint8array-extras', '@tokenizer', 'load-esm', '@borewit', 'peek-readable',
+  '@nestjs',
+  'otplib',
+  '@otplib',
+  '@noble',
+  '@scure',
+  'csrf-csrf',
+  'file-type',
+  'strtok3',
+  'token-types',
+  'uint8array-extras',
+  '@tokenizer',
+  'load-esm',
+  '@borewit',
+  'peek-readable',
 ];
 
 /** Shared by the unit/e2e config and the browser config. */

@@ -13,7 +13,9 @@ const { writeFileSync } = require('node:fs');
 if (process.send) {
   let session = null;
   const post = (method, params) =>
-    new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+    new Promise((resolve, reject) =>
+      session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))),
+    );
 
   process.on('message', async (message) => {
     try {

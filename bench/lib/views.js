@@ -17,7 +17,8 @@ function registerPartials(dir = join(VIEWS, 'partials')) {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) registerPartials(path);
-    else if (entry.endsWith('.hbs')) hbs.registerPartial(relative(join(VIEWS, 'partials'), path).replace(/\.hbs$/, ''), readFileSync(path, 'utf8'));
+    else if (entry.endsWith('.hbs'))
+      hbs.registerPartial(relative(join(VIEWS, 'partials'), path).replace(/\.hbs$/, ''), readFileSync(path, 'utf8'));
   }
 }
 

@@ -29,7 +29,10 @@ export class AccountController {
   async changePassword(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body() body: unknown) {
     const stamp = await this.account.changePassword(user, body, req);
     await this.sessions.adoptStamp(req, stamp);
-    (req.session.flash ??= []).push({ type: 'success', text: 'Your password was changed. You were signed out everywhere else.' });
+    (req.session.flash ??= []).push({
+      type: 'success',
+      text: 'Your password was changed. You were signed out everywhere else.',
+    });
     res.redirect(303, '/account');
   }
 
@@ -44,11 +47,22 @@ export class AccountController {
   }
 
   @Post('confirm')
-  async confirm(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('code') code: unknown, @Body('continue') action: unknown) {
+  async confirm(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: User,
+    @Body('code') code: unknown,
+    @Body('continue') action: unknown,
+  ) {
     const outcome = await this.twoFactor.verifyCode(user, code, req.ip ?? null);
     if (!outcome.ok) {
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
-      throw new FormException('account/confirm', confirmModel(action), { code: codeMessage(outcome, this.clock.nowMs()) }, status);
+      throw new FormException(
+        'account/confirm',
+        confirmModel(action),
+        { code: codeMessage(outcome, this.clock.nowMs()) },
+        status,
+      );
     }
     await this.sessions.markVerified(req);
     if (action === 'recovery-codes') return this.regenerate(req, res, user);
@@ -84,7 +98,10 @@ export class AccountController {
   /** Sensitive changes need a code proved in the last 5 minutes; otherwise ask for one first, then go on. */
   private async requireRecentVerification(req: Request, user: User, action: ConfirmAction): Promise<void> {
     if (!this.sessions.recentlyVerified(req) && (await this.factors.hasConfirmed(user))) {
-      throw new RedirectException(`/account/confirm?continue=${action}`, { type: 'info', text: 'This change needs a fresh code from your authenticator app (the last one was more than 5 minutes ago).' });
+      throw new RedirectException(`/account/confirm?continue=${action}`, {
+        type: 'info',
+        text: 'This change needs a fresh code from your authenticator app (the last one was more than 5 minutes ago).',
+      });
     }
   }
 }
@@ -94,6 +111,7 @@ const CONFIRM_ACTIONS = { 'recovery-codes': 'New recovery codes', authenticator:
 type ConfirmAction = keyof typeof CONFIRM_ACTIONS;
 
 function confirmModel(action: unknown) {
-  const known = typeof action === 'string' && Object.hasOwn(CONFIRM_ACTIONS, action) ? (action as ConfirmAction) : undefined;
+  const known =
+    typeof action === 'string' && Object.hasOwn(CONFIRM_ACTIONS, action) ? (action as ConfirmAction) : undefined;
   return { title: 'Confirm it is you', action: known, actionLabel: known && CONFIRM_ACTIONS[known] };
 }

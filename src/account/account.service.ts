@@ -34,7 +34,11 @@ export class AccountService {
   ) {}
 
   async page(user: User) {
-    const [events, state, confirmed] = await Promise.all([this.audit.recentForUser(user.id, 20), this.factors.state(user), this.factors.hasConfirmed(user)]);
+    const [events, state, confirmed] = await Promise.all([
+      this.audit.recentForUser(user.id, 20),
+      this.factors.state(user),
+      this.factors.hasConfirmed(user),
+    ]);
     return {
       title: 'Your account',
       name: user.name,
@@ -55,11 +59,16 @@ export class AccountService {
   async changePassword(user: User, body: unknown, req: Request): Promise<string> {
     const ip = req.ip ?? null;
     const model = await this.page(user);
-    const fail = (errors: Record<string, string>, status = HttpStatus.BAD_REQUEST) => new FormException('account/index', model, errors, status);
+    const fail = (errors: Record<string, string>, status = HttpStatus.BAD_REQUEST) =>
+      new FormException('account/index', model, errors, status);
     const dto = plainToInstance(ChangePasswordDto, body ?? {});
     const problems = await validate(dto, { whitelist: true, stopAtFirstError: true });
     if (problems.length) {
-      throw fail(Object.fromEntries(problems.map((p) => [p.property, Object.values(p.constraints ?? {})[0] ?? 'Check this field.'])));
+      throw fail(
+        Object.fromEntries(
+          problems.map((p) => [p.property, Object.values(p.constraints ?? {})[0] ?? 'Check this field.']),
+        ),
+      );
     }
     const check = await this.login.confirmPassword(user, dto.currentPassword, req);
     if (!check.ok) {
@@ -67,7 +76,8 @@ export class AccountService {
       throw fail({ currentPassword: refusal.message }, refusal.status);
     }
     if (dto.newPassword !== dto.confirmPassword) throw fail({ confirmPassword: 'The two passwords do not match.' });
-    if (dto.newPassword === dto.currentPassword) throw fail({ newPassword: 'Choose a password different from the current one.' });
+    if (dto.newPassword === dto.currentPassword)
+      throw fail({ newPassword: 'Choose a password different from the current one.' });
     try {
       await this.users.setPassword(user, dto.newPassword);
     } catch (error) {
@@ -75,7 +85,13 @@ export class AccountService {
       throw error;
     }
     const stamp = await this.sessions.endAllForUser(user.id);
-    await this.audit.record({ type: 'password.changed', organizerId: user.organizerId, userId: user.id, actorId: user.id, ip });
+    await this.audit.record({
+      type: 'password.changed',
+      organizerId: user.organizerId,
+      userId: user.id,
+      actorId: user.id,
+      ip,
+    });
     await this.notices.send(user, 'password.changed');
     return stamp;
   }
@@ -84,7 +100,10 @@ export class AccountService {
   async regenerateRecoveryCodes(user: User, ip: string | null): Promise<string[]> {
     const codes = await this.users.transaction(async (manager) => {
       const fresh = await this.recoveryCodes.regenerate(user.id, manager);
-      await this.audit.record({ type: 'recovery_codes.regenerated', organizerId: user.organizerId, userId: user.id, actorId: user.id, ip }, manager);
+      await this.audit.record(
+        { type: 'recovery_codes.regenerated', organizerId: user.organizerId, userId: user.id, actorId: user.id, ip },
+        manager,
+      );
       return fresh;
     });
     return codes;

@@ -11,8 +11,10 @@ const TITLE = 'Choose your password';
 const UNUSABLE: Record<LinkStatus, string> = {
   done: 'This invitation link was already used. Sign in with your email and the password you chose.',
   expired: 'This invitation link has expired. Ask an admin of your organizer to send you a new invitation.',
-  revoked: 'This invitation link is not valid anymore: a newer invitation replaced it. Use the link in the latest email, or ask an admin of your organizer.',
-  unknown: 'This invitation link is not valid. Check that you opened the whole link from the email, or ask an admin of your organizer.',
+  revoked:
+    'This invitation link is not valid anymore: a newer invitation replaced it. Use the link in the latest email, or ask an admin of your organizer.',
+  unknown:
+    'This invitation link is not valid. Check that you opened the whole link from the email, or ask an admin of your organizer.',
 };
 
 /**
@@ -46,13 +48,23 @@ export class InvitationsController {
   ) {
     const outcome = await this.invitations.accept(token, newPassword, confirmPassword, req.ip ?? null);
     if (!outcome.ok && outcome.reason === 'unusable') return this.unusable(res, outcome.status);
-    if (!outcome.ok) throw new FormException('invitations/accept', pageModel(outcome.user, token), outcome.errors, HttpStatus.BAD_REQUEST);
+    if (!outcome.ok)
+      throw new FormException(
+        'invitations/accept',
+        pageModel(outcome.user, token),
+        outcome.errors,
+        HttpStatus.BAD_REQUEST,
+      );
     res.redirect(303, await this.login.passwordAccepted(req, outcome.user));
   }
 
   /** A used, expired or unknown link says so and offers nothing else. */
   private unusable(res: Response, status: LinkStatus) {
-    res.status(HttpStatus.GONE).render('invitations/unusable', { title: 'Invitation link not usable', message: UNUSABLE[status], used: status === 'done' });
+    res.status(HttpStatus.GONE).render('invitations/unusable', {
+      title: 'Invitation link not usable',
+      message: UNUSABLE[status],
+      used: status === 'done',
+    });
   }
 }
 

@@ -31,11 +31,15 @@ export class NotMeController {
     const outcome = await this.notMe.confirm(token, req.ip ?? null);
     if (!outcome.ok) return this.unusable(res, outcome);
     await this.sessions.forgetIfSignedInAs(req, outcome.user.id);
-    res.status(HttpStatus.OK).render('account/not-me-done', { title: 'Your account is locked', email: outcome.user.email });
+    res
+      .status(HttpStatus.OK)
+      .render('account/not-me-done', { title: 'Your account is locked', email: outcome.user.email });
   }
 
   private unusable(res: Response, outcome: Extract<NotMeOutcome, { ok: false }>) {
-    const message = UNUSABLE[outcome.status] ?? 'This link is not valid. If something is wrong with your account, tell an admin of your organizer.';
+    const message =
+      UNUSABLE[outcome.status] ??
+      'This link is not valid. If something is wrong with your account, tell an admin of your organizer.';
     res.status(HttpStatus.GONE).render('errors/link', { title: 'Link not usable', message });
   }
 }

@@ -7,7 +7,8 @@ import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 
-export type NotMeOutcome = { ok: true; user: User } | { ok: false; status: 'done' | 'expired' | 'revoked' | 'unknown' | 'waiting' };
+export type NotMeOutcome =
+  { ok: true; user: User } | { ok: false; status: 'done' | 'expired' | 'revoked' | 'unknown' | 'waiting' };
 
 /**
  * "This wasn't me": the link in every security email. One click shows a confirmation;
@@ -41,7 +42,10 @@ export class NotMeService {
       await this.users.lockAccount(record.userId, this.clock.now(), manager);
       await this.sessions.endAllForUser(record.userId, manager);
       const locked = await this.users.getById(record.userId, manager);
-      await this.audit.record({ type: 'account.not_me', organizerId: locked.organizerId, userId: locked.id, ip }, manager);
+      await this.audit.record(
+        { type: 'account.not_me', organizerId: locked.organizerId, userId: locked.id, ip },
+        manager,
+      );
       return locked;
     });
     if (!user) return { ok: false, status: 'done' };
@@ -51,10 +55,20 @@ export class NotMeService {
         to: admin.email,
         subject: `Security report: ${user.email} says a change was not theirs`,
         template: 'not-me-admin-alert',
-        context: { adminName: admin.name, userName: user.name, userEmail: user.email, userPage: this.mail.link(`/admin/users/${user.id}`) },
+        context: {
+          adminName: admin.name,
+          userName: user.name,
+          userEmail: user.email,
+          userPage: this.mail.link(`/admin/users/${user.id}`),
+        },
       });
       if (!result.sent) {
-        await this.audit.record({ type: 'mail.failed', organizerId: user.organizerId, userId: user.id, detail: { template: 'not-me-admin-alert', to: admin.id, error: result.error } });
+        await this.audit.record({
+          type: 'mail.failed',
+          organizerId: user.organizerId,
+          userId: user.id,
+          detail: { template: 'not-me-admin-alert', to: admin.id, error: result.error },
+        });
       }
     }
     return { ok: true, user };

@@ -80,7 +80,11 @@ export function confirmationView(user: User, action: ConfirmedAction, locks: Att
                 `${user.name} locked it on ${utcMinute(user.accountLockedAt)} with “This wasn't me”: they reported a change to their account that they did not make. Talk to them first, by a way you trust (not by replying to an email).`,
               ]
             : []),
-          ...(locks.password ? [`Sign-in is locked until ${utcMinute(locks.password)} after wrong passwords: make sure it was them who mistyped, not someone guessing.`] : []),
+          ...(locks.password
+            ? [
+                `Sign-in is locked until ${utcMinute(locks.password)} after wrong passwords: make sure it was them who mistyped, not someone guessing.`,
+              ]
+            : []),
           ...(locks.code ? [`2FA is locked until ${utcMinute(locks.code)} after wrong codes.`] : []),
           'They can sign in again with their password and, if 2FA is on, their authenticator app.',
           'If their password or authenticator may be known to someone else: after unlocking, click Resend QR and ask them to change their password.',

@@ -38,20 +38,33 @@ export class AdminOrganizerService {
     return {
       title: 'Organizer 2FA policy',
       organizerName: organizer.name,
-      input: { requireTwoFactor: organizer.requireTwoFactor ? 'on' : '', graceDays: String(organizer.twoFactorGraceDays) },
+      input: {
+        requireTwoFactor: organizer.requireTwoFactor ? 'on' : '',
+        graceDays: String(organizer.twoFactorGraceDays),
+      },
       maxGraceDays: MAX_GRACE_DAYS,
       current: {
         on: organizer.requireTwoFactor,
         graceDays: organizer.twoFactorGraceDays,
         adoption,
-        lastChange: last ? { at: last.createdAt, by: (last.actorId && names.get(last.actorId)) || (last.actorId ? 'An admin' : 'The command line') } : null,
+        lastChange: last
+          ? {
+              at: last.createdAt,
+              by: (last.actorId && names.get(last.actorId)) || (last.actorId ? 'An admin' : 'The command line'),
+            }
+          : null,
       },
     };
   }
 
   /** Saves the admin's organizer's policy (never another organizer's: the id is the session's). */
   async save(admin: User, dto: OrganizerPolicyDto, ip: string | null): Promise<Outcome> {
-    const change = await this.policies.update(admin.organizerId, { requireTwoFactor: isChecked(dto.requireTwoFactor), graceDays: dto.graceDays }, admin.id, ip);
+    const change = await this.policies.update(
+      admin.organizerId,
+      { requireTwoFactor: isChecked(dto.requireTwoFactor), graceDays: dto.graceDays },
+      admin.id,
+      ip,
+    );
     return { location: ORGANIZER_PAGE, flash: this.describe(change) };
   }
 
@@ -59,7 +72,9 @@ export class AdminOrganizerService {
     const { previous, policy } = change;
     if (!change.changed) return { type: 'info', text: 'Nothing changed: the policy was already as you saved it.' };
     const days = plural(policy.graceDays, 'day');
-    const by = new Date(this.clock.now().getTime() + policy.graceDays * DAY_MS).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+    const by =
+      new Date(this.clock.now().getTime() + policy.graceDays * DAY_MS).toISOString().replace('T', ' ').slice(0, 16) +
+      ' UTC';
     const when = policy.graceDays === 0 ? 'at their next sign-in' : `within ${days} (by ${by})`;
     if (policy.requireTwoFactor && !previous.requireTwoFactor) {
       return {
@@ -76,7 +91,10 @@ export class AdminOrganizerService {
       };
     }
     if (!policy.requireTwoFactor) {
-      return { type: 'success', text: `Grace period saved: ${days}. It applies when you turn on “Require 2FA for everyone in this organizer”.` };
+      return {
+        type: 'success',
+        text: `Grace period saved: ${days}. It applies when you turn on “Require 2FA for everyone in this organizer”.`,
+      };
     }
     if (policy.graceDays < previous.graceDays) {
       return {

@@ -54,7 +54,10 @@ export class AdminUserActionsService {
         ip,
       );
       const flash: Flash = mail?.sent
-        ? { type: 'success', text: `Account created for ${user.name}. An invitation to choose a password, valid 72 hours, was emailed to ${user.email}.` }
+        ? {
+            type: 'success',
+            text: `Account created for ${user.name}. An invitation to choose a password, valid 72 hours, was emailed to ${user.email}.`,
+          }
         : {
             type: 'error',
             text: `Account created for ${user.name}, but the invitation email could not be sent. Check the mail settings, then click Resend invitation on this page.`,
@@ -70,7 +73,11 @@ export class AdminUserActionsService {
    * The confirmation step of a button on the user's page: what will happen, or why it
    * cannot (shown on the user's page). Changes nothing.
    */
-  async confirmation(admin: User, id: string, action: ConfirmedAction): Promise<{ confirm: ConfirmationView } | { refused: Outcome }> {
+  async confirmation(
+    admin: User,
+    id: string,
+    action: ConfirmedAction,
+  ): Promise<{ confirm: ConfirmationView } | { refused: Outcome }> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     try {
       await this.refuseUnlessAllowed(admin, user, action);
@@ -78,7 +85,13 @@ export class AdminUserActionsService {
       if (!(error instanceof ConflictException)) throw error;
       return { refused: { location: userPath(user), flash: { type: 'error', text: error.message } } };
     }
-    return { confirm: confirmationView(user, action, action === 'unlock' ? await this.limiter.locksOf(user.id, user.email) : NO_LOCKS) };
+    return {
+      confirm: confirmationView(
+        user,
+        action,
+        action === 'unlock' ? await this.limiter.locksOf(user.id, user.email) : NO_LOCKS,
+      ),
+    };
   }
 
   /** Resend QR for a user of the admin's organizer (the rules are TwoFactorAdminService's). */
@@ -88,7 +101,10 @@ export class AdminUserActionsService {
       await this.refuseUnlessAllowed(admin, user, 'resend-qr');
       const { mail } = await this.twoFactorAdmin.resendQr(user, admin, ip);
       return mail.sent
-        ? { type: 'success', text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work, they are signed out, and a link valid 24 hours was emailed to ${user.email}.` }
+        ? {
+            type: 'success',
+            text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work, they are signed out, and a link valid 24 hours was emailed to ${user.email}.`,
+          }
         : {
             type: 'error',
             text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work and they are signed out, but the email could not be sent. Check the mail settings, then click Resend QR again.`,
@@ -101,9 +117,19 @@ export class AdminUserActionsService {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     return this.guarded(user, async () => {
       await this.refuseUnlessAllowed(admin, user, which);
-      const result = which === 'enable' ? await this.twoFactorAdmin.enable(user, admin, ip) : await this.twoFactorAdmin.disable(user, admin, ip);
-      const done = which === 'enable' ? `Two-factor authentication is now required for ${user.name}.` : `Two-factor authentication is off for ${user.name}.`;
-      if (!result.changed) return { type: 'info', text: `Nothing changed: two-factor authentication was already ${which === 'enable' ? 'on' : 'off'} for ${user.name}.` };
+      const result =
+        which === 'enable'
+          ? await this.twoFactorAdmin.enable(user, admin, ip)
+          : await this.twoFactorAdmin.disable(user, admin, ip);
+      const done =
+        which === 'enable'
+          ? `Two-factor authentication is now required for ${user.name}.`
+          : `Two-factor authentication is off for ${user.name}.`;
+      if (!result.changed)
+        return {
+          type: 'info',
+          text: `Nothing changed: two-factor authentication was already ${which === 'enable' ? 'on' : 'off'} for ${user.name}.`,
+        };
       return result.mail?.sent
         ? { type: 'success', text: `${done} They were signed out and told by email.` }
         : { type: 'error', text: `${done} They were signed out, but the email to ${user.email} could not be sent.` };
@@ -116,8 +142,14 @@ export class AdminUserActionsService {
     return this.guarded(user, async () => {
       const { mail } = await this.invitations.resendInvitation(user, admin, ip);
       return mail?.sent
-        ? { type: 'success', text: `A new invitation, valid 72 hours, was emailed to ${user.email}. Earlier links no longer work.` }
-        : { type: 'error', text: `A new invitation was made for ${user.email}, but the email could not be sent. Check the mail settings and try again.` };
+        ? {
+            type: 'success',
+            text: `A new invitation, valid 72 hours, was emailed to ${user.email}. Earlier links no longer work.`,
+          }
+        : {
+            type: 'error',
+            text: `A new invitation was made for ${user.email}, but the email could not be sent. Check the mail settings and try again.`,
+          };
     });
   }
 
@@ -136,7 +168,9 @@ export class AdminUserActionsService {
       const locks = await this.limiter.locksOf(user.id, user.email);
       await this.limiter.clearAccount(user.id, user.email);
       if (!accountUnlocked && !locks.password && !locks.code) throw new ConflictException(nothingToUnlock(user));
-      const lifted = [accountUnlocked && 'account', locks.password && 'password', locks.code && 'code'].filter((name): name is string => !!name);
+      const lifted = [accountUnlocked && 'account', locks.password && 'password', locks.code && 'code'].filter(
+        (name): name is string => !!name,
+      );
       await this.audit.record({
         type: 'account.unlocked',
         organizerId: user.organizerId,
@@ -147,8 +181,14 @@ export class AdminUserActionsService {
       });
       const mail = await this.notices.send(user, 'account.unlocked', { adminName: admin.name }, admin.id);
       return mail.sent
-        ? { type: 'success', text: `The account of ${user.name} is unlocked: they can sign in again. They were told by email.` }
-        : { type: 'error', text: `The account of ${user.name} is unlocked: they can sign in again, but the email to ${user.email} could not be sent.` };
+        ? {
+            type: 'success',
+            text: `The account of ${user.name} is unlocked: they can sign in again. They were told by email.`,
+          }
+        : {
+            type: 'error',
+            text: `The account of ${user.name} is unlocked: they can sign in again, but the email to ${user.email} could not be sent.`,
+          };
     });
   }
 
@@ -157,7 +197,10 @@ export class AdminUserActionsService {
    * weaken its own account. Disable 2FA is refused while the organizer requires 2FA of everyone.
    */
   private async refuseUnlessAllowed(admin: User, user: User, action: ConfirmedAction): Promise<void> {
-    if (user.id === admin.id) throw new ConflictException(action === 'unlock' ? 'You cannot unlock your own account. Ask another admin of your organizer.' : SELF_CHANGE);
+    if (user.id === admin.id)
+      throw new ConflictException(
+        action === 'unlock' ? 'You cannot unlock your own account. Ask another admin of your organizer.' : SELF_CHANGE,
+      );
     const problem =
       action === 'resend-qr'
         ? await this.twoFactorAdmin.resendQrProblem(user)
@@ -187,7 +230,15 @@ export class AdminUserActionsService {
 
 /** The New user form's model; also used to show it again with the input kept. */
 export function newUserModel(input: { email?: string; name?: string; role?: string; twoFactor?: string } = {}) {
-  return { title: 'New user', input: { email: input.email ?? '', name: input.name ?? '', role: input.role ?? 'member', twoFactor: input.twoFactor ?? '' } };
+  return {
+    title: 'New user',
+    input: {
+      email: input.email ?? '',
+      name: input.name ?? '',
+      role: input.role ?? 'member',
+      twoFactor: input.twoFactor ?? '',
+    },
+  };
 }
 
 function nothingToUnlock(user: User): string {

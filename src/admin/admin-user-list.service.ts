@@ -30,7 +30,11 @@ export class AdminUserListService {
     const search = (query.q ?? '').trim().slice(0, 100);
     const show = query.show;
     const builder = this.usersQuery(admin, search, show);
-    const [total, adoption, organizer] = await Promise.all([builder.getCount(), this.factors.adoption(admin.organizerId), this.organizers.getById(admin.organizerId)]);
+    const [total, adoption, organizer] = await Promise.all([
+      builder.getCount(),
+      this.factors.adoption(admin.organizerId),
+      this.organizers.getById(admin.organizerId),
+    ]);
     const pages = Math.max(1, Math.ceil(total / USERS_PER_PAGE));
     const page = Math.min(Math.max(1, query.page ?? 1), pages);
     const rows = await builder
@@ -86,7 +90,16 @@ export class AdminUserListService {
     const lines = [csvRow(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created'])];
     for (const user of users) {
       const state = TWO_FACTOR_STATE_WORDS[states.get(user.id)!];
-      lines.push(csvRow([user.name, user.email, ROLE_LABELS[user.role], state, user.lastLoginAt?.toISOString() ?? '', user.createdAt.toISOString()]));
+      lines.push(
+        csvRow([
+          user.name,
+          user.email,
+          ROLE_LABELS[user.role],
+          state,
+          user.lastLoginAt?.toISOString() ?? '',
+          user.createdAt.toISOString(),
+        ]),
+      );
     }
     const filename = `users-${fileNamePart(organizer.name)}-${this.clock.now().toISOString().slice(0, 10)}.csv`;
     // A byte order mark, so that spreadsheet programs read the names as UTF-8.

@@ -18,7 +18,12 @@ const RESET_STATUS: Record<ReturnType<OneTimeToken['status']>, string> = {
   revoked: 'Cancelled: replaced by a newer link, or 2FA was turned off',
 };
 
-const RESET_BADGES: Record<ReturnType<OneTimeToken['status']>, string> = { waiting: 'warn', done: 'ok', expired: 'danger', revoked: 'muted' };
+const RESET_BADGES: Record<ReturnType<OneTimeToken['status']>, string> = {
+  waiting: 'warn',
+  done: 'ok',
+  expired: 'danger',
+  revoked: 'muted',
+};
 
 /** Users → one user's page: details, 2FA state, locks, the latest reset and invitation, the last 20 events, which buttons apply. */
 @Injectable()
@@ -45,7 +50,10 @@ export class AdminUserPageService {
       this.factors.hasConfirmed(user),
       this.limiter.locksOf(user.id, user.email),
     ]);
-    const names = await this.users.namesIn(admin.organizerId, [...events.map((event) => event.actorId), reset?.createdById]);
+    const names = await this.users.namesIn(admin.organizerId, [
+      ...events.map((event) => event.actorId),
+      reset?.createdById,
+    ]);
     const isSelf = user.id === admin.id;
     const invited = !user.passwordHash;
     const anyLock = !!user.accountLockedAt || !!locks.password || !!locks.code;
@@ -69,10 +77,18 @@ export class AdminUserPageService {
       attemptLocks: locks.password || locks.code ? locks : null,
       anyLock,
       canUnlock: anyLock && !isSelf,
-      deadline: user.twoFactorDeadline && !confirmed ? { at: user.twoFactorDeadline, passed: user.twoFactorDeadline.getTime() <= now.getTime() } : null,
+      deadline:
+        user.twoFactorDeadline && !confirmed
+          ? { at: user.twoFactorDeadline, passed: user.twoFactorDeadline.getTime() <= now.getTime() }
+          : null,
       policyOn,
       invitation: invitation
-        ? { sentAt: invitation.createdAt, expiresAt: invitation.expiresAt, status: invitation.status(now), usable: invitation.status(now) === 'waiting' }
+        ? {
+            sentAt: invitation.createdAt,
+            expiresAt: invitation.expiresAt,
+            status: invitation.status(now),
+            usable: invitation.status(now) === 'waiting',
+          }
         : null,
       reset: reset
         ? {

@@ -61,27 +61,52 @@ export class AdminUsersController {
 
   /** Resend QR: without `confirm=yes` the confirmation step, with it the reset. */
   @Post(':id/resend-qr')
-  async resendQr(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string, @Body() body: ConfirmDto) {
-    if (body.confirm !== 'yes') return confirmOrRefuse(req, res, await this.actions.confirmation(admin, id, 'resend-qr'));
+  async resendQr(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() admin: User,
+    @Param('id') id: string,
+    @Body() body: ConfirmDto,
+  ) {
+    if (body.confirm !== 'yes')
+      return confirmOrRefuse(req, res, await this.actions.confirmation(admin, id, 'resend-qr'));
     redirect(req, res, await this.actions.resendQr(admin, id, req.ip ?? null));
   }
 
   /** Enable 2FA / Disable 2FA: without `confirm=yes` the confirmation step, with it the change. */
   @Post(':id/two-factor')
-  async twoFactor(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string, @Body() body: TwoFactorToggleDto) {
-    if (body.confirm !== 'yes') return confirmOrRefuse(req, res, await this.actions.confirmation(admin, id, body.twoFactor));
+  async twoFactor(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() admin: User,
+    @Param('id') id: string,
+    @Body() body: TwoFactorToggleDto,
+  ) {
+    if (body.confirm !== 'yes')
+      return confirmOrRefuse(req, res, await this.actions.confirmation(admin, id, body.twoFactor));
     redirect(req, res, await this.actions.setTwoFactor(admin, id, body.twoFactor, req.ip ?? null));
   }
 
   /** Unlock account (a "This wasn't me" lock): without `confirm=yes` the confirmation step, with it the unlock. */
   @Post(':id/unlock')
-  async unlock(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string, @Body() body: ConfirmDto) {
+  async unlock(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() admin: User,
+    @Param('id') id: string,
+    @Body() body: ConfirmDto,
+  ) {
     if (body.confirm !== 'yes') return confirmOrRefuse(req, res, await this.actions.confirmation(admin, id, 'unlock'));
     redirect(req, res, await this.actions.unlock(admin, id, req.ip ?? null));
   }
 
   @Post(':id/invitation')
-  async resendInvitation(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Param('id') id: string) {
+  async resendInvitation(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() admin: User,
+    @Param('id') id: string,
+  ) {
     redirect(req, res, await this.actions.resendInvitation(admin, id, req.ip ?? null));
   }
 }
@@ -92,7 +117,11 @@ function redirect(req: Request, res: Response, outcome: Outcome): void {
   res.redirect(303, outcome.location);
 }
 
-function confirmOrRefuse(req: Request, res: Response, step: Awaited<ReturnType<AdminUserActionsService['confirmation']>>): void {
+function confirmOrRefuse(
+  req: Request,
+  res: Response,
+  step: Awaited<ReturnType<AdminUserActionsService['confirmation']>>,
+): void {
   if ('refused' in step) return redirect(req, res, step.refused);
   // A page, not a created resource: 200 (Nest answers a POST with 201 by default).
   res.status(200).render('admin/users/confirm', step.confirm);

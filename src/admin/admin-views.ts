@@ -14,7 +14,10 @@ export const ROLE_LABELS: Record<Role, string> = { admin: 'Admin', member: 'Memb
 
 /** A 2FA state as the admin pages show it: PRODUCT.md's word and its CSS class. */
 export function stateView(state: TwoFactorState): { twoFactor: string; twoFactorClass: string } {
-  return { twoFactor: TWO_FACTOR_STATE_WORDS[state], twoFactorClass: TWO_FACTOR_STATE_WORDS[state].toLowerCase().replace(/\s+/g, '-') };
+  return {
+    twoFactor: TWO_FACTOR_STATE_WORDS[state],
+    twoFactorClass: TWO_FACTOR_STATE_WORDS[state].toLowerCase().replace(/\s+/g, '-'),
+  };
 }
 
 export function userPath(user: Pick<User, 'id'>): string {

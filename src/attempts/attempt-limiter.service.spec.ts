@@ -10,16 +10,32 @@ const MINUTE = 60_000;
 
 /** The limiter on a real SQLite database in memory (the same SQL as the app's). */
 async function setUp() {
-  const dataSource = new DataSource({ type: 'better-sqlite3', database: ':memory:', entities: [AttemptCounter], synchronize: false });
+  const dataSource = new DataSource({
+    type: 'better-sqlite3',
+    database: ':memory:',
+    entities: [AttemptCounter],
+    synchronize: false,
+  });
   await dataSource.initialize();
   // The table as AddAttemptCounters makes it (its other steps touch tables this database does not have).
   await dataSource.query(
     'CREATE TABLE "attempt_counters" ("key" varchar(100) PRIMARY KEY, "user_id" varchar(36), "reserved_count" integer NOT NULL DEFAULT 0, ' +
       '"failed_count" integer NOT NULL DEFAULT 0, "window_started_at" bigint NOT NULL, "locked_until" bigint, "updated_at" bigint NOT NULL)',
   );
-  const config = AppConfig.fromEnv({ NODE_ENV: 'test', APP_SECRET: 'unit-test-secret-0123456789abcdef0123456789', DATA_DIR: '/tmp/unused', CLIENT_MAX_FAILURES: '5' });
+  const config = AppConfig.fromEnv({
+    NODE_ENV: 'test',
+    APP_SECRET: 'unit-test-secret-0123456789abcdef0123456789',
+    DATA_DIR: '/tmp/unused',
+    CLIENT_MAX_FAILURES: '5',
+  });
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
-  const limiter = new AttemptLimiter(dataSource.getRepository(AttemptCounter), new PreparedSql(dataSource), new KeyRing(config), clock, config);
+  const limiter = new AttemptLimiter(
+    dataSource.getRepository(AttemptCounter),
+    new PreparedSql(dataSource),
+    new KeyRing(config),
+    clock,
+    config,
+  );
   return { limiter, clock, close: () => dataSource.destroy() };
 }
 
@@ -38,9 +54,13 @@ describe('AttemptLimiter', () => {
 
   describe('guard', () => {
     it('locks on the 5th wrong code in a row, reports the lock once, and refuses without checking while locked', async () => {
-      for (let i = 0; i < 4; i++) expect(await ctx.limiter.guard([pool], wrong)).toMatchObject({ checked: true, ok: false, lockedNow: [] });
+      for (let i = 0; i < 4; i++)
+        expect(await ctx.limiter.guard([pool], wrong)).toMatchObject({ checked: true, ok: false, lockedNow: [] });
       const fifth = await ctx.limiter.guard([pool], wrong);
-      expect(fifth).toMatchObject({ checked: true, lockedNow: [{ pool: 'code', until: new Date(ctx.clock.nowMs() + 15 * MINUTE) }] });
+      expect(fifth).toMatchObject({
+        checked: true,
+        lockedNow: [{ pool: 'code', until: new Date(ctx.clock.nowMs() + 15 * MINUTE) }],
+      });
       const check = jest.fn(right);
       expect(await ctx.limiter.guard([pool], check)).toMatchObject({ checked: false, refusedBy: 'code' });
       expect(check).not.toHaveBeenCalled();
@@ -68,14 +88,17 @@ describe('AttemptLimiter', () => {
 
     it('gives a reservation back when the check throws', async () => {
       for (let i = 0; i < 4; i++) await ctx.limiter.guard([pool], wrong);
-      await expect(ctx.limiter.guard([pool], async () => Promise.reject(new Error('database down')))).rejects.toThrow('database down');
+      await expect(ctx.limiter.guard([pool], async () => Promise.reject(new Error('database down')))).rejects.toThrow(
+        'database down',
+      );
       expect(await ctx.limiter.guard([pool], wrong)).toMatchObject({ checked: true, lockedNow: [{ pool: 'code' }] });
     });
 
     it('refuses in one pool without taking a place in the others', async () => {
       const client = ctx.limiter.clientKey('203.0.113.9');
       const account = ctx.limiter.passwordKey('someone@example.com', null);
-      for (let i = 0; i < 5; i++) await ctx.limiter.guard([client, ctx.limiter.passwordKey(`other${i}@example.com`, null)], wrong);
+      for (let i = 0; i < 5; i++)
+        await ctx.limiter.guard([client, ctx.limiter.passwordKey(`other${i}@example.com`, null)], wrong);
       expect(await ctx.limiter.guard([client, account], right)).toMatchObject({ checked: false, refusedBy: 'client' });
       // The per-client pool does not forget on success, and its window restarts after its lock.
       ctx.clock.advance(15 * MINUTE);
@@ -88,7 +111,10 @@ describe('AttemptLimiter', () => {
       const untrusted = ctx.limiter.passwordKey('owner@example.com', 'user-1');
       const device = ctx.limiter.deviceKey('device-1', 'user-1');
       for (const key of [untrusted, device, pool]) for (let i = 0; i < 10; i++) await ctx.limiter.guard([key], wrong);
-      expect(await ctx.limiter.locksOf('user-1', 'owner@example.com')).toEqual({ password: expect.any(Date), code: expect.any(Date) });
+      expect(await ctx.limiter.locksOf('user-1', 'owner@example.com')).toEqual({
+        password: expect.any(Date),
+        code: expect.any(Date),
+      });
       expect(await ctx.limiter.clearAccount('user-1', 'owner@example.com')).toBe(true);
       expect(await ctx.limiter.locksOf('user-1', 'owner@example.com')).toEqual({ password: null, code: null });
       expect(await ctx.limiter.clearAccount('user-1', 'owner@example.com')).toBe(false);

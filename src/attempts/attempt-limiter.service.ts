@@ -71,7 +71,12 @@ export class AttemptLimiter {
       password: inARow(password),
       device: inARow(password),
       code: inARow(code),
-      client: { maxFailures: client.maxFailures, lockMs: client.lockMinutes * MINUTE_MS, windowMs: client.lockMinutes * MINUTE_MS, onSuccess: 'release' },
+      client: {
+        maxFailures: client.maxFailures,
+        lockMs: client.lockMinutes * MINUTE_MS,
+        windowMs: client.lockMinutes * MINUTE_MS,
+        onSuccess: 'release',
+      },
     } satisfies Record<AttemptPool, PoolRule>;
   }
 
@@ -144,7 +149,8 @@ export class AttemptLimiter {
     if (!userIds.length) return locks;
     const rows = await this.counters.findBy({ key: In(userIds.map(codeKeyOf)) });
     for (const row of rows) {
-      if (row.userId && row.lockedUntil && row.lockedUntil.getTime() > this.clock.nowMs()) locks.set(row.userId, row.lockedUntil);
+      if (row.userId && row.lockedUntil && row.lockedUntil.getTime() > this.clock.nowMs())
+        locks.set(row.userId, row.lockedUntil);
     }
     return locks;
   }
@@ -155,7 +161,10 @@ export class AttemptLimiter {
     const now = this.clock.nowMs();
     const latest = (pools: AttemptPool[]) =>
       rows
-        .filter((row) => pools.some((pool) => row.key.startsWith(pool + ':')) && row.lockedUntil && row.lockedUntil.getTime() > now)
+        .filter(
+          (row) =>
+            pools.some((pool) => row.key.startsWith(pool + ':')) && row.lockedUntil && row.lockedUntil.getTime() > now,
+        )
         .map((row) => row.lockedUntil!)
         .sort((a, b) => b.getTime() - a.getTime())[0] ?? null;
     return { password: latest(['password', 'device']), code: latest(['code']) };
@@ -183,7 +192,10 @@ export class AttemptLimiter {
     const result = await this.counters
       .createQueryBuilder()
       .delete()
-      .where('window_started_at < :dayAgo AND (locked_until IS NULL OR locked_until < :now)', { dayAgo: now - DAY_MS, now })
+      .where('window_started_at < :dayAgo AND (locked_until IS NULL OR locked_until < :now)', {
+        dayAgo: now - DAY_MS,
+        now,
+      })
       .execute();
     return result.affected ?? 0;
   }
@@ -208,7 +220,21 @@ export class AttemptLimiter {
         `"locked_until" = CASE WHEN ${restart} THEN NULL ELSE ${c('locked_until')} END, ` +
         `"user_id" = COALESCE(${c('user_id')}, excluded."user_id"), "updated_at" = ? ` +
         `WHERE (${c('locked_until')} IS NULL OR ${c('locked_until')} <= ?) AND (${restart} OR ${c('reserved_count')} < ?)`,
-      [key.key, key.userId, now, now, ...restartParams(), ...restartParams(), ...restartParams(), now, ...restartParams(), now, now, ...restartParams(), rule.maxFailures],
+      [
+        key.key,
+        key.userId,
+        now,
+        now,
+        ...restartParams(),
+        ...restartParams(),
+        ...restartParams(),
+        now,
+        ...restartParams(),
+        now,
+        now,
+        ...restartParams(),
+        rule.maxFailures,
+      ],
     );
     return changed === 1;
 

@@ -48,7 +48,16 @@ export class AuditService {
     }
     await this.sql.run(
       'INSERT INTO "audit_events" ("id", "organizer_id", "user_id", "actor_id", "type", "detail", "ip", "created_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      [event.id, event.organizerId, event.userId, event.actorId, event.type, event.detail, event.ip, event.createdAt.getTime()],
+      [
+        event.id,
+        event.organizerId,
+        event.userId,
+        event.actorId,
+        event.type,
+        event.detail,
+        event.ip,
+        event.createdAt.getTime(),
+      ],
     );
   }
 

@@ -75,23 +75,41 @@ const MAIL_LABELS: Record<MailTemplate, string> = {
 
 /** The one definition of each security event: label, note, email (the compiler checks every type has one). */
 export const SECURITY_EVENTS = {
-  'login.succeeded': { label: 'Signed in', note: (d) => (d.method ? `With ${SIGN_IN_METHODS[d.method] ?? d.method}` : undefined) },
+  'login.succeeded': {
+    label: 'Signed in',
+    note: (d) => (d.method ? `With ${SIGN_IN_METHODS[d.method] ?? d.method}` : undefined),
+  },
   'login.failed': { label: 'Wrong password' },
   'login.locked': {
     label: 'Sign-in locked after wrong passwords',
     email: { template: 'account-locked', subject: 'Your sign-in was locked after wrong passwords' },
   },
-  'code.failed': { label: 'Wrong verification code', note: (d) => (d.during === 'setup' ? 'During setup' : d.recoveryCode ? 'A recovery code' : undefined) },
+  'code.failed': {
+    label: 'Wrong verification code',
+    note: (d) => (d.during === 'setup' ? 'During setup' : d.recoveryCode ? 'A recovery code' : undefined),
+  },
   'code.replayed': { label: 'Verification code used twice (refused)' },
-  'code.locked': { label: '2FA locked after wrong codes', email: { template: 'account-locked', subject: 'Your sign-in was locked after wrong codes' } },
+  'code.locked': {
+    label: '2FA locked after wrong codes',
+    email: { template: 'account-locked', subject: 'Your sign-in was locked after wrong codes' },
+  },
   'two_factor.setup': {
     label: 'Authenticator app set up',
     note: (d) => (d.viaResetLink ? 'With the Resend QR link' : undefined),
     email: { template: 'two-factor-setup', subject: 'Two-factor authentication is set up' },
   },
-  'two_factor.reset': { label: 'QR resent (2FA reset)', email: { template: 'totp-reset', subject: 'Set up your authenticator app again' } },
-  'two_factor.enabled': { label: '2FA enabled', email: { template: 'two-factor-enabled', subject: 'Two-factor authentication is now required for your account' } },
-  'two_factor.disabled': { label: '2FA disabled', email: { template: 'two-factor-disabled', subject: 'Two-factor authentication was turned off for your account' } },
+  'two_factor.reset': {
+    label: 'QR resent (2FA reset)',
+    email: { template: 'totp-reset', subject: 'Set up your authenticator app again' },
+  },
+  'two_factor.enabled': {
+    label: '2FA enabled',
+    email: { template: 'two-factor-enabled', subject: 'Two-factor authentication is now required for your account' },
+  },
+  'two_factor.disabled': {
+    label: '2FA disabled',
+    email: { template: 'two-factor-disabled', subject: 'Two-factor authentication was turned off for your account' },
+  },
   'recovery_code.used': {
     label: 'Recovery code used',
     note: (d) => (typeof d.remaining === 'number' ? `${d.remaining} left` : undefined),
@@ -102,15 +120,26 @@ export const SECURITY_EVENTS = {
   'account.invitation_accepted': { label: 'Invitation accepted, password chosen' },
   'account.invitation_sent': { label: 'Invitation sent again' },
   'account.not_me': { label: 'Reported a sign-in that was not them' },
-  'account.unlocked': { label: 'Unlocked', email: { template: 'account-unlocked', subject: 'Your account was unlocked' } },
-  'password.changed': { label: 'Password changed', email: { template: 'password-changed', subject: 'Your password was changed' } },
+  'account.unlocked': {
+    label: 'Unlocked',
+    email: { template: 'account-unlocked', subject: 'Your account was unlocked' },
+  },
+  'password.changed': {
+    label: 'Password changed',
+    email: { template: 'password-changed', subject: 'Your password was changed' },
+  },
   'session.logout': { label: 'Logged out' },
-  'mail.failed': { label: 'Email could not be sent', note: (d) => (d.template ? `Email: ${MAIL_LABELS[d.template] ?? d.template}` : undefined) },
+  'mail.failed': {
+    label: 'Email could not be sent',
+    note: (d) => (d.template ? `Email: ${MAIL_LABELS[d.template] ?? d.template}` : undefined),
+  },
   'organizer.policy_changed': { label: 'Organizer 2FA policy changed' },
 } satisfies { [T in AuditType]: SecurityEvent<T> };
 
 /** The events that email the person. */
-export type EmailedEvent = { [T in AuditType]: (typeof SECURITY_EVENTS)[T] extends { email: object } ? T : never }[AuditType];
+export type EmailedEvent = {
+  [T in AuditType]: (typeof SECURITY_EVENTS)[T] extends { email: object } ? T : never;
+}[AuditType];
 
 /** An event as a page shows it (the admin's user page, the person's account page). */
 export interface EventView {
@@ -132,8 +161,18 @@ export function describeEvent(
 ): EventView {
   const definition = (SECURITY_EVENTS as Record<string, SecurityEvent<AuditType>>)[event.type];
   const detail = parseDetail(event.detail);
-  const by = event.actorId ? (actorName(event.actorId) ?? 'An admin') : detail.via === 'command line' ? 'The command line' : undefined;
-  return { at: event.createdAt, label: definition?.label ?? event.type, note: definition?.note?.(detail as never), by, ip: event.ip };
+  const by = event.actorId
+    ? (actorName(event.actorId) ?? 'An admin')
+    : detail.via === 'command line'
+      ? 'The command line'
+      : undefined;
+  return {
+    at: event.createdAt,
+    label: definition?.label ?? event.type,
+    note: definition?.note?.(detail as never),
+    by,
+    ip: event.ip,
+  };
 }
 
 function parseDetail(detail: string | null): Record<string, unknown> {

@@ -48,7 +48,13 @@ export class AuthSessionService {
   }
 
   /** After the password: a new session id, and the session is pending (or full when no 2FA is owed). */
-  async signInWithPassword(req: Request, user: User, secondFactorOwed: boolean, returnTo?: string, organizerName?: string): Promise<void> {
+  async signInWithPassword(
+    req: Request,
+    user: User,
+    secondFactorOwed: boolean,
+    returnTo?: string,
+    organizerName?: string,
+  ): Promise<void> {
     const now = this.clock.nowMs();
     await regenerate(req);
     req.session.auth = {
@@ -118,7 +124,11 @@ export class AuthSessionService {
    * reset and the replacement window end, and it counts as a fresh second factor.
    */
   authenticatorReplaced(req: Request): Promise<void> {
-    return this.change(req, { resetTokenId: undefined, replacingAuthenticatorUntil: undefined, verifiedAt: this.clock.nowMs() });
+    return this.change(req, {
+      resetTokenId: undefined,
+      replacingAuthenticatorUntil: undefined,
+      verifiedAt: this.clock.nowMs(),
+    });
   }
 
   /** The reset of this session's setup is over (the authenticator was confirmed during sign-in). */

@@ -19,9 +19,17 @@ export class AuthController {
 
   @Public()
   @Get('login')
-  loginPage(@Req() req: Request, @Res() res: Response, @Query('next') next?: unknown, @Query('reason') reason?: unknown) {
+  loginPage(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Query('next') next?: unknown,
+    @Query('reason') reason?: unknown,
+  ) {
     if (req.session?.auth?.stage === 'full') return res.redirect(303, '/');
-    res.render('auth/login', { next: safeReturnPath(next) ?? '', notice: typeof reason === 'string' ? REASONS[reason] : undefined });
+    res.render('auth/login', {
+      next: safeReturnPath(next) ?? '',
+      notice: typeof reason === 'string' ? REASONS[reason] : undefined,
+    });
   }
 
   @Public()

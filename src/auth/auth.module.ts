@@ -16,7 +16,14 @@ import { SignedInLayout } from './signed-in-layout';
 import { SessionRecord } from './session.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SessionRecord, User]), PassportModule, OrganizersModule, UsersModule, AuditModule, AttemptsModule],
+  imports: [
+    TypeOrmModule.forFeature([SessionRecord, User]),
+    PassportModule,
+    OrganizersModule,
+    UsersModule,
+    AuditModule,
+    AttemptsModule,
+  ],
   controllers: [AuthController, DashboardController],
   providers: [AuthSessionService, LoginService, LocalStrategy, SessionGuard, DeviceCookies, SignedInLayout],
   exports: [AuthSessionService, LoginService, SessionGuard],

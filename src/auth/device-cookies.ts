@@ -41,7 +41,9 @@ export class DeviceCookies {
   issue(req: Request, res: Response, userId: string): void {
     const issuedAt = this.clock.nowMs();
     const deviceId = randomBytes(16).toString('base64url');
-    const kept = this.entries(req).filter((entry) => entry.userId !== userId).slice(0, MAX_ENTRIES - 1);
+    const kept = this.entries(req)
+      .filter((entry) => entry.userId !== userId)
+      .slice(0, MAX_ENTRIES - 1);
     const value = [this.sign(userId, issuedAt, deviceId), ...kept.map((entry) => entry.raw)].join('~');
     res.cookie(this.name, value, {
       httpOnly: true,

@@ -12,7 +12,10 @@ export class LocalAuthGuard extends AuthGuard('local') {
       const body = context.switchToHttp().getRequest<Request>().body ?? {};
       throw new FormException(
         'auth/login',
-        { email: typeof body.email === 'string' ? body.email : '', next: typeof body.next === 'string' ? body.next : '' },
+        {
+          email: typeof body.email === 'string' ? body.email : '',
+          next: typeof body.next === 'string' ? body.next : '',
+        },
         { form: 'Enter your email and password.' },
       );
     }

@@ -10,7 +10,8 @@ import { LoginResult, LoginService } from './login.service';
 /** The one message for an unknown email and a wrong password alike (SECURITY.md 4). */
 export const INVALID_LOGIN = 'Incorrect email or password.';
 
-export const ACCOUNT_LOCKED = 'This account is locked because a sign-in was reported as not yours. Ask an admin of your organizer to unlock it.';
+export const ACCOUNT_LOCKED =
+  'This account is locked because a sign-in was reported as not yours. Ask an admin of your organizer to unlock it.';
 
 /**
  * The answer to a refused password, on the login form and the Resend QR link alike. A lock
@@ -62,6 +63,11 @@ export class LocalStrategy extends PassportStrategy(Strategy) {
     const result = await this.login.attempt(email, password, req);
     if (result.ok) return result.user;
     const refusal = loginRefusal(result, this.clock.nowMs(), INVALID_LOGIN);
-    throw new FormException('auth/login', refusal.retryAt ? { ...model, retryAt: refusal.retryAt } : model, { form: refusal.message }, refusal.status);
+    throw new FormException(
+      'auth/login',
+      refusal.retryAt ? { ...model, retryAt: refusal.retryAt } : model,
+      { form: refusal.message },
+      refusal.status,
+    );
   }
 }

@@ -52,7 +52,9 @@ export class LoginService {
     const user = await this.users.findByEmail(email);
     const deviceId = user ? this.devices.deviceFor(req, user.id) : null;
     const pools: PoolKey[] =
-      user && deviceId ? [this.limiter.deviceKey(deviceId, user.id)] : [this.limiter.clientKey(ip), this.limiter.passwordKey(email, user?.id ?? null)];
+      user && deviceId
+        ? [this.limiter.deviceKey(deviceId, user.id)]
+        : [this.limiter.clientKey(ip), this.limiter.passwordKey(email, user?.id ?? null)];
 
     const result = await this.limiter.guard(pools, async () => ({
       ok: (await this.users.verifyPassword(user, password)) && user!.isActive,
@@ -68,16 +70,31 @@ export class LoginService {
     }
 
     const pool = deviceId ? 'device' : 'untrusted';
-    if (user) await this.audit.record({ type: 'login.failed', organizerId: user.organizerId, userId: user.id, ip, detail: { pool } });
+    if (user)
+      await this.audit.record({
+        type: 'login.failed',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip,
+        detail: { pool },
+      });
     const accountLock = result.lockedNow.find((lock) => lock.pool !== 'client');
     const clientLock = result.lockedNow.find((lock) => lock.pool === 'client');
     if (accountLock && user) {
       const minutes = this.config.limits.password.lockMinutes;
-      await this.audit.record({ type: 'login.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes, pool } });
+      await this.audit.record({
+        type: 'login.locked',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip,
+        detail: { minutes, pool },
+      });
       await this.notices.send(user, 'login.locked', { minutes, passwords: true });
     }
     if (clientLock) {
-      this.logger.warn(`Sign-ins from ${ip ?? 'an unknown client'} refused for ${this.config.limits.client.lockMinutes} minutes after ${this.config.limits.client.maxFailures} wrong passwords`);
+      this.logger.warn(
+        `Sign-ins from ${ip ?? 'an unknown client'} refused for ${this.config.limits.client.lockMinutes} minutes after ${this.config.limits.client.maxFailures} wrong passwords`,
+      );
     }
     if (accountLock) return { ok: false, reason: 'locked', retryAt: accountLock.until };
     if (clientLock) return { ok: false, reason: 'client-locked', retryAt: clientLock.until };
@@ -109,14 +126,26 @@ export class LoginService {
   /** Fully signed in: recorded, and this browser gets its device cookie for the account. */
   private async signedIn(req: Request, user: User, method: SignInMethod): Promise<void> {
     await this.users.recordLogin(user.id);
-    await this.audit.record({ type: 'login.succeeded', organizerId: user.organizerId, userId: user.id, ip: req.ip ?? null, detail: { method } });
+    await this.audit.record({
+      type: 'login.succeeded',
+      organizerId: user.organizerId,
+      userId: user.id,
+      ip: req.ip ?? null,
+      detail: { method },
+    });
     if (req.res) this.devices.issue(req, req.res, user.id);
   }
 
   /** Log out: recorded for the signed-in person, then the session ends on the server (ASVS 3.3.1). */
   async signOut(req: Request): Promise<void> {
     const user = req.user as User | undefined;
-    if (user) await this.audit.record({ type: 'session.logout', organizerId: user.organizerId, userId: user.id, ip: req.ip ?? null });
+    if (user)
+      await this.audit.record({
+        type: 'session.logout',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip: req.ip ?? null,
+      });
     await this.sessions.end(req);
   }
 

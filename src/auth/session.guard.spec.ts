@@ -42,12 +42,20 @@ function setUp(options: {
     originalUrl: options.url ?? '/admin/users',
     session: options.auth ? { auth: { userId: 'u1', stage: 'full', stamp: 's', startedAt: 0, ...options.auth } } : {},
   } as unknown as Request;
-  const context = { getType: () => 'http', getHandler: () => null, getClass: () => null, switchToHttp: () => ({ getRequest: () => req }) } as unknown as ExecutionContext;
+  const context = {
+    getType: () => 'http',
+    getHandler: () => null,
+    getClass: () => null,
+    switchToHttp: () => ({ getRequest: () => req }),
+  } as unknown as ExecutionContext;
   return { guard: new SessionGuard(reflector, users, sessions, gate), context, req, end };
 }
 
 async function redirectOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   if (!(error instanceof RedirectException)) throw new Error(`expected a redirect, got ${String(error)}`);
   return error.location;
 }

@@ -26,8 +26,14 @@ export class SessionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest<Request>();
-    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [context.getHandler(), context.getClass()]);
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [context.getHandler(), context.getClass()]);
+    const access = this.reflector.getAllAndOverride<Access | undefined>(ACCESS_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
 
     const auth = req.session?.auth;
     let user: User | null = null;
@@ -46,13 +52,15 @@ export class SessionGuard implements CanActivate {
     if (access === 'public') return true;
     // A session cookie that leads to no session: it ended (idle, or every session of the
     // user was ended by a reset, a password change, a "not me" report). Say so.
-    if (!auth || !user) throw new RedirectException(loginPath(req, this.sessions.hasSessionCookie(req) ? 'ended' : undefined));
+    if (!auth || !user)
+      throw new RedirectException(loginPath(req, this.sessions.hasSessionCookie(req) ? 'ended' : undefined));
     if (access === 'pending-only' && auth.stage === 'full') throw new RedirectException('/');
     if (auth.stage === 'pending' && access !== 'pending' && access !== 'pending-only') {
       throw new RedirectException((await this.secondFactors.hasConfirmed(user)) ? '/2fa/verify' : '/2fa/setup');
     }
     // The organizer's grace period ended while this session was open: set up 2FA before anything else.
-    if (access !== 'pending' && (await this.sessions.setupOverdue(auth, user))) throw new RedirectException('/2fa/setup');
+    if (access !== 'pending' && (await this.sessions.setupOverdue(auth, user)))
+      throw new RedirectException('/2fa/setup');
     if (roles && !roles.includes(user.role)) throw new ForbiddenException('This page is for admins only.');
     return true;
   }

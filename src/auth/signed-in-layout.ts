@@ -17,8 +17,17 @@ export class SignedInLayout implements OnModuleInit {
     const auth = req.session?.auth;
     const full = !!user && auth?.stage === 'full';
     if (full) {
-      res.locals.currentUser = { name: user.name, email: user.email, organizer: auth.organizerName, isAdmin: user.role === 'admin' };
-      res.locals.nav = { dashboard: req.path === '/', users: req.path.startsWith('/admin'), account: req.path.startsWith('/account') };
+      res.locals.currentUser = {
+        name: user.name,
+        email: user.email,
+        organizer: auth.organizerName,
+        isAdmin: user.role === 'admin',
+      };
+      res.locals.nav = {
+        dashboard: req.path === '/',
+        users: req.path.startsWith('/admin'),
+        account: req.path.startsWith('/account'),
+      };
     }
     res.locals.pending = auth?.stage === 'pending';
     res.locals.signedOut ??= !full;

@@ -55,7 +55,8 @@ export class AppExceptionFilter implements ExceptionFilter {
         : isDatabaseUnavailable(exception)
           ? HttpStatus.SERVICE_UNAVAILABLE
           : HttpStatus.INTERNAL_SERVER_ERROR;
-    if (status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (status >= 500)
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     const message = status < 500 && exception instanceof HttpException ? userMessage(exception) : undefined;
     if (req.path === '/healthz' || req.accepts(['html', 'json']) === 'json') {
       res.status(status).json({ status: 'error', statusCode: status, message: message ?? TITLES[status] });
@@ -74,7 +75,8 @@ export class AppExceptionFilter implements ExceptionFilter {
 function userMessage(exception: HttpException): string | undefined {
   const response = exception.getResponse();
   const text = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-  if (typeof text !== 'string' || /^(Not Found|Forbidden|Bad Request|Cannot (GET|POST) .*)$/i.test(text)) return undefined;
+  if (typeof text !== 'string' || /^(Not Found|Forbidden|Bad Request|Cannot (GET|POST) .*)$/i.test(text))
+    return undefined;
   return text;
 }
 

@@ -22,4 +22,5 @@ export interface FormViewMetadata {
  * filter renders the view again with the messages next to the fields and, under `input`,
  * what was typed in the DTO's fields only (SECURITY.md 23: nothing else from the body).
  */
-export const FormView = (view: string, form: Type<object>) => SetMetadata(FORM_VIEW_KEY, { view, form } satisfies FormViewMetadata);
+export const FormView = (view: string, form: Type<object>) =>
+  SetMetadata(FORM_VIEW_KEY, { view, form } satisfies FormViewMetadata);

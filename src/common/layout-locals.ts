@@ -38,7 +38,11 @@ export class LayoutLocals {
     // refused by the parser) has no form to protect, and gets none.
     let token: string | undefined;
     const makeToken = () => (req.cookies ? this.csrf.token(req, res) : undefined);
-    Object.defineProperty(res.locals, 'csrfToken', { enumerable: true, configurable: true, get: () => (token ??= makeToken()) });
+    Object.defineProperty(res.locals, 'csrfToken', {
+      enumerable: true,
+      configurable: true,
+      get: () => (token ??= makeToken()),
+    });
     if (req.session?.flash?.length) {
       res.locals.flash = req.session.flash;
       delete req.session.flash;

@@ -15,7 +15,11 @@ describe('renderGuard', () => {
   it('never hands Express or hbs an option from a model, and keeps the rest of it', () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const { res, render } = guardedResponse();
-    const model = Object.fromEntries([...OPTION_NAMES.map((name) => [name, '../package.json']), ['title', 'Sample'], ['email', 'kept@example.com']]);
+    const model = Object.fromEntries([
+      ...OPTION_NAMES.map((name) => [name, '../package.json']),
+      ['title', 'Sample'],
+      ['email', 'kept@example.com'],
+    ]);
     res.render('sample/form', model);
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('layout, settings, cache, partials, helpers, _locals'));
     warn.mockRestore();

@@ -7,7 +7,14 @@ import type { LayoutLocals } from './layout-locals';
  * file rendered around the page), `settings` and `cache` (Express), `partials`, `helpers`
  * and `_locals`. No view model carries them (SECURITY.md 23).
  */
-export const RENDER_OPTION_NAMES: ReadonlySet<string> = new Set(['layout', 'settings', 'cache', 'partials', 'helpers', '_locals']);
+export const RENDER_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'layout',
+  'settings',
+  'cache',
+  'partials',
+  'helpers',
+  '_locals',
+]);
 
 const logger = new Logger('Views');
 
@@ -22,7 +29,10 @@ export function renderGuard(layout?: LayoutLocals) {
     type Callback = (error: Error, html: string) => void;
     const render = res.render.bind(res) as (view: string, options?: object, callback?: Callback) => void;
     res.render = ((view: string, options?: object | Callback, callback?: Callback) => {
-      const model = typeof options === 'function' ? undefined : options && withoutRenderOptions(view, options as Record<string, unknown>);
+      const model =
+        typeof options === 'function'
+          ? undefined
+          : options && withoutRenderOptions(view, options as Record<string, unknown>);
       const done = typeof options === 'function' ? (options as Callback) : callback;
       // The layout's locals, right before the page renders (LayoutLocals never throws).
       if (!layout) return render(view, model, done);

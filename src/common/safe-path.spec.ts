@@ -18,16 +18,74 @@ function expectSameSitePath(result: string) {
 
 /** Pieces an attacker builds `next` from: separators, dot-segments (plain and encoded), hosts, schemes, whitespace. */
 const PIECES = [
-  '/', '//', '\\', '/\\', '\\/', '.', '..', './', '../', '%2e', '%2E', '%2e%2e', '%2E%2E', '.%2e', '%2e.', '%2f', '%2F', '%5c', '%5C',
-  '%09', '%0a', '%0d', '%00', '\t', '\n', '\r', ' ', '\u0000', '\u007f', '\u0085', '\u2028',
-  'evil.test', 'site.test', '@', ':', '?', '#', '&', '=', '%', 'a', 'admin', 'users',
-  'http:', 'https:', 'javascript:', 'data:', '//evil.test', '@evil.test', 'evil.test:80', '%40', '。', '．', 'ｅｖｉｌ',
-  'login', '2fa/', 'LOGIN', 'invitations/',
+  '/',
+  '//',
+  '\\',
+  '/\\',
+  '\\/',
+  '.',
+  '..',
+  './',
+  '../',
+  '%2e',
+  '%2E',
+  '%2e%2e',
+  '%2E%2E',
+  '.%2e',
+  '%2e.',
+  '%2f',
+  '%2F',
+  '%5c',
+  '%5C',
+  '%09',
+  '%0a',
+  '%0d',
+  '%00',
+  '\t',
+  '\n',
+  '\r',
+  ' ',
+  '\u0000',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  'evil.test',
+  'site.test',
+  '@',
+  ':',
+  '?',
+  '#',
+  '&',
+  '=',
+  '%',
+  'a',
+  'admin',
+  'users',
+  'http:',
+  'https:',
+  'javascript:',
+  'data:',
+  '//evil.test',
+  '@evil.test',
+  'evil.test:80',
+  '%40',
+  '。',
+  '．',
+  'ｅｖｉｌ',
+  'login',
+  '2fa/',
+  'LOGIN',
+  'invitations/',
 ];
 const piece = fc.constantFrom(...PIECES);
 const dangerous = fc.oneof(
   { weight: 6, arbitrary: fc.array(piece, { minLength: 1, maxLength: 10 }).map((parts) => parts.join('')) },
-  { weight: 3, arbitrary: fc.tuple(fc.constantFrom('/', '/./', '/../', '/a/../', '/%2e/', '/%2E%2E/'), fc.array(piece, { maxLength: 8 })).map(([start, parts]) => start + parts.join('')) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.constantFrom('/', '/./', '/../', '/a/../', '/%2e/', '/%2E%2E/'), fc.array(piece, { maxLength: 8 }))
+      .map(([start, parts]) => start + parts.join('')),
+  },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
 );
 
@@ -39,7 +97,17 @@ describe('safeReturnPath', () => {
   });
 
   it('refuses anything that could leave the site', () => {
-    for (const value of ['https://evil.example', '//evil.example', '/\\evil.example', '\\\\evil', 'javascript:alert(1)', '/%0d%0aSet-Cookie:x', 'evil', '', '/\tevil']) {
+    for (const value of [
+      'https://evil.example',
+      '//evil.example',
+      '/\\evil.example',
+      '\\\\evil',
+      'javascript:alert(1)',
+      '/%0d%0aSet-Cookie:x',
+      'evil',
+      '',
+      '/\tevil',
+    ]) {
       const result = safeReturnPath(value);
       if (result !== undefined) expectSameSitePath(result);
     }
@@ -50,13 +118,34 @@ describe('safeReturnPath', () => {
   });
 
   it('checks the path it returns, after normalisation: dot-segments cannot make `//host` (SECURITY.md 25)', () => {
-    for (const value of ['/.//evil.test', '/..//evil.test', '/%2e//evil.test', '/%2E//evil.test', '/a/..//evil.test', '/%2E%2E//evil.test', '/%2e%2e//evil.test', '/a/%2e%2e//evil.test', '/./\\evil.test']) {
+    for (const value of [
+      '/.//evil.test',
+      '/..//evil.test',
+      '/%2e//evil.test',
+      '/%2E//evil.test',
+      '/a/..//evil.test',
+      '/%2E%2E//evil.test',
+      '/%2e%2e//evil.test',
+      '/a/%2e%2e//evil.test',
+      '/./\\evil.test',
+    ]) {
       expect({ value, result: safeReturnPath(value) }).toEqual({ value, result: undefined });
     }
   });
 
   it('does not return to the sign-in pages, however they are spelled', () => {
-    for (const value of ['/login', '/2fa/verify', '/a/../login', '/./login', '/%2e/2fa/setup', '/LOGIN', '/Login/', '/logout', '/invitations/abc', '/%6cogin']) {
+    for (const value of [
+      '/login',
+      '/2fa/verify',
+      '/a/../login',
+      '/./login',
+      '/%2e/2fa/setup',
+      '/LOGIN',
+      '/Login/',
+      '/logout',
+      '/invitations/abc',
+      '/%6cogin',
+    ]) {
       expect({ value, result: safeReturnPath(value) }).toEqual({ value, result: undefined });
     }
   });

@@ -1,5 +1,7 @@
 /** Small formatting helpers for templates; no logic beyond presentation. */
-export function registerViewHelpers(hbs: { registerHelper(name: string, fn: (...args: any[]) => unknown): void }): void {
+export function registerViewHelpers(hbs: {
+  registerHelper(name: string, fn: (...args: any[]) => unknown): void;
+}): void {
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hbs.registerHelper('datetime', (value: unknown) => {
     if (!(value instanceof Date) || Number.isNaN(value.getTime())) return '';

@@ -32,7 +32,9 @@ describe('AppConfig.fromEnv', () => {
   });
 
   it('turns on secure cookies for an https PUBLIC_URL', () => {
-    expect(AppConfig.fromEnv({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://backoffice.example.com/' }).secureCookies).toBe(true);
+    expect(
+      AppConfig.fromEnv({ DATA_DIR: dataDir(), PUBLIC_URL: 'https://backoffice.example.com/' }).secureCookies,
+    ).toBe(true);
   });
 
   it('refuses bad values with one clear message', () => {

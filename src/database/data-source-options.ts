@@ -7,19 +7,28 @@ import { AddAttemptCounters1764400000000 } from './migrations/1764400000000-AddA
 import { NormaliseEmails1764500000000 } from './migrations/1764500000000-NormaliseEmails';
 import { MoveTotpToDevices1764600000000 } from './migrations/1764600000000-MoveTotpToDevices';
 
-export const MIGRATIONS = [CreateSchema1764270000000, AddAccountLock1764300000000, AddAttemptCounters1764400000000, NormaliseEmails1764500000000, MoveTotpToDevices1764600000000];
+export const MIGRATIONS = [
+  CreateSchema1764270000000,
+  AddAccountLock1764300000000,
+  AddAttemptCounters1764400000000,
+  NormaliseEmails1764500000000,
+  MoveTotpToDevices1764600000000,
+];
 
 /**
  * The one description of the database, used by the app, the CLI and ormconfig.ts. The
  * entities are the features' (src/entities.ts): the database knows none of them.
  */
-export function dataSourceOptions(config: AppConfig, entities: NonNullable<DataSourceOptions['entities']>): DataSourceOptions {
+export function dataSourceOptions(
+  config: AppConfig,
+  entities: NonNullable<DataSourceOptions['entities']>,
+): DataSourceOptions {
   const common = {
     entities,
     migrations: MIGRATIONS,
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'] as ('error')[],
+    logging: ['error'] as 'error'[],
   };
   if (config.databaseUrl) {
     return {

@@ -22,7 +22,14 @@ describe('isDatabaseUnavailable', () => {
   });
 
   it('is false for errors of the request or the code: those stay 500s or are handled where they occur', () => {
-    for (const error of [pgError('23505'), pgError('42P01'), new QueryFailedError('INSERT', [], pgError('23503')), new TypeError('x is undefined'), undefined, 'text']) {
+    for (const error of [
+      pgError('23505'),
+      pgError('42P01'),
+      new QueryFailedError('INSERT', [], pgError('23503')),
+      new TypeError('x is undefined'),
+      undefined,
+      'text',
+    ]) {
       expect(isDatabaseUnavailable(error)).toBe(false);
     }
   });
@@ -32,11 +39,21 @@ describe('isUniqueViolation', () => {
   it('recognises a unique index broken on PostgreSQL and SQLite, bare or wrapped by TypeORM', () => {
     expect(isUniqueViolation(pgError('23505'))).toBe(true);
     expect(isUniqueViolation(new QueryFailedError('INSERT', [], pgError('23505')))).toBe(true);
-    expect(isUniqueViolation(Object.assign(new Error('UNIQUE constraint failed: users.email'), { code: 'SQLITE_CONSTRAINT_UNIQUE' }))).toBe(true);
+    expect(
+      isUniqueViolation(
+        Object.assign(new Error('UNIQUE constraint failed: users.email'), { code: 'SQLITE_CONSTRAINT_UNIQUE' }),
+      ),
+    ).toBe(true);
   });
 
   it('is false for other constraint errors and for outages', () => {
-    for (const error of [pgError('23503'), pgError('23502'), Object.assign(new Error('x'), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' }), pgError('57P01', 'FATAL'), undefined]) {
+    for (const error of [
+      pgError('23503'),
+      pgError('23502'),
+      Object.assign(new Error('x'), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' }),
+      pgError('57P01', 'FATAL'),
+      undefined,
+    ]) {
       expect(isUniqueViolation(error)).toBe(false);
     }
   });

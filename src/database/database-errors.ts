@@ -7,8 +7,19 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '57P03', // cannot_connect_now (starting up, or connections not allowed)
   '3D000', // invalid_catalog_name: the database is gone
 ]);
-const UNAVAILABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'SQLITE_BUSY']);
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|database system is (starting up|shutting down)/i;
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'SQLITE_BUSY',
+]);
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|database system is (starting up|shutting down)/i;
 
 /**
  * Whether an error means the database is unreachable or overloaded (connection refused
@@ -16,7 +27,12 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying
  * soon as the database is back, instead of a 500 (issue 5).
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e = error as { code?: unknown; severity?: unknown; driverError?: unknown; message?: unknown } | undefined, depth = 0; e && depth < 3; depth++) {
+  for (
+    let e = error as { code?: unknown; severity?: unknown; driverError?: unknown; message?: unknown } | undefined,
+      depth = 0;
+    e && depth < 3;
+    depth++
+  ) {
     const code = typeof e.code === 'string' ? e.code : '';
     if (code.startsWith('08') || UNAVAILABLE_SQLSTATES.has(code) || UNAVAILABLE_ERRNOS.has(code)) return true;
     // FATAL: PostgreSQL refused or ended the connection itself (e.g. "not currently accepting connections").
@@ -34,7 +50,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  */
 export function isUniqueViolation(error: unknown): boolean {
   for (let e = error as { code?: unknown; driverError?: unknown } | undefined, depth = 0; e && depth < 3; depth++) {
-    if (e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return true;
+    if (e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+      return true;
     e = e.driverError as typeof e;
   }
   return false;

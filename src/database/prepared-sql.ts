@@ -114,7 +114,10 @@ export class EntityLookup<T extends ObjectLiteral> {
   private hydrate(row: Row): T {
     const entity = this.metadata.create() as T;
     for (const column of this.columns) {
-      column.setEntityValue(entity, this.prepared.dataSource.driver.prepareHydratedValue(row[column.databaseName], column));
+      column.setEntityValue(
+        entity,
+        this.prepared.dataSource.driver.prepareHydratedValue(row[column.databaseName], column),
+      );
     }
     return entity;
   }

@@ -55,7 +55,12 @@ export class MailService {
     private readonly clock: Clock,
   ) {
     this.transport = config.smtpUrl
-      ? createTransport({ url: config.smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as SMTPTransport.Options)
+      ? createTransport({
+          url: config.smtpUrl,
+          connectionTimeout: 10_000,
+          greetingTimeout: 10_000,
+          socketTimeout: 20_000,
+        } as SMTPTransport.Options)
       : createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   }
 

@@ -77,7 +77,10 @@ export class OrganizersService {
     inTransaction: boolean,
     mode: 'pessimistic_read' | 'pessimistic_write' = 'pessimistic_read',
   ): Promise<Organizer | null> {
-    const query = manager.getRepository(Organizer).createQueryBuilder('o').where('o.id = :organizerId', { organizerId });
+    const query = manager
+      .getRepository(Organizer)
+      .createQueryBuilder('o')
+      .where('o.id = :organizerId', { organizerId });
     // SQLite has no row locks: its writers are serialized by the database lock instead.
     if (inTransaction && manager.connection.options.type === 'postgres') query.setLock(mode);
     return query.getOne();

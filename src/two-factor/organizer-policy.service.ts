@@ -55,7 +55,12 @@ export class OrganizerPolicyService {
    * audit event (see the class comment for the rules). `graceDays` must be a whole
    * number from 0 to MAX_GRACE_DAYS (the form checks it first; this is the last line).
    */
-  async update(organizerId: string, policy: OrganizerPolicy, actorId: string | null, ip: string | null): Promise<PolicyChange> {
+  async update(
+    organizerId: string,
+    policy: OrganizerPolicy,
+    actorId: string | null,
+    ip: string | null,
+  ): Promise<PolicyChange> {
     if (!Number.isInteger(policy.graceDays) || policy.graceDays < 0 || policy.graceDays > MAX_GRACE_DAYS) {
       throw new ConflictException(`The grace period is a whole number of days from 0 to ${MAX_GRACE_DAYS}.`);
     }
@@ -65,9 +70,15 @@ export class OrganizerPolicyService {
       if (!organizer) throw new NotFoundException('No such organizer.');
       const previous = policyOf(organizer);
       const change: PolicyChange = { changed: false, previous, policy: wanted, started: 0, shortened: 0, cleared: 0 };
-      if (previous.requireTwoFactor === wanted.requireTwoFactor && previous.graceDays === wanted.graceDays) return change;
+      if (previous.requireTwoFactor === wanted.requireTwoFactor && previous.graceDays === wanted.graceDays)
+        return change;
 
-      await manager.getRepository(Organizer).update({ id: organizerId }, { requireTwoFactor: wanted.requireTwoFactor, twoFactorGraceDays: wanted.graceDays });
+      await manager
+        .getRepository(Organizer)
+        .update(
+          { id: organizerId },
+          { requireTwoFactor: wanted.requireTwoFactor, twoFactorGraceDays: wanted.graceDays },
+        );
       const users = manager.getRepository(User);
       if (wanted.requireTwoFactor) {
         const deadline = deadlineFrom(this.clock.now(), wanted.graceDays);
@@ -76,14 +87,20 @@ export class OrganizerPolicyService {
           .createQueryBuilder()
           .update()
           .set({ twoFactorDeadline: deadline })
-          .where('organizer_id = :organizerId AND two_factor_deadline > :deadline', { organizerId, deadline: deadline.getTime() })
+          .where('organizer_id = :organizerId AND two_factor_deadline > :deadline', {
+            organizerId,
+            deadline: deadline.getTime(),
+          })
           .execute();
         // One deadline per user who has no active authenticator and none yet (the first save turning it on).
         const started = await users
           .createQueryBuilder()
           .update()
           .set({ twoFactorDeadline: deadline })
-          .where(`organizer_id = :organizerId AND two_factor_deadline IS NULL AND NOT ${this.factors.confirmedSql('"users"."id"')}`, { organizerId })
+          .where(
+            `organizer_id = :organizerId AND two_factor_deadline IS NULL AND NOT ${this.factors.confirmedSql('"users"."id"')}`,
+            { organizerId },
+          )
           .execute();
         change.shortened = shortened.affected ?? 0;
         change.started = started.affected ?? 0;

@@ -42,7 +42,9 @@ export class RecoveryCodesService implements FactorKind {
     for (let i = 0; i < RECOVERY_CODE_COUNT; i++) {
       const code = Array.from({ length: 12 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
       plain.push(code.match(/.{4}/g)!.join('-'));
-      await repository.insert(repository.create({ userId, codeHash: this.keys.hash('recovery-code', code), usedAt: null, createdAt: now }));
+      await repository.insert(
+        repository.create({ userId, codeHash: this.keys.hash('recovery-code', code), usedAt: null, createdAt: now }),
+      );
     }
     return plain;
   }
@@ -55,7 +57,10 @@ export class RecoveryCodesService implements FactorKind {
       .createQueryBuilder()
       .update()
       .set({ usedAt: this.clock.now() })
-      .where('user_id = :userId AND code_hash = :hash AND used_at IS NULL', { userId, hash: this.keys.hash('recovery-code', code) })
+      .where('user_id = :userId AND code_hash = :hash AND used_at IS NULL', {
+        userId,
+        hash: this.keys.hash('recovery-code', code),
+      })
       .execute();
     return result.affected === 1;
   }

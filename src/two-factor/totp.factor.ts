@@ -45,7 +45,14 @@ export class TotpFactor implements FactorKind {
   async pendingSecret(userId: string): Promise<{ device: TotpDevice; secret: string }> {
     let device = await this.devices.findOneBy({ userId, slot: 'pending' });
     if (!device) {
-      const candidate = this.devices.create({ userId, slot: 'pending', secretEnc: this.seal(userId, generateTotpSecret()), lastStep: null, confirmedAt: null, createdAt: this.clock.now() });
+      const candidate = this.devices.create({
+        userId,
+        slot: 'pending',
+        secretEnc: this.seal(userId, generateTotpSecret()),
+        lastStep: null,
+        confirmedAt: null,
+        createdAt: this.clock.now(),
+      });
       candidate.assignId();
       await this.devices.createQueryBuilder().insert().values(candidate).orIgnore().execute();
       device = (await this.devices.findOneBy({ userId, slot: 'pending' }))!;

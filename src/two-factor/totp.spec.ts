@@ -1,5 +1,14 @@
 import { base32Decode } from '../../test/utils/base32';
-import { findMatchingStep, generateTotpSecret, groupsOfFour, normaliseCode, otpauthUri, timeStep, totpCode, TOTP_WINDOW } from './totp';
+import {
+  findMatchingStep,
+  generateTotpSecret,
+  groupsOfFour,
+  normaliseCode,
+  otpauthUri,
+  timeStep,
+  totpCode,
+  TOTP_WINDOW,
+} from './totp';
 
 const SEED_SHA1 = new TextEncoder().encode('12345678901234567890');
 const SEED_SHA256 = new TextEncoder().encode('12345678901234567890123456789012');
@@ -24,7 +33,18 @@ describe('totpCode', () => {
   });
 
   it('matches the RFC 4226 HOTP vectors for counters 0-9 (SHA-1, 6 digits)', () => {
-    const expected = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];
+    const expected = [
+      '755224',
+      '287082',
+      '359152',
+      '969429',
+      '338314',
+      '254676',
+      '287922',
+      '162583',
+      '399871',
+      '520489',
+    ];
     // A TOTP step is the HOTP counter: step n at period 30 is counter n.
     expect(expected.map((_, counter) => totpCode(SEED_SHA1, counter))).toEqual(expected);
   });
@@ -47,8 +67,10 @@ describe('findMatchingStep', () => {
   const current = timeStep(now);
 
   it('accepts T-1, T and T+1 and nothing further', () => {
-    for (const offset of [-1, 0, 1]) expect(findMatchingStep(secret, totpCode(secret, current + offset), now)).toBe(current + offset);
-    for (const offset of [-3, -2, 2, 3]) expect(findMatchingStep(secret, totpCode(secret, current + offset), now)).toBeNull();
+    for (const offset of [-1, 0, 1])
+      expect(findMatchingStep(secret, totpCode(secret, current + offset), now)).toBe(current + offset);
+    for (const offset of [-3, -2, 2, 3])
+      expect(findMatchingStep(secret, totpCode(secret, current + offset), now)).toBeNull();
     expect(TOTP_WINDOW).toBe(1);
   });
 
@@ -95,7 +117,19 @@ describe('normaliseCode', () => {
   });
 
   it('refuses everything else', () => {
-    for (const input of ['12345', '1234567', 'abcdef', '', '１２３４５６', ['123456'], { a: 1 }, 123456, null, undefined, '1'.repeat(100)]) {
+    for (const input of [
+      '12345',
+      '1234567',
+      'abcdef',
+      '',
+      '１２３４５６',
+      ['123456'],
+      { a: 1 },
+      123456,
+      null,
+      undefined,
+      '1'.repeat(100),
+    ]) {
       expect(normaliseCode(input)).toBeNull();
     }
   });

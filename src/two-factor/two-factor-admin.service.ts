@@ -95,7 +95,14 @@ export class TwoFactorAdminService {
       await this.sessions.endAllForUser(user.id, manager);
       const { token, record } = await this.tokens.issue(user.id, 'totp-reset', RESET_LINK_VALID_MS, actorId, manager);
       await this.audit.record(
-        { type: 'two_factor.reset', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: { linkId: record.id, ...via(actor) } },
+        {
+          type: 'two_factor.reset',
+          organizerId: user.organizerId,
+          userId: user.id,
+          actorId,
+          ip,
+          detail: { linkId: record.id, ...via(actor) },
+        },
         manager,
       );
       return this.mail.link(`/2fa/reset/${token}`);
@@ -116,7 +123,10 @@ export class TwoFactorAdminService {
     await this.users.transaction(async (manager) => {
       await this.users.setTwoFactorRequired(user, true, manager);
       await this.sessions.endAllForUser(user.id, manager);
-      await this.audit.record({ type: 'two_factor.enabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) }, manager);
+      await this.audit.record(
+        { type: 'two_factor.enabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) },
+        manager,
+      );
     });
     const mail = await this.notices.send(user, 'two_factor.enabled');
     return { changed: true, mail };
@@ -144,12 +154,21 @@ export class TwoFactorAdminService {
       await this.users.setTwoFactorRequired(user, false, manager);
       await this.tokens.revokeAll(user.id, 'totp-reset', manager);
       await this.sessions.endAllForUser(user.id, manager);
-      await this.audit.record({ type: 'two_factor.disabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) }, manager);
+      await this.audit.record(
+        {
+          type: 'two_factor.disabled',
+          organizerId: user.organizerId,
+          userId: user.id,
+          actorId,
+          ip,
+          detail: via(actor),
+        },
+        manager,
+      );
     });
     const mail = await this.notices.send(user, 'two_factor.disabled');
     return { changed: true, mail };
   }
-
 }
 
 function via(actor: FactorActor): { via?: 'command line' } {

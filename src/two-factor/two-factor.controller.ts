@@ -16,7 +16,10 @@ import { CodeOutcome, TwoFactorService } from './two-factor.service';
 const NO_STORE = 'no-store';
 
 /** Messages for a refused code, in the words a person needs. */
-export function codeMessage(outcome: Exclude<CodeOutcome, { ok: true }> | { reason: 'invalid'; clockOffsetSeconds?: number }, now: number): string {
+export function codeMessage(
+  outcome: Exclude<CodeOutcome, { ok: true }> | { reason: 'invalid'; clockOffsetSeconds?: number },
+  now: number,
+): string {
   switch (outcome.reason) {
     case 'malformed':
       return 'Enter the 6-digit code from your authenticator app.';
@@ -68,7 +71,10 @@ export class TwoFactorController {
       }
       res.setHeader('Cache-Control', NO_STORE);
       const [view, model] = await this.setupView(user, resetTokenId);
-      const message = outcome.reason === 'reset-required' ? 'Use the link in the email.' : codeMessage(outcome as never, this.clock.nowMs());
+      const message =
+        outcome.reason === 'reset-required'
+          ? 'Use the link in the email.'
+          : codeMessage(outcome as never, this.clock.nowMs());
       throw new FormException(view, model, { code: message }, HttpStatus.BAD_REQUEST);
     }
     const fresh = await this.users.getById(user.id);
@@ -90,11 +96,21 @@ export class TwoFactorController {
 
   @PendingOnly()
   @Post('verify')
-  async verifySubmit(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('code') code: unknown) {
+  async verifySubmit(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: User,
+    @Body('code') code: unknown,
+  ) {
     const outcome = await this.twoFactor.verifyCode(user, code, req.ip ?? null);
     if (!outcome.ok) {
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
-      throw new FormException('two-factor/verify', { title: 'Two-factor authentication' }, { code: codeMessage(outcome, this.clock.nowMs()) }, status);
+      throw new FormException(
+        'two-factor/verify',
+        { title: 'Two-factor authentication' },
+        { code: codeMessage(outcome, this.clock.nowMs()) },
+        status,
+      );
     }
     res.redirect(303, await this.login.secondFactorAccepted(req, user, 'totp'));
   }
@@ -108,7 +124,12 @@ export class TwoFactorController {
 
   @PendingOnly()
   @Post('recovery')
-  async recoverySubmit(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User, @Body('recoveryCode') code: unknown) {
+  async recoverySubmit(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: User,
+    @Body('recoveryCode') code: unknown,
+  ) {
     const outcome = await this.twoFactor.useRecoveryCode(user, code, req.ip ?? null);
     if (!outcome.ok) {
       const message =
@@ -118,7 +139,12 @@ export class TwoFactorController {
             ? codeMessage(outcome, this.clock.nowMs())
             : 'That recovery code is not valid or was already used.';
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
-      throw new FormException('two-factor/recovery', { title: 'Use a recovery code' }, { recoveryCode: message }, status);
+      throw new FormException(
+        'two-factor/recovery',
+        { title: 'Use a recovery code' },
+        { recoveryCode: message },
+        status,
+      );
     }
     res.redirect(303, await this.login.secondFactorAccepted(req, user, 'recovery-code'));
   }
@@ -133,7 +159,8 @@ export class TwoFactorController {
       title: 'Your recovery codes',
       codes,
       codesText: codes.join('\n'),
-      downloadHref: 'data:text/plain;charset=utf-8,' + encodeURIComponent(`${user.email} recovery codes\n\n${codes.join('\n')}\n`),
+      downloadHref:
+        'data:text/plain;charset=utf-8,' + encodeURIComponent(`${user.email} recovery codes\n\n${codes.join('\n')}\n`),
     });
   }
 
@@ -159,12 +186,18 @@ export class TwoFactorController {
 
   @Public()
   @Post('reset/:token')
-  async resetLinkSubmit(@Req() req: Request, @Res() res: Response, @Param('token') token: string, @Body('password') password: unknown) {
+  async resetLinkSubmit(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('token') token: string,
+    @Body('password') password: unknown,
+  ) {
     const record = await this.tokens.findUsable(token, 'totp-reset');
     if (!record) return this.resetLinkUnusable(res, token);
     const user = await this.users.getById(record.userId);
     const model = { title: 'Set up your authenticator again', email: user.email, token };
-    if (typeof password !== 'string' || !password) throw new FormException('two-factor/reset-password', model, { password: 'Enter your password.' });
+    if (typeof password !== 'string' || !password)
+      throw new FormException('two-factor/reset-password', model, { password: 'Enter your password.' });
     const result = await this.login.confirmPassword(user, password, req);
     if (!result.ok) {
       // The same answers as the login form: a lock, a locked account (told only after the right password), or a wrong password.
@@ -192,7 +225,6 @@ export class TwoFactorController {
   private async maySetUp(req: Request, user: User): Promise<boolean> {
     return this.sessions.maySetUpAgain(req) || !(await this.factors.hasConfirmed(user));
   }
-
 
   private async setupView(user: User, resetTokenId: string | undefined): Promise<[string, Record<string, unknown>]> {
     const page = await this.twoFactor.setupPage(user, resetTokenId);

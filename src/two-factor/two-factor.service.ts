@@ -29,8 +29,7 @@ export type CodeOutcome =
   | { ok: false; reason: 'locked'; retryAt: Date };
 
 export type SetupPage =
-  | { kind: 'reset-required' }
-  | { kind: 'show'; qrDataUrl: string; manualKey: string; issuer: string; account: string };
+  { kind: 'reset-required' } | { kind: 'show'; qrDataUrl: string; manualKey: string; issuer: string; account: string };
 
 export type SetupOutcome =
   | { ok: true; recoveryCodes: string[] }
@@ -69,7 +68,13 @@ export class TwoFactorService {
     const { secret } = await this.totp.pendingSecret(user.id);
     const uri = otpauthUri(this.config.appName, user.email, secret);
     const qrDataUrl = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 4, width: 264 });
-    return { kind: 'show', qrDataUrl, manualKey: groupsOfFour(secret), issuer: this.config.appName, account: user.email };
+    return {
+      kind: 'show',
+      qrDataUrl,
+      manualKey: groupsOfFour(secret),
+      issuer: this.config.appName,
+      account: user.email,
+    };
   }
 
   /** Forgets an unconfirmed secret, so the setup page shows a new one (replacing an authenticator). */
@@ -78,7 +83,12 @@ export class TwoFactorService {
   }
 
   /** Confirms the shown secret with a first code; only then is 2FA active (SECURITY.md 9). */
-  async confirmSetup(user: User, codeInput: unknown, resetTokenId: string | undefined, ip: string | null): Promise<SetupOutcome> {
+  async confirmSetup(
+    user: User,
+    codeInput: unknown,
+    resetTokenId: string | undefined,
+    ip: string | null,
+  ): Promise<SetupOutcome> {
     const code = normaliseCode(codeInput);
     if (!code) return { ok: false, reason: 'malformed' };
     if (!(await this.maySetUp(user, resetTokenId))) return { ok: false, reason: 'reset-required' };
@@ -88,7 +98,13 @@ export class TwoFactorService {
     const step = findMatchingStep(pending.secret, code, now);
     if (step === null) {
       const clockOffsetSeconds = this.clockOffset(pending.secret, code, now);
-      await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail: { during: 'setup', clockOffsetSeconds } });
+      await this.audit.record({
+        type: 'code.failed',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip,
+        detail: { during: 'setup', clockOffsetSeconds },
+      });
       return { ok: false, reason: 'invalid', clockOffsetSeconds };
     }
 
@@ -101,7 +117,13 @@ export class TwoFactorService {
         }
         const recoveryCodes = await this.recoveryCodes.regenerate(user.id, manager);
         await this.audit.record(
-          { type: 'two_factor.setup', organizerId: user.organizerId, userId: user.id, ip, detail: { viaResetLink: Boolean(resetTokenId) } },
+          {
+            type: 'two_factor.setup',
+            organizerId: user.organizerId,
+            userId: user.id,
+            ip,
+            detail: { viaResetLink: Boolean(resetTokenId) },
+          },
           manager,
         );
         return { ok: true, recoveryCodes };
@@ -126,10 +148,17 @@ export class TwoFactorService {
       const now = this.clock.now();
       const secret = this.totp.secretOf(device);
       const step = findMatchingStep(secret, code, now);
-      if (step === null) return { ok: false, reason: 'invalid', clockOffsetSeconds: this.clockOffset(secret, code, now) };
+      if (step === null)
+        return { ok: false, reason: 'invalid', clockOffsetSeconds: this.clockOffset(secret, code, now) };
       // Each step once, decided by the database (SECURITY.md 7).
       if (!(await this.totp.acceptStep(device, step))) {
-        await this.audit.record({ type: 'code.replayed', organizerId: user.organizerId, userId: user.id, ip, detail: { step } });
+        await this.audit.record({
+          type: 'code.replayed',
+          organizerId: user.organizerId,
+          userId: user.id,
+          ip,
+          detail: { step },
+        });
         return { ok: false, reason: 'replayed' };
       }
       return { ok: true };
@@ -138,13 +167,22 @@ export class TwoFactorService {
 
   /** A recovery code instead of a TOTP code: works once, counts toward the same lock. */
   async useRecoveryCode(user: User, codeInput: unknown, ip: string | null): Promise<CodeOutcome> {
-    if (typeof codeInput !== 'string' || !codeInput.trim() || codeInput.length > 64) return { ok: false, reason: 'malformed' };
+    if (typeof codeInput !== 'string' || !codeInput.trim() || codeInput.length > 64)
+      return { ok: false, reason: 'malformed' };
     const outcome = await this.guarded(user, ip, { recoveryCode: true }, async (): Promise<CodeOutcome> =>
-      (await this.factors.hasConfirmed(user)) && (await this.recoveryCodes.spend(user.id, codeInput)) ? { ok: true } : { ok: false, reason: 'invalid' },
+      (await this.factors.hasConfirmed(user)) && (await this.recoveryCodes.spend(user.id, codeInput))
+        ? { ok: true }
+        : { ok: false, reason: 'invalid' },
     );
     if (outcome.ok) {
       const remaining = await this.recoveryCodes.remaining(user.id);
-      await this.audit.record({ type: 'recovery_code.used', organizerId: user.organizerId, userId: user.id, ip, detail: { remaining } });
+      await this.audit.record({
+        type: 'recovery_code.used',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip,
+        detail: { remaining },
+      });
       await this.notices.send(user, 'recovery_code.used', { remaining });
     }
     return outcome;
@@ -160,7 +198,12 @@ export class TwoFactorService {
    * that however many arrive at once no more than the limit are checked; the failure that
    * reaches the limit locks, audits it and emails the user, once per lock.
    */
-  private async guarded(user: User, ip: string | null, detail: Record<string, unknown>, check: () => Promise<CodeOutcome>): Promise<CodeOutcome> {
+  private async guarded(
+    user: User,
+    ip: string | null,
+    detail: Record<string, unknown>,
+    check: () => Promise<CodeOutcome>,
+  ): Promise<CodeOutcome> {
     const result = await this.limiter.guard([this.limiter.codeKey(user.id)], async () => {
       const outcome = await check();
       return { ok: outcome.ok, value: outcome };
@@ -169,13 +212,28 @@ export class TwoFactorService {
     const outcome = result.value;
     if (outcome.ok) return outcome;
     if (outcome.reason !== 'replayed') {
-      const clock = outcome.reason === 'invalid' && outcome.clockOffsetSeconds ? { clockOffsetSeconds: outcome.clockOffsetSeconds } : {};
-      await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail: { ...detail, ...clock } });
+      const clock =
+        outcome.reason === 'invalid' && outcome.clockOffsetSeconds
+          ? { clockOffsetSeconds: outcome.clockOffsetSeconds }
+          : {};
+      await this.audit.record({
+        type: 'code.failed',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip,
+        detail: { ...detail, ...clock },
+      });
     }
     const lock = result.lockedNow[0];
     if (!lock) return outcome;
     const minutes = this.config.limits.code.lockMinutes;
-    await this.audit.record({ type: 'code.locked', organizerId: user.organizerId, userId: user.id, ip, detail: { minutes } });
+    await this.audit.record({
+      type: 'code.locked',
+      organizerId: user.organizerId,
+      userId: user.id,
+      ip,
+      detail: { minutes },
+    });
     await this.notices.send(user, 'code.locked', { minutes });
     return { ok: false, reason: 'locked', retryAt: lock.until };
   }

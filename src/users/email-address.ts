@@ -51,7 +51,14 @@ export function emailAddressProblem(input: unknown): string | undefined {
   if (parts.length !== 2 || !parts[0] || !parts[1]) return EMAIL_MESSAGES.invalid;
   if (!PLAIN_LOCAL_PART.test(parts[0])) return EMAIL_MESSAGES.localPart;
   // The rest of the syntax (dots, a local part of at most 64, domain labels and a TLD) as class-validator's IsEmail had it.
-  if (!isEmail(email, { allow_utf8_local_part: false, require_tld: true, allow_ip_domain: false, allow_display_name: false })) {
+  if (
+    !isEmail(email, {
+      allow_utf8_local_part: false,
+      require_tld: true,
+      allow_ip_domain: false,
+      allow_display_name: false,
+    })
+  ) {
     return EMAIL_MESSAGES.invalid;
   }
   return undefined;

@@ -60,12 +60,22 @@ export class InvitationsService {
           userId: user.id,
           actorId: inviter?.id ?? null,
           ip,
-          detail: { role: user.role, twoFactorRequired: user.twoFactorRequired, ...(inviter ? {} : { via: 'command line' }) },
+          detail: {
+            role: user.role,
+            twoFactorRequired: user.twoFactorRequired,
+            ...(inviter ? {} : { via: 'command line' }),
+          },
         },
         manager,
       );
       if (input.password !== undefined) return { user, token: undefined };
-      const { token } = await this.tokens.issue(user.id, 'invitation', INVITATION_VALID_MS, inviter?.id ?? null, manager);
+      const { token } = await this.tokens.issue(
+        user.id,
+        'invitation',
+        INVITATION_VALID_MS,
+        inviter?.id ?? null,
+        manager,
+      );
       return { user, token };
     });
     if (!token) return { user };
@@ -75,10 +85,26 @@ export class InvitationsService {
 
   /** A new invitation link for a user who has not chosen a password yet; the earlier link stops working. */
   async resendInvitation(user: User, inviter: Inviter, ip: string | null): Promise<CreatedAccount> {
-    if (user.passwordHash) throw new ConflictException(`${user.email} has already accepted the invitation and chosen a password.`);
+    if (user.passwordHash)
+      throw new ConflictException(`${user.email} has already accepted the invitation and chosen a password.`);
     const token = await this.users.transaction(async (manager) => {
-      const { token } = await this.tokens.issue(user.id, 'invitation', INVITATION_VALID_MS, inviter?.id ?? null, manager);
-      await this.audit.record({ type: 'account.invitation_sent', organizerId: user.organizerId, userId: user.id, actorId: inviter?.id ?? null, ip }, manager);
+      const { token } = await this.tokens.issue(
+        user.id,
+        'invitation',
+        INVITATION_VALID_MS,
+        inviter?.id ?? null,
+        manager,
+      );
+      await this.audit.record(
+        {
+          type: 'account.invitation_sent',
+          organizerId: user.organizerId,
+          userId: user.id,
+          actorId: inviter?.id ?? null,
+          ip,
+        },
+        manager,
+      );
       return token;
     });
     const link = this.mail.link(`/invitations/${token}`);
@@ -96,7 +122,12 @@ export class InvitationsService {
    * changes) and spends the link in the same transaction: of two submissions of one
    * link, exactly one sets a password.
    */
-  async accept(token: unknown, newPassword: unknown, confirmPassword: unknown, ip: string | null): Promise<InvitationAccepted> {
+  async accept(
+    token: unknown,
+    newPassword: unknown,
+    confirmPassword: unknown,
+    ip: string | null,
+  ): Promise<InvitationAccepted> {
     const found = await this.usable(token);
     if (!found.ok) return { ok: false, reason: 'unusable', status: found.status };
     const { user, tokenId } = found;
@@ -107,7 +138,10 @@ export class InvitationsService {
       .transaction(async (manager) => {
         if (!(await this.tokens.spend(tokenId, manager))) throw new LinkAlreadySpent();
         await this.users.setPassword(user, newPassword as string, manager);
-        await this.audit.record({ type: 'account.invitation_accepted', organizerId: user.organizerId, userId: user.id, ip }, manager);
+        await this.audit.record(
+          { type: 'account.invitation_accepted', organizerId: user.organizerId, userId: user.id, ip },
+          manager,
+        );
         return true;
       })
       .catch((error) => {
@@ -119,7 +153,9 @@ export class InvitationsService {
     return { ok: true, user: await this.users.getById(user.id) };
   }
 
-  private async usable(token: unknown): Promise<{ ok: true; user: User; tokenId: string } | { ok: false; status: LinkStatus }> {
+  private async usable(
+    token: unknown,
+  ): Promise<{ ok: true; user: User; tokenId: string } | { ok: false; status: LinkStatus }> {
     const record = await this.tokens.findUsable(token, 'invitation');
     if (!record) return { ok: false, status: await this.unusableStatus(token) };
     const user = await this.users.findById(record.userId);
@@ -131,8 +167,10 @@ export class InvitationsService {
     if (typeof newPassword !== 'string' || newPassword === '') return { newPassword: 'Enter a new password.' };
     const problem = passwordProblem(newPassword, { email: user.email, appName: this.config.appName });
     if (problem) return { newPassword: problem };
-    if (typeof confirmPassword !== 'string' || confirmPassword === '') return { confirmPassword: 'Enter the same password again.' };
-    if (confirmPassword !== newPassword) return { confirmPassword: 'The two passwords are not the same. Type them again.' };
+    if (typeof confirmPassword !== 'string' || confirmPassword === '')
+      return { confirmPassword: 'Enter the same password again.' };
+    if (confirmPassword !== newPassword)
+      return { confirmPassword: 'The two passwords are not the same. Type them again.' };
     return null;
   }
 
@@ -158,7 +196,12 @@ export class InvitationsService {
       },
     });
     if (!result.sent) {
-      await this.audit.record({ type: 'mail.failed', organizerId: user.organizerId, userId: user.id, detail: { template: 'invitation', error: result.error } });
+      await this.audit.record({
+        type: 'mail.failed',
+        organizerId: user.organizerId,
+        userId: user.id,
+        detail: { template: 'invitation', error: result.error },
+      });
     }
     return result;
   }

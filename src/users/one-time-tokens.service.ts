@@ -31,7 +31,8 @@ export class OneTimeTokensService {
     const repository = manager ? manager.getRepository(OneTimeToken) : this.tokens;
     const now = this.clock.now();
     // Every security email has its own "This wasn't me" link; invitations and resets keep only the newest.
-    if (!options.keepEarlier) await repository.update({ userId, purpose, usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: now });
+    if (!options.keepEarlier)
+      await repository.update({ userId, purpose, usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: now });
     const token = randomToken();
     const record = await repository.save(
       repository.create({
@@ -56,7 +57,10 @@ export class OneTimeTokensService {
   }
 
   /** Why a link cannot be used, for the page that says so. */
-  async describe(token: unknown, purpose: TokenPurpose): Promise<'waiting' | 'done' | 'expired' | 'revoked' | 'unknown'> {
+  async describe(
+    token: unknown,
+    purpose: TokenPurpose,
+  ): Promise<'waiting' | 'done' | 'expired' | 'revoked' | 'unknown'> {
     if (typeof token !== 'string' || token.length > 100) return 'unknown';
     const record = await this.tokens.findOneBy({ tokenHash: this.keys.hash('token-hash', token), purpose });
     return record ? record.status(this.clock.now()) : 'unknown';
@@ -81,7 +85,10 @@ export class OneTimeTokensService {
   /** Revokes every unspent token of a purpose for a user (e.g. a reset undone by Disable 2FA). */
   async revokeAll(userId: string, purpose: TokenPurpose, manager?: EntityManager): Promise<void> {
     const repository = manager ? manager.getRepository(OneTimeToken) : this.tokens;
-    await repository.update({ userId, purpose, usedAt: IsNull(), revokedAt: IsNull() }, { revokedAt: this.clock.now() });
+    await repository.update(
+      { userId, purpose, usedAt: IsNull(), revokedAt: IsNull() },
+      { revokedAt: this.clock.now() },
+    );
   }
 
   /** The newest token of a purpose for a user, for the admin's "waiting / done / expired". */

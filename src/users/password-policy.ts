@@ -22,7 +22,8 @@ export function passwordProblem(password: string, context: { email?: string; app
   if (/^(.)\1+$/u.test(password)) return 'This password repeats one character. Choose another one.';
   if (isSequence(lower)) return 'This password is a simple sequence. Choose another one.';
   const email = context.email?.toLowerCase();
-  if (email && (lower === email || lower === email.split('@')[0])) return 'Do not use your email address as your password.';
+  if (email && (lower === email || lower === email.split('@')[0]))
+    return 'Do not use your email address as your password.';
   if (context.appName && lower.replace(/\s/g, '') === context.appName.toLowerCase().replace(/\s/g, '')) {
     return 'Do not use the name of this service as your password.';
   }
@@ -36,5 +37,7 @@ function isSequence(value: string): boolean {
   if (Math.abs(step) !== 1) {
     return /^(0123456789|1234567890)+\d{0,9}$/.test(value);
   }
-  return codes.every((code, i) => i === 0 || code - codes[i - 1] === step || (step === 1 && codes[i - 1] === 57 && code === 48));
+  return codes.every(
+    (code, i) => i === 0 || code - codes[i - 1] === step || (step === 1 && codes[i - 1] === 57 && code === 48),
+  );
 }

@@ -21,9 +21,16 @@ export class SecurityNoticesService {
   ) {}
 
   /** The email of a security event (its template and subject are the event's, SECURITY_EVENTS). */
-  async send(user: User, event: EmailedEvent, context: Record<string, unknown> = {}, actorId: string | null = null): Promise<MailResult> {
+  async send(
+    user: User,
+    event: EmailedEvent,
+    context: Record<string, unknown> = {},
+    actorId: string | null = null,
+  ): Promise<MailResult> {
     const { template, subject } = SECURITY_EVENTS[event].email;
-    const { token } = await this.tokens.issue(user.id, 'not-me', NOT_ME_VALID_MS, actorId, undefined, { keepEarlier: true });
+    const { token } = await this.tokens.issue(user.id, 'not-me', NOT_ME_VALID_MS, actorId, undefined, {
+      keepEarlier: true,
+    });
     const result = await this.mail.send({
       to: user.email,
       subject,
@@ -31,7 +38,13 @@ export class SecurityNoticesService {
       context: { name: user.name, notMeUrl: this.mail.link(`/not-me/${token}`), ...context },
     });
     if (!result.sent) {
-      await this.audit.record({ type: 'mail.failed', organizerId: user.organizerId, userId: user.id, actorId, detail: { template, error: result.error } });
+      await this.audit.record({
+        type: 'mail.failed',
+        organizerId: user.organizerId,
+        userId: user.id,
+        actorId,
+        detail: { template, error: result.error },
+      });
     }
     return result;
   }

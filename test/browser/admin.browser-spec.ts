@@ -29,7 +29,13 @@ describe('admin pages in a browser (journeys 1, 4)', () => {
   beforeAll(async () => {
     app = await startBrowserApp();
     browser = await launchChromium();
-    await createUser(app, { email: adminEmail, name: 'Grace Hopper', role: 'admin', organizer: 'Acme Events', twoFactor: true });
+    await createUser(app, {
+      email: adminEmail,
+      name: 'Grace Hopper',
+      role: 'admin',
+      organizer: 'Acme Events',
+      twoFactor: true,
+    });
     const setup = new Person(app.server);
     await setup.login(adminEmail, DEFAULT_PASSWORD);
     adminSecret = (await setup.setUpTwoFactor(app.clock)).secret;
@@ -126,7 +132,9 @@ describe('admin pages in a browser (journeys 1, 4)', () => {
     const forbidden = await lin.goto('/admin/users');
     expect(forbidden?.status()).toBe(403);
     await expect(lin.getByRole('banner').textContent()).resolves.toContain('Lin Chen');
-    await expect(lin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count()).resolves.toBe(0);
+    await expect(
+      lin.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count(),
+    ).resolves.toBe(0);
     await reviewPage(lin, '16-error-403-member');
   });
 

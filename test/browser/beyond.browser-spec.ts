@@ -52,8 +52,18 @@ describe('beyond the usual in a browser (issue 7)', () => {
   let adminPerson: { context: BrowserContext; page: Page };
 
   /** A user of Acme Events, created through the services; with `authenticator`, 2FA set up (through HTTP, not the UI). */
-  async function member(email: string, name: string, options: { role?: 'admin'; authenticator: boolean }): Promise<Member> {
-    const user = await createUser(app, { email, name, role: options.role ?? 'member', organizer: 'Acme Events', twoFactor: options.authenticator });
+  async function member(
+    email: string,
+    name: string,
+    options: { role?: 'admin'; authenticator: boolean },
+  ): Promise<Member> {
+    const user = await createUser(app, {
+      email,
+      name,
+      role: options.role ?? 'member',
+      organizer: 'Acme Events',
+      twoFactor: options.authenticator,
+    });
     acmeEmails.push(email);
     let secret = '';
     let recoveryCodes: string[] = [];
@@ -74,7 +84,10 @@ describe('beyond the usual in a browser (issue 7)', () => {
     ada = await member('ada@acme.example', 'Ada Lovelace', { authenticator: true });
     nia = await member('nia@acme.example', 'Nia Reported', { authenticator: true });
     // Another organizer, with an admin of its own: none of them may leak into Acme's pages or export.
-    for (const [email, name, role] of [['gus@globex.example', 'Gus Globex', 'admin'], ['bob@globex.example', 'Bob Other', 'member']] as const) {
+    for (const [email, name, role] of [
+      ['gus@globex.example', 'Gus Globex', 'admin'],
+      ['bob@globex.example', 'Bob Other', 'member'],
+    ] as const) {
       // Invited (no password yet): nothing to hash, and a user of the other organizer all the same.
       await createUser(app, { email, name, role, organizer: 'Globex Shows', password: null, twoFactor: false });
       globexEmails.push(email);
@@ -163,10 +176,14 @@ describe('beyond the usual in a browser (issue 7)', () => {
     await press(page, page.getByRole('button', { name: 'Save policy' }));
     expect(pathOf(page)).toBe('/admin/organizer');
     // Otto is the only Acme user without an authenticator; Globex is untouched.
-    await expect(flash(page)).resolves.toMatch(/now required for everyone.*1 user without an authenticator app must set one up within 3 days/s);
+    await expect(flash(page)).resolves.toMatch(
+      /now required for everyone.*1 user without an authenticator app must set one up within 3 days/s,
+    );
     await expect(page.getByLabel('Require 2FA for everyone in this organizer').isChecked()).resolves.toBe(true);
     await expect(page.getByLabel('Grace period (days)').inputValue()).resolves.toBe('3');
-    await expect(page.locator('#policy-adoption').textContent()).resolves.toMatch(/4 of 5 users have an active authenticator app\.\s+1 not set up yet/);
+    await expect(page.locator('#policy-adoption').textContent()).resolves.toMatch(
+      /4 of 5 users have an active authenticator app\.\s+1 not set up yet/,
+    );
     await reviewPage(page, '40-organizer-policy-on');
 
     // Disable 2FA, pressed on the tab opened before: refused, with the reason, and gone from the page.
@@ -176,7 +193,9 @@ describe('beyond the usual in a browser (issue 7)', () => {
       'Your organizer requires two-factor authentication for everyone, so it cannot be turned off',
     );
     await expect(staleTab.getByRole('button', { name: 'Disable 2FA' }).count()).resolves.toBe(0);
-    await expect(staleTab.locator('main').textContent()).resolves.toContain('requires 2FA for everyone, so Disable 2FA is not available');
+    await expect(staleTab.locator('main').textContent()).resolves.toContain(
+      'requires 2FA for everyone, so Disable 2FA is not available',
+    );
     await expect(staleTab.locator('#two-factor-state').textContent()).resolves.toBe('Active');
     await reviewPage(staleTab, '41-user-page-disable-refused');
     await staleTab.close();
@@ -223,7 +242,9 @@ describe('beyond the usual in a browser (issue 7)', () => {
     const adoption = page.getByRole('region', { name: '2FA adoption' });
     await expect(adoption.textContent()).resolves.toMatch(/4 of 5 active\s+· 1 pending setup\s+· 0 locked/);
     await expect(adoption.textContent()).resolves.toContain('Your organizer requires 2FA for everyone.');
-    await expect(adoption.getByRole('link', { name: '1 not set up yet' }).getAttribute('href')).resolves.toBe('/admin/users?show=not-set-up');
+    await expect(adoption.getByRole('link', { name: '1 not set up yet' }).getAttribute('href')).resolves.toBe(
+      '/admin/users?show=not-set-up',
+    );
     await page.getByLabel('Show').selectOption({ label: 'Not set up yet' });
     await press(page, page.getByRole('button', { name: 'Search' }));
     await page.waitForURL((url) => url.searchParams.get('show') === 'not-set-up');
@@ -257,7 +278,9 @@ describe('beyond the usual in a browser (issue 7)', () => {
     await page.getByLabel('Confirm new password').fill(newPassword);
     await press(page, page.getByRole('button', { name: 'Change password' }));
     await expect(page.getByRole('alert').count()).resolves.toBe(1);
-    await expect(page.locator('#currentPassword-error').textContent()).resolves.toMatch(/current password is not correct/);
+    await expect(page.locator('#currentPassword-error').textContent()).resolves.toMatch(
+      /current password is not correct/,
+    );
     await expect(page.getByLabel('Current password').getAttribute('aria-invalid')).resolves.toBe('true');
     // Passwords are never sent back into the form.
     await expect(page.getByLabel('New password', { exact: true }).inputValue()).resolves.toBe('');
@@ -340,13 +363,17 @@ describe('beyond the usual in a browser (issue 7)', () => {
     // The right password now says the account is locked.
     await signIn(niaPage, nia);
     expect(new URL(niaPage.url()).pathname).toBe('/login');
-    await expect(niaPage.getByRole('alert').textContent()).resolves.toContain('This account is locked because a sign-in was reported as not yours');
+    await expect(niaPage.getByRole('alert').textContent()).resolves.toContain(
+      'This account is locked because a sign-in was reported as not yours',
+    );
     await screenshots(niaPage, '52-login-account-locked');
 
     // The admin opens the link of the email and unlocks, after a confirmation.
     const { page: adminPage } = adminPerson;
     await openAs(adminPage, admin, userPage);
-    await expect(adminPage.locator('#account-lock').textContent()).resolves.toContain("Locked by the user (This wasn't me) since");
+    await expect(adminPage.locator('#account-lock').textContent()).resolves.toContain(
+      "Locked by the user (This wasn't me) since",
+    );
     await reviewPage(adminPage, '53-user-page-account-locked', { darkToo: true });
     await press(adminPage, adminPage.getByRole('button', { name: 'Unlock account' }));
     await expect(heading(adminPage)).resolves.toContain('Unlock the account of Nia Reported');
@@ -377,7 +404,9 @@ describe('beyond the usual in a browser (issue 7)', () => {
     await page.getByLabel('Verification code').fill(totpCode(abe.secret, now - 3));
     await press(page, page.getByRole('button', { name: 'Verify' }));
     expect(new URL(page.url()).pathname).toBe('/2fa/verify');
-    await expect(page.locator('#code-error').textContent()).resolves.toContain("Your phone's clock seems 90 seconds behind");
+    await expect(page.locator('#code-error').textContent()).resolves.toContain(
+      "Your phone's clock seems 90 seconds behind",
+    );
     await reviewPage(page, '55-verify-clock-hint');
 
     // A code no step within ±10 of now shows: refused, and no word about the clock.
@@ -396,10 +425,13 @@ describe('beyond the usual in a browser (issue 7)', () => {
     await context.close();
   });
 
-  it('CSV export: the download holds only the admin\'s organizer\'s users', async () => {
+  it("CSV export: the download holds only the admin's organizer's users", async () => {
     const { page } = adminPerson;
     await openAs(page, admin, '/admin/users');
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Export CSV' }).click(),
+    ]);
     const date = app.clock.now().toISOString().slice(0, 10);
     expect(download.suggestedFilename()).toBe(`users-acme-events-${date}.csv`);
     const [header, ...rows] = parseCsv(readFileSync((await download.path())!, 'utf8'));

@@ -31,7 +31,10 @@ describe('error pages in a browser', () => {
     await page.goto('/login');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
     await page.waitForLoadState('load');
     return response;
   }
@@ -51,8 +54,14 @@ describe('error pages in a browser', () => {
     await page.goto('/login');
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password', { exact: true }).fill(DEFAULT_PASSWORD);
-    await page.locator('input[name="_csrf"]').first().evaluate((input: HTMLInputElement) => (input.value = 'forged'));
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await page
+      .locator('input[name="_csrf"]')
+      .first()
+      .evaluate((input: HTMLInputElement) => (input.value = 'forged'));
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
     await page.waitForLoadState('load');
     await expectFriendlyPage(page, response, 403, 'Not allowed');
     await expect(page.locator('main').textContent()).resolves.toContain('reload the page and try again');
@@ -69,7 +78,9 @@ describe('error pages in a browser', () => {
     let response: Response | null = null;
     for (let i = 0; i < 10; i++) response = await signInForm(page, user.email, `wrong password ${i}!`);
     await expectFriendlyPage(page, response, 429, 'Sign in');
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('Too many failed attempts. Try again in 15 minutes');
+    await expect(page.getByRole('alert').textContent()).resolves.toContain(
+      'Too many failed attempts. Try again in 15 minutes',
+    );
     await expect(page.getByLabel('Email').inputValue()).resolves.toBe(user.email);
     await reviewPage(page, '22-error-429-login');
     await context.close();
@@ -89,11 +100,16 @@ describe('error pages in a browser', () => {
     let response: Response | null = null;
     for (let i = 0; i < 5; i++) {
       await page.getByLabel('Verification code').fill('00000' + i);
-      [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Verify' }).click()]);
+      [response] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Verify' }).click(),
+      ]);
       await page.waitForLoadState('load');
     }
     await expectFriendlyPage(page, response, 429, 'Two-factor authentication');
-    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/Too many wrong codes\. Try again in 15 minutes/);
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(
+      /Too many wrong codes\. Try again in 15 minutes/,
+    );
     await reviewPage(page, '23-error-429-code');
     await context.close();
   });
@@ -101,9 +117,14 @@ describe('error pages in a browser', () => {
   it('413: a form with far too much data gets a page in the layout, before any route runs', async () => {
     const { context, page } = await newPerson(browser, app);
     await page.goto('/login');
-    await page.getByLabel('Email').evaluate((input: HTMLInputElement) => (input.value = 'a'.repeat(40_000) + '@example.com'));
+    await page
+      .getByLabel('Email')
+      .evaluate((input: HTMLInputElement) => (input.value = 'a'.repeat(40_000) + '@example.com'));
     await page.getByLabel('Password', { exact: true }).fill('whatever it is');
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.getByRole('button', { name: 'Sign in' }).click(),
+    ]);
     await page.waitForLoadState('load');
     await expectFriendlyPage(page, response, 413, 'Too much data');
     await reviewPage(page, '25-error-413');

@@ -43,7 +43,9 @@ describe('sign-in in a browser (journeys 2, 3, 7)', () => {
   /** A 6-digit code no authenticator shows right now (outside the accepted window). */
   function wrongCode(): string {
     const now = timeStep(app.clock.now());
-    const valid = new Set(Array.from({ length: 2 * TOTP_WINDOW + 1 }, (_, i) => totpCode(secret, now - TOTP_WINDOW + i)));
+    const valid = new Set(
+      Array.from({ length: 2 * TOTP_WINDOW + 1 }, (_, i) => totpCode(secret, now - TOTP_WINDOW + i)),
+    );
     return ['000000', '111111', '222222'].find((c) => !valid.has(c))!;
   }
 
@@ -58,7 +60,9 @@ describe('sign-in in a browser (journeys 2, 3, 7)', () => {
 
     await signIn(page);
     await page.waitForURL('**/2fa/setup');
-    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Set up two-factor authentication');
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      'Set up two-factor authentication',
+    );
     // The code field has the focus, so a person can type the code as soon as the app shows it.
     expect(await page.getByLabel('Verification code').evaluate((el) => el === document.activeElement)).toBe(true);
 
@@ -68,7 +72,9 @@ describe('sign-in in a browser (journeys 2, 3, 7)', () => {
     expect(await qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThanOrEqual(200);
     expect(await quietZoneIsWhite(qr, 12)).toBe(true);
     const uri = await readQrCode(qr);
-    expect(uri).toMatch(/^otpauth:\/\/totp\/TIXNGO%20Backoffice:ada%40acme\.example\?secret=[A-Z2-7]{32}&issuer=TIXNGO%20Backoffice/);
+    expect(uri).toMatch(
+      /^otpauth:\/\/totp\/TIXNGO%20Backoffice:ada%40acme\.example\?secret=[A-Z2-7]{32}&issuer=TIXNGO%20Backoffice/,
+    );
     secret = secretOf(uri);
 
     // The same secret as a manual key in groups of four, with a working copy button.
@@ -122,7 +128,10 @@ describe('sign-in in a browser (journeys 2, 3, 7)', () => {
     expect(recoveryCodes).toHaveLength(10);
     await page.getByRole('button', { name: 'Copy codes' }).click();
     await expect(page.evaluate(() => navigator.clipboard.readText())).resolves.toBe(recoveryCodes.join('\n'));
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download as .txt' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download as .txt' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('recovery-codes.txt');
     const saved = readFileSync(await download.path(), 'utf8');
     for (const c of recoveryCodes) expect(saved).toContain(c);
@@ -130,7 +139,9 @@ describe('sign-in in a browser (journeys 2, 3, 7)', () => {
 
     await page.getByRole('button', { name: 'Continue' }).click();
     // Not yet: the box is not ticked, the browser keeps the person on the page.
-    expect(await page.getByLabel('I have saved these codes').evaluate((box: HTMLInputElement) => box.validity.valueMissing)).toBe(true);
+    expect(
+      await page.getByLabel('I have saved these codes').evaluate((box: HTMLInputElement) => box.validity.valueMissing),
+    ).toBe(true);
     expect(new URL(page.url()).pathname).toBe('/2fa/recovery-codes');
     await page.getByLabel('I have saved these codes').check();
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -141,8 +152,15 @@ describe('sign-in in a browser (journeys 2, 3, 7)', () => {
     const header = page.getByRole('banner');
     await expect(header.textContent()).resolves.toContain('Ada Lovelace');
     await expect(header.textContent()).resolves.toContain('Acme Events');
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).getAttribute('aria-current')).resolves.toBe('page');
-    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count()).resolves.toBe(0);
+    await expect(
+      page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Dashboard' })
+        .getAttribute('aria-current'),
+    ).resolves.toBe('page');
+    await expect(
+      page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).count(),
+    ).resolves.toBe(0);
     await reviewPage(page, '05-dashboard', { darkToo: true });
 
     // The name in the header opens the person's own account page.

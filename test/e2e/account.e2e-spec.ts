@@ -24,7 +24,7 @@ describe('account page (/account)', () => {
     return { user, person, secret, recoveryCodes };
   }
 
-  it('shows the 2FA state and the user\'s own recent security events', async () => {
+  it("shows the 2FA state and the user's own recent security events", async () => {
     const { person } = await signedInWithTwoFactor();
     const page = await person.get('/account');
     expect(page.status).toBe(200);
@@ -57,7 +57,11 @@ describe('account page (/account)', () => {
       expect(mismatch.status).toBe(400);
       expect(mismatch.text).toContain('do not match');
 
-      const weak = await person.submit('/account', '/account/password', { currentPassword: DEFAULT_PASSWORD, newPassword: 'short', confirmPassword: 'short' });
+      const weak = await person.submit('/account', '/account/password', {
+        currentPassword: DEFAULT_PASSWORD,
+        newPassword: 'short',
+        confirmPassword: 'short',
+      });
       expect(weak.status).toBe(400);
       expect(weak.text).toContain('at least 12');
 
@@ -80,7 +84,11 @@ describe('account page (/account)', () => {
 
     it('never answers 500 to odd input', async () => {
       const { person } = await signedInWithTwoFactor();
-      const res = await person.submit('/account', '/account/password', { currentPassword: ['a', 'b'], newPassword: '', confirmPassword: '' });
+      const res = await person.submit('/account', '/account/password', {
+        currentPassword: ['a', 'b'],
+        newPassword: '',
+        confirmPassword: '',
+      });
       expect(res.status).toBe(400);
       expect(res.text).toContain('role="alert"');
     });
@@ -96,19 +104,30 @@ describe('account page (/account)', () => {
       expect(page.text).toContain('New recovery codes');
       expect(await t.get(DataSource).getRepository(RecoveryCode).countBy({ userId: user.id })).toBe(10);
 
-      const wrong = await person.submit(asked.headers.location, '/account/confirm', { code: '000000', continue: 'recovery-codes' });
+      const wrong = await person.submit(asked.headers.location, '/account/confirm', {
+        code: '000000',
+        continue: 'recovery-codes',
+      });
       expect(wrong.status).toBe(401);
       expect(wrong.text).toContain('name="continue" value="recovery-codes"');
       // The right code goes on with the change that asked for it: no second click.
-      const regenerated = await person.submit(asked.headers.location, '/account/confirm', { code: codeAt(secret, t.clock), continue: 'recovery-codes' });
+      const regenerated = await person.submit(asked.headers.location, '/account/confirm', {
+        code: codeAt(secret, t.clock),
+        continue: 'recovery-codes',
+      });
       expect(regenerated.headers.location).toBe('/2fa/recovery-codes');
       const fresh = recoveryCodesFrom((await person.get('/2fa/recovery-codes')).text);
       expect(fresh).toHaveLength(10);
       expect(fresh).not.toContain(recoveryCodes[0]);
       // Within the 5 minutes the button works at once; an unknown "continue" only confirms.
-      expect((await person.post('/account/recovery-codes', {}, '/account')).headers.location).toBe('/2fa/recovery-codes');
+      expect((await person.post('/account/recovery-codes', {}, '/account')).headers.location).toBe(
+        '/2fa/recovery-codes',
+      );
       t.clock.advance(6 * MINUTE);
-      const odd = await person.submit('/account/confirm?continue=delete-everything', '/account/confirm', { code: codeAt(secret, t.clock), continue: 'delete-everything' });
+      const odd = await person.submit('/account/confirm?continue=delete-everything', '/account/confirm', {
+        code: codeAt(secret, t.clock),
+        continue: 'delete-everything',
+      });
       expect(odd.headers.location).toBe('/account');
       const latest = recoveryCodesFrom((await person.get('/2fa/recovery-codes')).text);
 
@@ -116,8 +135,12 @@ describe('account page (/account)', () => {
       t.clock.advance(MINUTE);
       const other = new Person(t.server);
       await other.login(user.email, DEFAULT_PASSWORD);
-      expect((await other.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: recoveryCodes[0] })).status).toBe(401);
-      expect((await other.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: latest[0] })).headers.location).toBe('/');
+      expect((await other.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: recoveryCodes[0] })).status).toBe(
+        401,
+      );
+      expect((await other.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: latest[0] })).headers.location).toBe(
+        '/',
+      );
       const events = (await t.get(AuditService).recentForUser(user.id)).map((e) => e.type);
       expect(events).toContain('recovery_codes.regenerated');
     });
@@ -128,22 +151,33 @@ describe('account page (/account)', () => {
       expect((await person.get('/2fa/setup')).headers.location).toBe('/');
 
       t.clock.advance(6 * MINUTE);
-      expect((await person.post('/account/authenticator', {}, '/account')).headers.location).toBe('/account/confirm?continue=authenticator');
-      const start = await person.submit('/account/confirm?continue=authenticator', '/account/confirm', { code: codeAt(secret, t.clock), continue: 'authenticator' });
+      expect((await person.post('/account/authenticator', {}, '/account')).headers.location).toBe(
+        '/account/confirm?continue=authenticator',
+      );
+      const start = await person.submit('/account/confirm?continue=authenticator', '/account/confirm', {
+        code: codeAt(secret, t.clock),
+        continue: 'authenticator',
+      });
       expect(start.headers.location).toBe('/2fa/setup');
       const setup = await person.get('/2fa/setup');
       const newSecret = manualKeyFrom(setup.text);
       expect(newSecret).not.toBe(secret);
 
       t.clock.advance(30_000);
-      const confirm = await person.agent.post('/2fa/setup').type('form').send({ code: codeAt(newSecret, t.clock), _csrf: csrfFrom(setup.text) }).redirects(0);
+      const confirm = await person.agent
+        .post('/2fa/setup')
+        .type('form')
+        .send({ code: codeAt(newSecret, t.clock), _csrf: csrfFrom(setup.text) })
+        .redirects(0);
       expect(confirm.headers.location).toBe('/2fa/recovery-codes');
 
       t.clock.advance(60_000);
       const later = new Person(t.server);
       await later.login(user.email, DEFAULT_PASSWORD);
       expect((await later.submit('/2fa/verify', '/2fa/verify', { code: codeAt(secret, t.clock) })).status).toBe(401);
-      expect((await later.submit('/2fa/verify', '/2fa/verify', { code: codeAt(newSecret, t.clock) })).headers.location).toBe('/');
+      expect(
+        (await later.submit('/2fa/verify', '/2fa/verify', { code: codeAt(newSecret, t.clock) })).headers.location,
+      ).toBe('/');
       expect(await hasFactor(t, user.id)).toBe(true);
     });
   });

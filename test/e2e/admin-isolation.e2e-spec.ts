@@ -22,12 +22,28 @@ describe('isolation between organizers (SECURITY.md 20)', () => {
 
   it('gives an admin of organizer B a 404 for every page and POST about a user of organizer A, and nothing changes or is sent', async () => {
     // Organizer A: an active member with a session open, and an invited one.
-    const active = await createUser(t, { organizer: 'Organizer A', email: 'active@a.test', name: 'Alma A', twoFactor: true });
+    const active = await createUser(t, {
+      organizer: 'Organizer A',
+      email: 'active@a.test',
+      name: 'Alma A',
+      twoFactor: true,
+    });
     const browserA = new Person(t.server);
     await browserA.login(active.email, DEFAULT_PASSWORD);
     await browserA.setUpTwoFactor(t.clock);
-    const invited = await createUser(t, { organizer: 'Organizer A', email: 'invited@a.test', name: 'Ian A', twoFactor: false, password: null });
-    const adminA = await createUser(t, { organizer: 'Organizer A', email: 'admin@a.test', role: 'admin', twoFactor: false });
+    const invited = await createUser(t, {
+      organizer: 'Organizer A',
+      email: 'invited@a.test',
+      name: 'Ian A',
+      twoFactor: false,
+      password: null,
+    });
+    const adminA = await createUser(t, {
+      organizer: 'Organizer A',
+      email: 'admin@a.test',
+      role: 'admin',
+      twoFactor: false,
+    });
 
     const { person: adminB } = await adminOf(t, 'Organizer B', 'Bert B');
     const data = t.get(DataSource);
@@ -36,7 +52,9 @@ describe('isolation between organizers (SECURITY.md 20)', () => {
       tokens: await data.getRepository(OneTimeToken).find({ order: { id: 'ASC' } }),
       codes: await data.getRepository(RecoveryCode).countBy({ userId: active.id }),
       sessions: await data.getRepository(SessionRecord).countBy({ userId: active.id }),
-      events: (await Promise.all([active, invited, adminA].map((user) => t.get(AuditService).recentForUser(user.id, 100)))).map((list) => list.length),
+      events: (
+        await Promise.all([active, invited, adminA].map((user) => t.get(AuditService).recentForUser(user.id, 100)))
+      ).map((list) => list.length),
       mails: (await outbox(t.dataDir)).length,
     });
     const before = await snapshot();
@@ -55,7 +73,11 @@ describe('isolation between organizers (SECURITY.md 20)', () => {
         [`/admin/users/${user.id}/invitation`, {}],
       ];
       for (const [path, fields] of posts) {
-        const answer = await adminB.agent.post(path).type('form').send({ ...fields, _csrf: token }).redirects(0);
+        const answer = await adminB.agent
+          .post(path)
+          .type('form')
+          .send({ ...fields, _csrf: token })
+          .redirects(0);
         expect([path, fields, answer.status]).toEqual([path, fields, 404]);
       }
     }

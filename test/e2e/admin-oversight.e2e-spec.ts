@@ -30,7 +30,12 @@ function textOf(html: string, id: string): string {
 function tableRows(html: string): string[][] {
   const body = html.match(/<tbody>([\s\S]*?)<\/tbody>/)?.[1] ?? '';
   return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
-    [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((cell) => cell[1].replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()),
+    [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((cell) =>
+      cell[1]
+        .replace(/<[^>]+>/g, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ),
   );
 }
 
@@ -80,7 +85,13 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
       await createUser(t, { organizer: org, name: 'Pat Pending', twoFactor: true });
       // More than a page (20 a page) of invited users who will set up 2FA: the counts must cover them all.
       for (let n = 1; n <= 22; n++) {
-        await createUser(t, { organizer: org, name: `Ivan Invitee ${String(n).padStart(2, '0')}`, email: `ivan${n}@oversight.test`, twoFactor: true, password: null });
+        await createUser(t, {
+          organizer: org,
+          name: `Ivan Invitee ${String(n).padStart(2, '0')}`,
+          email: `ivan${n}@oversight.test`,
+          twoFactor: true,
+          password: null,
+        });
       }
       await createUser(t, { organizer: org, name: 'Oscar Off', twoFactor: false });
       await lockWithNotMe(await createUser(t, { organizer: org, name: 'Xena Reported', twoFactor: false }));
@@ -127,13 +138,18 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
       const second = tableRows(await list('?show=not-set-up&page=2')).map((row) => row[0]);
       expect(second).toHaveLength(6);
       const all = [...firstPage, ...second];
-      for (const name of ['Ada Active', 'Art Active', 'Leo Locked', 'Otto Outsider', 'Olaf Outsider']) expect(all).not.toContain(name);
-      for (const name of ['Pat Pending', 'Oscar Off', 'Xena Reported', 'Olive Admin (you)', 'Ivan Invitee 22']) expect(all).toContain(name);
+      for (const name of ['Ada Active', 'Art Active', 'Leo Locked', 'Otto Outsider', 'Olaf Outsider'])
+        expect(all).not.toContain(name);
+      for (const name of ['Pat Pending', 'Oscar Off', 'Xena Reported', 'Olive Admin (you)', 'Ivan Invitee 22'])
+        expect(all).toContain(name);
 
       const searched = await list('?q=invitee&show=not-set-up');
       expect(searched).toContain('22 users matching “invitee” without an active authenticator, page 1 of 2');
       expect(hrefsIn(searched)).toContain('/admin/users?q=invitee&show=not-set-up&page=2');
-      expect(tableRows(await list('?q=invitee&show=not-set-up&page=2')).map((row) => row[0])).toEqual(['Ivan Invitee 21', 'Ivan Invitee 22']);
+      expect(tableRows(await list('?q=invitee&show=not-set-up&page=2')).map((row) => row[0])).toEqual([
+        'Ivan Invitee 21',
+        'Ivan Invitee 22',
+      ]);
 
       const none = await list('?q=active&show=not-set-up');
       expect(tableRows(none)).toEqual([]);
@@ -156,12 +172,34 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
 
     beforeAll(async () => {
       ({ admin, person } = await adminOf(t, org, 'Ann Admin'));
-      await createUser(t, { organizer: org, name: '=HYPERLINK("http://evil.test","click")', email: 'formula@csv.test', twoFactor: false });
-      await createUser(t, { organizer: org, name: '+41 22 000 00 00', email: 'plus@csv.test', twoFactor: true, password: null });
+      await createUser(t, {
+        organizer: org,
+        name: '=HYPERLINK("http://evil.test","click")',
+        email: 'formula@csv.test',
+        twoFactor: false,
+      });
+      await createUser(t, {
+        organizer: org,
+        name: '+41 22 000 00 00',
+        email: 'plus@csv.test',
+        twoFactor: true,
+        password: null,
+      });
       await createUser(t, { organizer: org, name: '-2+3', email: 'minus@csv.test', twoFactor: false });
       await createUser(t, { organizer: org, name: '@SUM(A1:A9)', email: 'at@csv.test', twoFactor: false });
-      await createUser(t, { organizer: org, name: 'Zoë "Zed", Jr.', email: 'zoe@csv.test', twoFactor: true, role: 'admin' });
-      const active = await createUser(t, { organizer: org, name: 'Max Active', email: 'max@csv.test', twoFactor: true });
+      await createUser(t, {
+        organizer: org,
+        name: 'Zoë "Zed", Jr.',
+        email: 'zoe@csv.test',
+        twoFactor: true,
+        role: 'admin',
+      });
+      const active = await createUser(t, {
+        organizer: org,
+        name: 'Max Active',
+        email: 'max@csv.test',
+        twoFactor: true,
+      });
       const browser = new Person(t.server);
       await browser.login(active.email, DEFAULT_PASSWORD);
       await browser.setUpTwoFactor(t.clock);
@@ -187,7 +225,15 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
       const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''));
       expect(header).toEqual(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created']);
       expect(rows.map((row) => row[1]).sort()).toEqual(
-        [admin.email, 'at@csv.test', 'formula@csv.test', 'max@csv.test', 'minus@csv.test', 'plus@csv.test', 'zoe@csv.test'].sort(),
+        [
+          admin.email,
+          'at@csv.test',
+          'formula@csv.test',
+          'max@csv.test',
+          'minus@csv.test',
+          'plus@csv.test',
+          'zoe@csv.test',
+        ].sort(),
       );
       const byEmail = Object.fromEntries(rows.map((row) => [row[1], row]));
       expect(byEmail['zoe@csv.test'].slice(0, 4)).toEqual(['Zoë "Zed", Jr.', 'zoe@csv.test', 'Admin', 'Pending setup']);
@@ -212,12 +258,16 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
     it('follows the list’s search and "Not set up yet" filter, and is linked from the list with them', async () => {
       const zoe = parseCsv((await exportCsv('?q=zo%C3%AB')).text.replace(/^\uFEFF/, ''));
       expect(zoe.slice(1).map((row) => row[1])).toEqual(['zoe@csv.test']);
-      const notSetUp = parseCsv((await exportCsv('?show=not-set-up')).text.replace(/^\uFEFF/, '')).slice(1).map((row) => row[1]);
+      const notSetUp = parseCsv((await exportCsv('?show=not-set-up')).text.replace(/^\uFEFF/, ''))
+        .slice(1)
+        .map((row) => row[1]);
       expect(notSetUp).toHaveLength(6);
       expect(notSetUp).not.toContain('max@csv.test');
 
       expect(hrefsIn((await person.get('/admin/users')).text)).toContain('/admin/users/export.csv');
-      expect(hrefsIn((await person.get('/admin/users?q=zo&show=not-set-up')).text)).toContain('/admin/users/export.csv?q=zo&show=not-set-up');
+      expect(hrefsIn((await person.get('/admin/users?q=zo&show=not-set-up')).text)).toContain(
+        '/admin/users/export.csv?q=zo&show=not-set-up',
+      );
     });
 
     it('is 403 for members and sends a signed-out visitor to the login page', async () => {
@@ -256,7 +306,9 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
       expect(await flashAt(person, userPage)).toContain('The account of Rita Reported is unlocked');
 
       expect((await t.get(UsersService).getById(user.id)).accountLockedAt).toBeNull();
-      const events = (await t.get(AuditService).recentForUser(user.id)).filter((event) => event.type === 'account.unlocked');
+      const events = (await t.get(AuditService).recentForUser(user.id)).filter(
+        (event) => event.type === 'account.unlocked',
+      );
       expect(events).toHaveLength(1);
       expect(events[0].actorId).toBe(admin.id);
       const after = await person.get(userPage);
@@ -274,7 +326,9 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
       const again = await person.post(`${userPage}/unlock`, { confirm: 'yes' }, userPage);
       expect(again.headers.location).toBe(userPage);
       expect(await flashAt(person, userPage)).toContain('is not locked');
-      expect((await t.get(AuditService).recentForUser(user.id)).filter((event) => event.type === 'account.unlocked')).toHaveLength(1);
+      expect(
+        (await t.get(AuditService).recentForUser(user.id)).filter((event) => event.type === 'account.unlocked'),
+      ).toHaveLength(1);
     });
 
     it('needs a CSRF token, is 403 for members and 404 for another organizer’s admin; the account stays locked', async () => {
@@ -288,12 +342,17 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
       expect((await person.agent.post(action).type('form').send({ confirm: 'yes' }).redirects(0)).status).toBe(403);
       const memberBrowser = await signedIn(t, member);
       const memberToken = csrfFrom((await memberBrowser.get('/')).text);
-      expect((await memberBrowser.agent.post(action).type('form').send({ confirm: 'yes', _csrf: memberToken }).redirects(0)).status).toBe(403);
+      expect(
+        (await memberBrowser.agent.post(action).type('form').send({ confirm: 'yes', _csrf: memberToken }).redirects(0))
+          .status,
+      ).toBe(403);
       const { person: outsider } = await adminOf(t, 'Unlock Outsider Org');
       expect((await outsider.post(action, { confirm: 'yes' }, '/admin/users')).status).toBe(404);
 
       expect((await t.get(UsersService).getById(user.id)).accountLockedAt).not.toBeNull();
-      expect((await t.get(AuditService).recentForUser(user.id)).map((event) => event.type)).not.toContain('account.unlocked');
+      expect((await t.get(AuditService).recentForUser(user.id)).map((event) => event.type)).not.toContain(
+        'account.unlocked',
+      );
     });
   });
 });

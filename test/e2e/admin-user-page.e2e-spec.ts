@@ -23,14 +23,30 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
     it('shows the details, the 2FA state, the buttons, and the last 20 events newest first, with who acted', async () => {
       const org = 'Page Org';
       const { admin, person } = await adminOf(t, org, 'Pia Admin');
-      const member = await createUser(t, { organizer: org, email: 'page.member@page.test', name: 'Max Member', twoFactor: true });
+      const member = await createUser(t, {
+        organizer: org,
+        email: 'page.member@page.test',
+        name: 'Max Member',
+        twoFactor: true,
+      });
       const audit = t.get(AuditService);
       for (let i = 1; i <= 24; i++) {
         t.clock.advance(1000);
-        await audit.record({ type: 'login.failed', organizerId: member.organizerId, userId: member.id, ip: `10.0.0.${i}` });
+        await audit.record({
+          type: 'login.failed',
+          organizerId: member.organizerId,
+          userId: member.id,
+          ip: `10.0.0.${i}`,
+        });
       }
       t.clock.advance(1000);
-      await audit.record({ type: 'two_factor.enabled', organizerId: member.organizerId, userId: member.id, actorId: admin.id, ip: '10.9.9.9' });
+      await audit.record({
+        type: 'two_factor.enabled',
+        organizerId: member.organizerId,
+        userId: member.id,
+        actorId: admin.id,
+        ip: '10.9.9.9',
+      });
 
       const page = await person.get(`/admin/users/${member.id}`);
       expect(page.status).toBe(200);
@@ -80,11 +96,18 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
     it('asks for confirmation, then requires 2FA (Pending setup), ends the user’s sessions, emails and audits; the next sign-in sets it up', async () => {
       const org = 'Enable Org';
       const { admin, person } = await adminOf(t, org, 'Ena Admin');
-      const member = await createUser(t, { organizer: org, email: 'enable.me@enable.test', name: 'Ed Enable', twoFactor: false });
+      const member = await createUser(t, {
+        organizer: org,
+        email: 'enable.me@enable.test',
+        name: 'Ed Enable',
+        twoFactor: false,
+      });
       const memberBrowser = await signedIn(t, member);
       const userPage = `/admin/users/${member.id}`;
 
-      const { step, result } = await pressAndConfirm(person, userPage, `${userPage}/two-factor`, { twoFactor: 'enable' });
+      const { step, result } = await pressAndConfirm(person, userPage, `${userPage}/two-factor`, {
+        twoFactor: 'enable',
+      });
       expect(step.status).toBe(200);
       expect(step.text).toContain('Enable two-factor authentication for Ed Enable');
       expect(hasButton(step.text, `${userPage}/two-factor`, 'Enable 2FA')).toBe(true);
@@ -122,7 +145,12 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
     it('asks for confirmation, then clears the secret, pending secret, recovery codes and reset links, turns 2FA Off, ends sessions, emails and audits', async () => {
       const org = 'Disable Org';
       const { admin, person } = await adminOf(t, org, 'Dee Admin');
-      const member = await createUser(t, { organizer: org, email: 'disable.me@disable.test', name: 'Di Sable', twoFactor: true });
+      const member = await createUser(t, {
+        organizer: org,
+        email: 'disable.me@disable.test',
+        name: 'Di Sable',
+        twoFactor: true,
+      });
       const memberBrowser = new Person(t.server);
       await memberBrowser.login(member.email, DEFAULT_PASSWORD);
       await memberBrowser.setUpTwoFactor(t.clock);
@@ -136,7 +164,9 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
       expect((await phone.get('/2fa/setup')).text).toContain('id="manual-key"');
       expect((await totpDevices(t, member.id)).pending).not.toBeNull();
 
-      const { step, result } = await pressAndConfirm(person, userPage, `${userPage}/two-factor`, { twoFactor: 'disable' });
+      const { step, result } = await pressAndConfirm(person, userPage, `${userPage}/two-factor`, {
+        twoFactor: 'disable',
+      });
       expect(step.status).toBe(200);
       expect(step.text).toContain('Disable two-factor authentication for Di Sable');
       expect(result.status).toBe(303);
@@ -147,7 +177,9 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
       expect(await totpDevices(t, member.id)).toEqual({ active: null, pending: null });
       expect(await codeFailures(t, member.id)).toBe(0);
       expect(await t.get(DataSource).getRepository(RecoveryCode).countBy({ userId: member.id })).toBe(0);
-      expect((await t.get(OneTimeTokensService).latest(member.id, 'totp-reset'))!.status(t.clock.now())).toBe('revoked');
+      expect((await t.get(OneTimeTokensService).latest(member.id, 'totp-reset'))!.status(t.clock.now())).toBe(
+        'revoked',
+      );
       expect((await new Person(t.server).get(resetLink)).status).toBe(410);
       expect(await t.get(DataSource).getRepository(SessionRecord).countBy({ userId: member.id })).toBe(0);
       expect((await phone.get('/2fa/setup')).status).toBe(303);
@@ -165,11 +197,21 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
       const org = 'Self Org';
       const { admin, person } = await adminOf(t, org, 'Sal Admin');
       const token = csrfFrom((await person.get('/')).text);
-      const self = await person.agent.post(`/admin/users/${admin.id}/two-factor`).type('form').send({ twoFactor: 'enable', confirm: 'yes', _csrf: token }).redirects(0);
+      const self = await person.agent
+        .post(`/admin/users/${admin.id}/two-factor`)
+        .type('form')
+        .send({ twoFactor: 'enable', confirm: 'yes', _csrf: token })
+        .redirects(0);
       expect(self.status).toBe(303);
-      expect((await person.get(`/admin/users/${admin.id}`)).text).toContain('You cannot change your own two-factor authentication here');
+      expect((await person.get(`/admin/users/${admin.id}`)).text).toContain(
+        'You cannot change your own two-factor authentication here',
+      );
       expect((await t.get(UsersService).getById(admin.id)).twoFactorRequired).toBe(false);
-      const odd = await person.agent.post(`/admin/users/${admin.id}/two-factor`).type('form').send({ twoFactor: 'sideways', confirm: 'yes', _csrf: token }).redirects(0);
+      const odd = await person.agent
+        .post(`/admin/users/${admin.id}/two-factor`)
+        .type('form')
+        .send({ twoFactor: 'sideways', confirm: 'yes', _csrf: token })
+        .redirects(0);
       expect(odd.status).toBe(400);
     });
   });

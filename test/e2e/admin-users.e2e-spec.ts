@@ -14,7 +14,12 @@ import { stateOf } from '../utils/factors';
 function tableRows(html: string): string[][] {
   const body = html.match(/<tbody>([\s\S]*?)<\/tbody>/)?.[1] ?? '';
   return [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) =>
-    [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((cell) => cell[1].replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()),
+    [...row[1].matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((cell) =>
+      cell[1]
+        .replace(/<[^>]+>/g, '')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ),
   );
 }
 
@@ -36,8 +41,18 @@ describe('admin users (journey 1, users list, New user)', () => {
       await createUser(t, { organizer: org, name: 'Oscar Off', email: 'oscar@list.test', twoFactor: false });
       await createUser(t, { organizer: org, name: 'Paula Pending', email: 'paula@list.test', twoFactor: true });
       await createUser(t, { organizer: org, name: 'Ivy Invited', email: 'ivy@list.test', password: null });
-      const active = await createUser(t, { organizer: org, name: 'Abe Active', email: 'abe@list.test', twoFactor: true });
-      const locked = await createUser(t, { organizer: org, name: 'Luke Locked', email: 'luke@list.test', twoFactor: true });
+      const active = await createUser(t, {
+        organizer: org,
+        name: 'Abe Active',
+        email: 'abe@list.test',
+        twoFactor: true,
+      });
+      const locked = await createUser(t, {
+        organizer: org,
+        name: 'Luke Locked',
+        email: 'luke@list.test',
+        twoFactor: true,
+      });
       await createUser(t, { organizer: 'Someone Else', name: 'Zed Stranger', email: 'zed@else.test' });
 
       const abe = new Person(t.server);
@@ -48,12 +63,20 @@ describe('admin users (journey 1, users list, New user)', () => {
       const { secret } = await luke.setUpTwoFactor(t.clock);
       const luke2 = new Person(t.server);
       await luke2.login(locked.email, DEFAULT_PASSWORD);
-      for (let i = 0; i < 5; i++) await luke2.submit('/2fa/verify', '/2fa/verify', { code: wrongCode(secret, t.clock) });
+      for (let i = 0; i < 5; i++)
+        await luke2.submit('/2fa/verify', '/2fa/verify', { code: wrongCode(secret, t.clock) });
 
       const page = await person.get('/admin/users');
       expect(page.status).toBe(200);
       const rows = tableRows(page.text);
-      expect(rows.map((row) => row[0])).toEqual(['Abe Active', 'Ivy Invited', 'Lena Admin (you)', 'Luke Locked', 'Oscar Off', 'Paula Pending']);
+      expect(rows.map((row) => row[0])).toEqual([
+        'Abe Active',
+        'Ivy Invited',
+        'Lena Admin (you)',
+        'Luke Locked',
+        'Oscar Off',
+        'Paula Pending',
+      ]);
       const byName = Object.fromEntries(rows.map((row) => [row[0], row]));
       expect(byName['Abe Active']).toEqual(['Abe Active', 'abe@list.test', 'Member', 'Active', '2026-01-15 09:00 UTC']);
       expect(byName['Luke Locked'][3]).toBe('Locked');
@@ -73,9 +96,15 @@ describe('admin users (journey 1, users list, New user)', () => {
       await createUser(t, { organizer: org, name: 'Bob_Smith', email: 'bob.smith@search.test', password: null });
       await createUser(t, { organizer: org, name: 'Bobby Tables', email: 'bobby@search.test', password: null });
       await createUser(t, { organizer: org, name: 'Carla', email: 'carla@elsewhere.test', password: null });
-      await createUser(t, { organizer: 'Search Other Org', name: 'Bob Outsider', email: 'bob@outsider.test', password: null });
+      await createUser(t, {
+        organizer: 'Search Other Org',
+        name: 'Bob Outsider',
+        email: 'bob@outsider.test',
+        password: null,
+      });
 
-      const names = async (q: string) => tableRows((await person.get(`/admin/users?q=${encodeURIComponent(q)}`)).text).map((row) => row[0]);
+      const names = async (q: string) =>
+        tableRows((await person.get(`/admin/users?q=${encodeURIComponent(q)}`)).text).map((row) => row[0]);
       expect(await names('BOB')).toEqual(['Bob_Smith', 'Bobby Tables']);
       expect(await names('elsewhere')).toEqual(['Carla']);
       expect(await names('%')).toEqual(['Anna 100% Sure']);
@@ -94,7 +123,12 @@ describe('admin users (journey 1, users list, New user)', () => {
       const org = 'Paging Org';
       const { person } = await adminOf(t, org, 'Zoe Admin');
       for (let i = 1; i <= 44; i++) {
-        await createUser(t, { organizer: org, name: `Member ${String(i).padStart(2, '0')}`, email: `member${i}@paging.test`, password: null });
+        await createUser(t, {
+          organizer: org,
+          name: `Member ${String(i).padStart(2, '0')}`,
+          email: `member${i}@paging.test`,
+          password: null,
+        });
       }
       const first = await person.get('/admin/users');
       expect(tableRows(first.text)).toHaveLength(20);
@@ -102,7 +136,13 @@ describe('admin users (journey 1, users list, New user)', () => {
       expect(hrefsIn(first.text)).toContain('/admin/users?page=2');
 
       const last = await person.get('/admin/users?page=3');
-      expect(tableRows(last.text).map((row) => row[0])).toEqual(['Member 41', 'Member 42', 'Member 43', 'Member 44', 'Zoe Admin (you)']);
+      expect(tableRows(last.text).map((row) => row[0])).toEqual([
+        'Member 41',
+        'Member 42',
+        'Member 43',
+        'Member 44',
+        'Zoe Admin (you)',
+      ]);
       expect(hrefsIn(last.text)).toContain('/admin/users?page=2');
       expect(last.text).not.toContain('rel="next"');
 
@@ -123,7 +163,13 @@ describe('admin users (journey 1, users list, New user)', () => {
       const colleague = await createUser(t, { organizer: org, role: 'member', twoFactor: true, name: 'Col League' });
       const person = await signedIn(t, member);
       const token = csrfFrom((await person.get('/')).text);
-      for (const path of ['/admin/users', '/admin/users/new', `/admin/users/${member.id}`, `/admin/users/${colleague.id}`, '/admin/users?q=a']) {
+      for (const path of [
+        '/admin/users',
+        '/admin/users/new',
+        `/admin/users/${member.id}`,
+        `/admin/users/${colleague.id}`,
+        '/admin/users?q=a',
+      ]) {
         const page = await person.get(path);
         expect([path, page.status]).toEqual([path, 403]);
       }
@@ -135,7 +181,11 @@ describe('admin users (journey 1, users list, New user)', () => {
         [`/admin/users/${colleague.id}/invitation`, {}],
       ];
       for (const [path, fields] of posts) {
-        const answer = await person.agent.post(path).type('form').send({ ...fields, _csrf: token }).redirects(0);
+        const answer = await person.agent
+          .post(path)
+          .type('form')
+          .send({ ...fields, _csrf: token })
+          .redirects(0);
         expect([path, answer.status]).toEqual([path, 403]);
       }
       expect(await t.get(UsersService).findByEmail('sneaky@members.test')).toBeNull();
@@ -161,7 +211,9 @@ describe('admin users (journey 1, users list, New user)', () => {
       expect(form.text).toMatch(/<label for="email">Email<\/label>/);
       expect(form.text).toMatch(/<label for="name">Name<\/label>/);
       expect(form.text).toMatch(/<label for="role">Role<\/label>/);
-      expect(form.text).toMatch(/<select id="role" name="role"[^>]*>\s*<option value="admin">Admin<\/option>\s*<option value="member" selected>Member<\/option>/);
+      expect(form.text).toMatch(
+        /<select id="role" name="role"[^>]*>\s*<option value="admin">Admin<\/option>\s*<option value="member" selected>Member<\/option>/,
+      );
       expect(form.text).toMatch(/<input id="twoFactor" name="twoFactor" type="checkbox" value="on"[^>]* checked>/);
       expect(form.text).toMatch(/<label for="twoFactor">Enable 2-Factor Authentication for this user<\/label>/);
       expect(form.text).toMatch(/<button type="submit">Create account<\/button>/);
@@ -185,7 +237,13 @@ describe('admin users (journey 1, users list, New user)', () => {
       expect(created.status).toBe(303);
       const user = (await t.get(UsersService).findByEmail('new.person@create.test'))!;
       expect(created.headers.location).toBe(`/admin/users/${user.id}`);
-      expect(user).toMatchObject({ organizerId: admin.organizerId, name: 'Nina New', role: 'member', twoFactorRequired: true, passwordHash: null });
+      expect(user).toMatchObject({
+        organizerId: admin.organizerId,
+        name: 'Nina New',
+        role: 'member',
+        twoFactorRequired: true,
+        passwordHash: null,
+      });
       expect(user.id).not.toBe('00000000-0000-0000-0000-000000000000');
 
       const page = await person.get(created.headers.location);
@@ -213,7 +271,11 @@ describe('admin users (journey 1, users list, New user)', () => {
 
     it('creates an account without 2FA when the checkbox is not checked, and an admin when asked', async () => {
       const { person } = await adminOf(t, 'Create Org 2', 'Cid Admin');
-      const created = await person.submit('/admin/users/new', '/admin/users', { email: 'no2fa@create.test', name: 'Ned No2fa', role: 'admin' });
+      const created = await person.submit('/admin/users/new', '/admin/users', {
+        email: 'no2fa@create.test',
+        name: 'Ned No2fa',
+        role: 'admin',
+      });
       expect(created.status).toBe(303);
       const user = (await t.get(UsersService).findByEmail('no2fa@create.test'))!;
       expect(user.twoFactorRequired).toBe(false);
@@ -226,7 +288,11 @@ describe('admin users (journey 1, users list, New user)', () => {
     it('shows the form again with 409 for a duplicate email (any case), keeping the other input, and sends nothing', async () => {
       const { person } = await adminOf(t, 'Dup Org', 'Dan Admin');
       await createUser(t, { organizer: 'Dup Elsewhere Org', email: 'taken@dup.test' });
-      const answer = await person.submit('/admin/users/new', '/admin/users', { email: 'Taken@Dup.test', name: 'Tina Taken', role: 'admin' });
+      const answer = await person.submit('/admin/users/new', '/admin/users', {
+        email: 'Taken@Dup.test',
+        name: 'Tina Taken',
+        role: 'admin',
+      });
       expect(answer.status).toBe(409);
       expect(answer.text).toContain('An account with this email already exists.');
       expect(answer.text).toContain('value="Taken@Dup.test"');
@@ -239,7 +305,12 @@ describe('admin users (journey 1, users list, New user)', () => {
 
     it('shows the form again with 400 and a message by the field for a bad email, an empty name or an unknown role', async () => {
       const { person } = await adminOf(t, 'Bad Input Org', 'Bea Admin');
-      const badEmail = await person.submit('/admin/users/new', '/admin/users', { email: 'not-an-email', name: 'Nora', role: 'member', twoFactor: 'on' });
+      const badEmail = await person.submit('/admin/users/new', '/admin/users', {
+        email: 'not-an-email',
+        name: 'Nora',
+        role: 'member',
+        twoFactor: 'on',
+      });
       expect(badEmail.status).toBe(400);
       expect(badEmail.text).toContain('Enter a valid email address');
       expect(badEmail.text).toContain('value="Nora"');
@@ -247,12 +318,20 @@ describe('admin users (journey 1, users list, New user)', () => {
       expect(badEmail.text).toMatch(/name="twoFactor"[^>]* checked/);
       expect(badEmail.text).toContain('<title>New user');
 
-      const emptyName = await person.submit('/admin/users/new', '/admin/users', { email: 'empty.name@bad.test', name: '   ', role: 'member' });
+      const emptyName = await person.submit('/admin/users/new', '/admin/users', {
+        email: 'empty.name@bad.test',
+        name: '   ',
+        role: 'member',
+      });
       expect(emptyName.status).toBe(400);
       expect(emptyName.text).toContain('Enter the name.');
       expect(emptyName.text).toContain('value="empty.name@bad.test"');
 
-      const superadmin = await person.submit('/admin/users/new', '/admin/users', { email: 'super@bad.test', name: 'Sue', role: 'superadmin' });
+      const superadmin = await person.submit('/admin/users/new', '/admin/users', {
+        email: 'super@bad.test',
+        name: 'Sue',
+        role: 'superadmin',
+      });
       expect(superadmin.status).toBe(400);
       expect(superadmin.text).toContain('Choose a role: Admin or Member.');
 
@@ -267,7 +346,11 @@ describe('admin users (journey 1, users list, New user)', () => {
 
     it('refuses a POST without a valid CSRF token with 403 and creates nothing', async () => {
       const { person } = await adminOf(t, 'Csrf Org', 'Cy Admin');
-      const answer = await person.agent.post('/admin/users').type('form').send({ email: 'csrf@create.test', name: 'Csrf', role: 'member' }).redirects(0);
+      const answer = await person.agent
+        .post('/admin/users')
+        .type('form')
+        .send({ email: 'csrf@create.test', name: 'Csrf', role: 'member' })
+        .redirects(0);
       expect(answer.status).toBe(403);
       expect(await t.get(UsersService).findByEmail('csrf@create.test')).toBeNull();
     });

@@ -27,10 +27,17 @@ describe('attempt limits', () => {
   /** How many passwords were checked against `user`'s real hash since the call. */
   function passwordChecks(app: TestApp, user: User): { count(): number; restore(): void } {
     const spy = jest.spyOn(app.get(PasswordHasher), 'verify');
-    return { count: () => spy.mock.calls.filter(([hash]) => hash === user.passwordHash).length, restore: () => spy.mockRestore() };
+    return {
+      count: () => spy.mock.calls.filter(([hash]) => hash === user.passwordHash).length,
+      restore: () => spy.mockRestore(),
+    };
   }
 
-  const events = (app: TestApp, userId: string, type: string) => app.get(DataSource).getRepository(AuditEvent).countBy({ userId, type: type as never });
+  const events = (app: TestApp, userId: string, type: string) =>
+    app
+      .get(DataSource)
+      .getRepository(AuditEvent)
+      .countBy({ userId, type: type as never });
 
   /** `n` browsers, each with the login page open (its CSRF token). */
   async function browsersAtLogin(app: TestApp, n: number): Promise<{ person: Person; csrf: string }[]> {
@@ -58,7 +65,11 @@ describe('attempt limits', () => {
           person.agent
             .post('/login')
             .type('form')
-            .send({ email: user.email, password: i === 39 ? DEFAULT_PASSWORD : `wrong password number ${i}`, _csrf: csrf })
+            .send({
+              email: user.email,
+              password: i === 39 ? DEFAULT_PASSWORD : `wrong password number ${i}`,
+              _csrf: csrf,
+            })
             .redirects(0),
         ),
       );
@@ -72,7 +83,9 @@ describe('attempt limits', () => {
       expect(await events(t, user.id, 'login.failed')).toBe(checked);
       expect(await events(t, user.id, 'login.locked')).toBe(1);
       expect((await mailsTo(t.dataDir, user.email)).filter((mail) => /locked/i.test(mail.subject))).toHaveLength(1);
-      console.log(`40 passwords at once: ${checked} checked, statuses ${JSON.stringify(countBy(responses.map((res) => res.status)))}`);
+      console.log(
+        `40 passwords at once: ${checked} checked, statuses ${JSON.stringify(countBy(responses.map((res) => res.status)))}`,
+      );
     });
 
     it('checks at most 5 of 20 wrong codes sent at once, then refuses the right code', async () => {
@@ -109,7 +122,9 @@ describe('attempt limits', () => {
     it('someone locking the untrusted pool does not lock the owner’s own browser', async () => {
       const user = await createUser(t, { twoFactor: false });
       const owner = new Person(t.server);
-      expect(String((await owner.login(user.email, DEFAULT_PASSWORD)).headers['set-cookie'])).toMatch(/tixngo\.device=.+HttpOnly/i);
+      expect(String((await owner.login(user.email, DEFAULT_PASSWORD)).headers['set-cookie'])).toMatch(
+        /tixngo\.device=.+HttpOnly/i,
+      );
       await logOut(owner);
 
       const attacker = new Person(t.server);
@@ -121,7 +136,10 @@ describe('attempt limits', () => {
       const back = await owner.login(user.email, DEFAULT_PASSWORD);
       expect(back.status).toBe(303);
       expect(back.headers.location).toBe('/');
-      const failed = await t.get(DataSource).getRepository(AuditEvent).findBy({ userId: user.id, type: 'login.failed' });
+      const failed = await t
+        .get(DataSource)
+        .getRepository(AuditEvent)
+        .findBy({ userId: user.id, type: 'login.failed' });
       expect(failed.map((event) => JSON.parse(event.detail!).pool)).toEqual(new Array(10).fill('untrusted'));
     });
 
@@ -199,18 +217,28 @@ describe('attempt limits', () => {
 
       const fresh = new Person(t.server);
       expect((await fresh.login(member.email, DEFAULT_PASSWORD)).headers.location).toBe('/2fa/verify');
-      for (let i = 0; i < 5; i++) await fresh.submit('/2fa/verify', '/2fa/verify', { code: wrongCode(secret, t.clock) });
+      for (let i = 0; i < 5; i++)
+        await fresh.submit('/2fa/verify', '/2fa/verify', { code: wrongCode(secret, t.clock) });
       expect((await adminBrowser.get(userPage)).text).toMatch(/id="two-factor-state">Locked</);
       const again = await adminBrowser.post(`${userPage}/unlock`, {}, userPage);
-      await adminBrowser.agent.post(`${userPage}/unlock`).type('form').send(hiddenFields(again.text, `${userPage}/unlock`)).redirects(0);
+      await adminBrowser.agent
+        .post(`${userPage}/unlock`)
+        .type('form')
+        .send(hiddenFields(again.text, `${userPage}/unlock`))
+        .redirects(0);
       expect((await adminBrowser.get(userPage)).text).toMatch(/id="two-factor-state">Active</);
       const verified = await fresh.submit('/2fa/verify', '/2fa/verify', { code: codeAt(secret, t.clock) });
       expect(verified.headers.location).toBe('/');
 
-      const unlocks = await t.get(DataSource).getRepository(AuditEvent).findBy({ userId: member.id, type: 'account.unlocked' });
+      const unlocks = await t
+        .get(DataSource)
+        .getRepository(AuditEvent)
+        .findBy({ userId: member.id, type: 'account.unlocked' });
       expect(unlocks.map((event) => JSON.parse(event.detail!).lifted)).toEqual([['password'], ['code']]);
       expect(unlocks.every((event) => event.actorId === admin.id)).toBe(true);
-      expect((await mailsTo(t.dataDir, member.email)).filter((mail) => mail.subject === 'Your account was unlocked')).toHaveLength(2);
+      expect(
+        (await mailsTo(t.dataDir, member.email)).filter((mail) => mail.subject === 'Your account was unlocked'),
+      ).toHaveLength(2);
 
       const nothing = await adminBrowser.post(`${userPage}/unlock`, {}, userPage);
       expect(nothing.headers.location).toBe(userPage);
@@ -230,19 +258,28 @@ describe('attempt limits', () => {
     async function attempt(from: string, email: string, password = 'not the password at all') {
       const agent = request.agent(c.server);
       const page = await agent.get('/login').set('X-Forwarded-For', from);
-      return agent.post('/login').set('X-Forwarded-For', from).type('form').send({ email, password, _csrf: csrfFrom(page.text) }).redirects(0);
+      return agent
+        .post('/login')
+        .set('X-Forwarded-For', from)
+        .type('form')
+        .send({ email, password, _csrf: csrfFrom(page.text) })
+        .redirects(0);
     }
 
     it('refuses the 20th wrong sign-in on from one client across 25 emails, with the same page for every email', async () => {
       const real: User[] = [];
       for (let i = 0; i < 12; i++) real.push(await createUser(c, { twoFactor: false }));
-      const emails = [...real.map((user) => user.email), ...Array.from({ length: 13 }, (_, i) => `nobody${i}@nowhere.test`)];
+      const emails = [
+        ...real.map((user) => user.email),
+        ...Array.from({ length: 13 }, (_, i) => `nobody${i}@nowhere.test`),
+      ];
       const statuses: number[] = [];
       const refusals: string[] = [];
       for (const email of emails) {
         const res = await attempt('203.0.113.5', email);
         statuses.push(res.status);
-        if (res.status === 429) refusals.push(res.text.replace(/name="_csrf" value="[^"]+"/, '').replaceAll(email, 'EMAIL'));
+        if (res.status === 429)
+          refusals.push(res.text.replace(/name="_csrf" value="[^"]+"/, '').replaceAll(email, 'EMAIL'));
       }
       expect(statuses.slice(0, 19)).toEqual(new Array(19).fill(401));
       expect(statuses.slice(19)).toEqual(new Array(6).fill(429));
@@ -266,13 +303,26 @@ describe('attempt limits', () => {
       const owner = request.agent(c.server);
       const from = '198.51.100.9';
       const page = await owner.get('/login').set('X-Forwarded-For', from);
-      await owner.post('/login').set('X-Forwarded-For', from).type('form').send({ email: user.email, password: DEFAULT_PASSWORD, _csrf: csrfFrom(page.text) });
+      await owner
+        .post('/login')
+        .set('X-Forwarded-For', from)
+        .type('form')
+        .send({ email: user.email, password: DEFAULT_PASSWORD, _csrf: csrfFrom(page.text) });
       const home = await owner.get('/').set('X-Forwarded-For', from);
-      await owner.post('/logout').set('X-Forwarded-For', from).type('form').send({ _csrf: csrfFrom(home.text) });
+      await owner
+        .post('/logout')
+        .set('X-Forwarded-For', from)
+        .type('form')
+        .send({ _csrf: csrfFrom(home.text) });
       for (let i = 0; i < 20; i++) await attempt(from, `stranger${i}@nowhere.test`);
       expect((await attempt(from, user.email, DEFAULT_PASSWORD)).status).toBe(429);
       const again = await owner.get('/login').set('X-Forwarded-For', from);
-      const res = await owner.post('/login').set('X-Forwarded-For', from).type('form').send({ email: user.email, password: DEFAULT_PASSWORD, _csrf: csrfFrom(again.text) }).redirects(0);
+      const res = await owner
+        .post('/login')
+        .set('X-Forwarded-For', from)
+        .type('form')
+        .send({ email: user.email, password: DEFAULT_PASSWORD, _csrf: csrfFrom(again.text) })
+        .redirects(0);
       expect(res.headers.location).toBe('/');
     });
   });

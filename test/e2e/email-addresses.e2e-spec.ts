@@ -27,20 +27,33 @@ describe('email addresses (one definition for the whole app)', () => {
     const { person } = await adminOf(t, 'Twin Org', 'Tom Admin');
     await createUser(t, { organizer: 'Twin Org', email: 'admin@twin.test', name: 'The Real Admin' });
     for (const twin of ['ａdmin@twin.test', 'ＡＤＭＩＮ@ＴＷＩＮ.ＴＥＳＴ', 'admin＠twin.test']) {
-      const answer = await person.submit('/admin/users/new', '/admin/users', { email: twin, name: 'Fake Admin', role: 'admin', twoFactor: 'on' });
+      const answer = await person.submit('/admin/users/new', '/admin/users', {
+        email: twin,
+        name: 'Fake Admin',
+        role: 'admin',
+        twoFactor: 'on',
+      });
       expect({ twin, status: answer.status }).toEqual({ twin, status: 409 });
       expect(answer.text).toContain('An account with this email already exists.');
       expect(answer.text).toContain('value="Fake Admin"');
     }
     const org = (await t.get(OrganizersService).findByName('Twin Org'))!;
     const inOrg = await t.get(DataSource).getRepository(User).findBy({ organizerId: org.id });
-    expect(inOrg.map((user) => user.email).sort()).toEqual(['admin@twin.test', expect.stringMatching(/@example\.com$/)]);
+    expect(inOrg.map((user) => user.email).sort()).toEqual([
+      'admin@twin.test',
+      expect.stringMatching(/@example\.com$/),
+    ]);
   });
 
   it('New user: a Cyrillic letter in the local part is refused by the field, on the same form, with the other input kept', async () => {
     const { person } = await adminOf(t, 'Cyrillic Org', 'Cyd Admin');
     const lookalike = '\u0430dmin@cyrillic.test';
-    const answer = await person.submit('/admin/users/new', '/admin/users', { email: lookalike, name: 'Ivan Lookalike', role: 'admin', twoFactor: 'on' });
+    const answer = await person.submit('/admin/users/new', '/admin/users', {
+      email: lookalike,
+      name: 'Ivan Lookalike',
+      role: 'admin',
+      twoFactor: 'on',
+    });
     expect(answer.status).toBe(400);
     expect(answer.text).toContain('<title>New user');
     expect(answer.text).toContain(LOCAL_PART_MESSAGE);
@@ -54,11 +67,19 @@ describe('email addresses (one definition for the whole app)', () => {
 
   it('New user: a quoted local part is refused; an IDN domain is stored in its ASCII form', async () => {
     const { person } = await adminOf(t, 'Idn Org', 'Ida Admin');
-    const quoted = await person.submit('/admin/users/new', '/admin/users', { email: '"ann smith"@idn.test', name: 'Ann Quoted', role: 'member' });
+    const quoted = await person.submit('/admin/users/new', '/admin/users', {
+      email: '"ann smith"@idn.test',
+      name: 'Ann Quoted',
+      role: 'member',
+    });
     expect(quoted.status).toBe(400);
     expect(quoted.text).toContain(LOCAL_PART_MESSAGE);
 
-    const created = await person.submit('/admin/users/new', '/admin/users', { email: 'Ulla@Bücher.test', name: 'Ulla Umlaut', role: 'member' });
+    const created = await person.submit('/admin/users/new', '/admin/users', {
+      email: 'Ulla@Bücher.test',
+      name: 'Ulla Umlaut',
+      role: 'member',
+    });
     expect(created.status).toBe(303);
     const user = await t.get(UsersService).findByEmail('ulla@xn--bcher-kva.test');
     expect(user?.email).toBe('ulla@xn--bcher-kva.test');

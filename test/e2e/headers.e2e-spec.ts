@@ -25,14 +25,37 @@ describe('response headers', () => {
       const pages = {
         login: await person.get('/login'),
         notFound: await person.get('/no-such-page'),
-        forbidden: await person.agent.post('/login').type('form').send({ email: 'a@b.test', password: 'x' }).redirects(0),
+        forbidden: await person.agent
+          .post('/login')
+          .type('form')
+          .send({ email: 'a@b.test', password: 'x' })
+          .redirects(0),
         // Refused by the body parser, before routing: the middleware's error page.
-        tooLarge: await person.agent.post('/login').type('form').send({ email: 'x'.repeat(40 * 1024) }).redirects(0),
+        tooLarge: await person.agent
+          .post('/login')
+          .type('form')
+          .send({ email: 'x'.repeat(40 * 1024) })
+          .redirects(0),
       };
       expect(Object.values(pages).map((page) => page.status)).toEqual([200, 404, 403, 413]);
       for (const [name, page] of Object.entries(pages)) {
         const policy = directives(page.headers['permissions-policy']);
-        for (const feature of ['camera', 'microphone', 'geolocation', 'payment', 'usb', 'serial', 'bluetooth', 'hid', 'midi', 'magnetometer', 'gyroscope', 'accelerometer', 'display-capture', 'browsing-topics']) {
+        for (const feature of [
+          'camera',
+          'microphone',
+          'geolocation',
+          'payment',
+          'usb',
+          'serial',
+          'bluetooth',
+          'hid',
+          'midi',
+          'magnetometer',
+          'gyroscope',
+          'accelerometer',
+          'display-capture',
+          'browsing-topics',
+        ]) {
           expect({ name, feature, allow: policy[feature] }).toEqual({ name, feature, allow: '()' });
         }
         for (const feature of ['publickey-credentials-get', 'publickey-credentials-create', 'clipboard-write']) {

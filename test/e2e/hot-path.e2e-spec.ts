@@ -102,7 +102,10 @@ describe('hot path: prepared statements and session shortcuts', () => {
     const person = new Person(t.server);
     await person.login(user.email, DEFAULT_PASSWORD);
     const { secret } = await person.setUpTwoFactor(t.clock);
-    await person.agent.post('/logout').type('form').send({ _csrf: csrfFrom((await person.agent.get('/')).text) });
+    await person.agent
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: csrfFrom((await person.agent.get('/')).text) });
 
     t.clock.advance(60_000);
     await person.login(user.email, DEFAULT_PASSWORD);
@@ -124,16 +127,23 @@ describe('hot path: prepared statements and session shortcuts', () => {
     const page = await person.get('/login');
     expect(String(page.headers['set-cookie'])).toContain('tixngo.csrf');
     const user = await createUser(t, { twoFactor: true });
-    const login = await person.agent.post('/login').type('form').send({ email: user.email, password: DEFAULT_PASSWORD, next: '', _csrf: csrfFrom(page.text) }).redirects(0);
+    const login = await person.agent
+      .post('/login')
+      .type('form')
+      .send({ email: user.email, password: DEFAULT_PASSWORD, next: '', _csrf: csrfFrom(page.text) })
+      .redirects(0);
     expect(login.status).toBe(303);
     expect(String(login.headers['set-cookie'])).not.toContain('tixngo.csrf');
   });
 
   it('the session store keeps its contract: expired rows read as no session, prune removes them', async () => {
     const store = t.get(AuthSessionService).store;
-    const get = (sid: string) => new Promise((resolve, reject) => store.get(sid, (error, session) => (error ? reject(error) : resolve(session))));
+    const get = (sid: string) =>
+      new Promise((resolve, reject) => store.get(sid, (error, session) => (error ? reject(error) : resolve(session))));
     const set = (sid: string, data: object) =>
-      new Promise<void>((resolve, reject) => store.set(sid, data as never, (error) => (error ? reject(error) : resolve())));
+      new Promise<void>((resolve, reject) =>
+        store.set(sid, data as never, (error) => (error ? reject(error) : resolve())),
+      );
     await set('sid-contract', { cookie: { originalMaxAge: 1000 }, flash: [{ type: 'info', text: 'hello' }] });
     expect(await get('sid-contract')).toMatchObject({ flash: [{ type: 'info', text: 'hello' }] });
     t.clock.advance(31 * 60 * 1000);

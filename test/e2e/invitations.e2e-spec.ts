@@ -66,7 +66,9 @@ describe('invitations (journey 1: GET/POST /invitations/:token)', () => {
     const user = (await t.get(UsersService).findByEmail(email))!;
     expect(await stateOf(t, user.id)).toBe('active');
     const events = (await t.get(AuditService).recentForUser(user.id)).map((event) => event.type);
-    expect(events).toEqual(expect.arrayContaining(['account.created', 'account.invitation_accepted', 'two_factor.setup', 'login.succeeded']));
+    expect(events).toEqual(
+      expect.arrayContaining(['account.created', 'account.invitation_accepted', 'two_factor.setup', 'login.succeeded']),
+    );
 
     // The password chosen works for a later sign-in, with the code.
     t.clock.advance(60_000);
@@ -109,7 +111,11 @@ describe('invitations (journey 1: GET/POST /invitations/:token)', () => {
     const replay = await attacker.agent
       .post(link)
       .type('form')
-      .send({ newPassword: 'another good password 42', confirmPassword: 'another good password 42', _csrf: csrfFrom(attackerPage.text) })
+      .send({
+        newPassword: 'another good password 42',
+        confirmPassword: 'another good password 42',
+        _csrf: csrfFrom(attackerPage.text),
+      })
       .redirects(0);
     expect(replay.status).toBe(410);
     const login = await new Person(t.server).login(email, GOOD_PASSWORD);
@@ -169,7 +175,11 @@ describe('invitations (journey 1: GET/POST /invitations/:token)', () => {
   });
 
   it('answers an unknown or mangled token with 410 and no form', async () => {
-    for (const path of ['/invitations/not-a-real-token-but-long-enough-000000', '/invitations/x', `/invitations/${'a'.repeat(300)}`]) {
+    for (const path of [
+      '/invitations/not-a-real-token-but-long-enough-000000',
+      '/invitations/x',
+      `/invitations/${'a'.repeat(300)}`,
+    ]) {
       const page = await new Person(t.server).get(path);
       expect([path, page.status]).toEqual([path, 410]);
       expect(page.text).not.toContain('New password');
@@ -179,7 +189,12 @@ describe('invitations (journey 1: GET/POST /invitations/:token)', () => {
   it('Resend invitation on the user’s page sends a new link and the earlier one stops working', async () => {
     const email = 'resend@invite.test';
     const { person: admin } = await adminOf(t, 'Resend Invite Org', 'Rita Admin');
-    await admin.submit('/admin/users/new', '/admin/users', { email, name: 'Rene Resent', role: 'member', twoFactor: 'on' });
+    await admin.submit('/admin/users/new', '/admin/users', {
+      email,
+      name: 'Rene Resent',
+      role: 'member',
+      twoFactor: 'on',
+    });
     const firstLink = linkIn(await lastMailTo(t.dataDir, email), '/invitations/');
     const user = (await t.get(UsersService).findByEmail(email))!;
 
@@ -215,8 +230,24 @@ describe('invitations (journey 1: GET/POST /invitations/:token)', () => {
     const b = new Person(t.server);
     const [pageA, pageB] = await Promise.all([a.get(link), b.get(link)]);
     const [answerA, answerB] = await Promise.all([
-      a.agent.post(link).type('form').send({ newPassword: 'first racer password', confirmPassword: 'first racer password', _csrf: csrfFrom(pageA.text) }).redirects(0),
-      b.agent.post(link).type('form').send({ newPassword: 'second racer password', confirmPassword: 'second racer password', _csrf: csrfFrom(pageB.text) }).redirects(0),
+      a.agent
+        .post(link)
+        .type('form')
+        .send({
+          newPassword: 'first racer password',
+          confirmPassword: 'first racer password',
+          _csrf: csrfFrom(pageA.text),
+        })
+        .redirects(0),
+      b.agent
+        .post(link)
+        .type('form')
+        .send({
+          newPassword: 'second racer password',
+          confirmPassword: 'second racer password',
+          _csrf: csrfFrom(pageB.text),
+        })
+        .redirects(0),
     ]);
     expect([answerA.status, answerB.status].sort()).toEqual([303, 410]);
     const winner = answerA.status === 303 ? 'first racer password' : 'second racer password';
@@ -233,7 +264,11 @@ describe('invitations (journey 1: GET/POST /invitations/:token)', () => {
     const setup = await newcomer.get('/2fa/setup');
     const secret = manualKeyFrom(setup.text);
     for (const mail of await mailsTo(t.dataDir, email)) expect(secretsIn(mail, [secret])).toEqual([]);
-    const confirm = await newcomer.agent.post('/2fa/setup').type('form').send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const confirm = await newcomer.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(confirm.headers.location).toBe('/2fa/recovery-codes');
     expect(recoveryCodesFrom((await newcomer.get('/2fa/recovery-codes')).text)).toHaveLength(10);
   });

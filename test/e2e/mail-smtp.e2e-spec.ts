@@ -26,7 +26,12 @@ describe('mail over real SMTP (SMTP_URL)', () => {
 
   it('sends the invitation over SMTP: recipient, sender, subject, the link in text and HTML, no secret or image, and no .eml outbox', async () => {
     const { person } = await adminOf(t, 'Smtp Org', 'Sid Admin');
-    const created = await person.submit('/admin/users/new', '/admin/users', { email: 'invitee@smtp.test', name: 'Ivo Invitee', role: 'member', twoFactor: 'on' });
+    const created = await person.submit('/admin/users/new', '/admin/users', {
+      email: 'invitee@smtp.test',
+      name: 'Ivo Invitee',
+      role: 'member',
+      twoFactor: 'on',
+    });
     expect(created.status).toBe(303);
 
     const [mail] = to('invitee@smtp.test');
@@ -48,7 +53,12 @@ describe('mail over real SMTP (SMTP_URL)', () => {
   it('sends the Resend QR email over SMTP with the link and no otpauth URI, base32 secret or image', async () => {
     const org = 'Smtp Reset Org';
     const { person } = await adminOf(t, org, 'Rex Admin');
-    const member = await createUser(t, { organizer: org, email: 'reset.me@smtp.test', name: 'Rosa Reset', twoFactor: true });
+    const member = await createUser(t, {
+      organizer: org,
+      email: 'reset.me@smtp.test',
+      name: 'Rosa Reset',
+      twoFactor: true,
+    });
     const browser = new Person(t.server);
     await browser.login(member.email, DEFAULT_PASSWORD);
     const { secret } = await browser.setUpTwoFactor(t.clock);
@@ -74,52 +84,65 @@ describe('mail over real SMTP (SMTP_URL)', () => {
     expect(to(member.email).map((received) => received.subject)).toContain('Two-factor authentication is set up');
   });
 
-  it.each(['rcpt', 'data'] as const)('when the SMTP server refuses the message (%s): Resend QR stands, the page says the email could not be sent, and mail.failed is audited', async (mode) => {
-    const org = `Smtp Refusing Org ${mode}`;
-    const { person } = await adminOf(t, org, 'Ria Admin');
-    const member = await createUser(t, { organizer: org, email: `refused.${mode}@smtp.test`, name: 'Rob Refused', twoFactor: true });
-    const browser = new Person(t.server);
-    await browser.login(member.email, DEFAULT_PASSWORD);
-    await browser.setUpTwoFactor(t.clock);
-    const received = smtp.received.length;
+  it.each(['rcpt', 'data'] as const)(
+    'when the SMTP server refuses the message (%s): Resend QR stands, the page says the email could not be sent, and mail.failed is audited',
+    async (mode) => {
+      const org = `Smtp Refusing Org ${mode}`;
+      const { person } = await adminOf(t, org, 'Ria Admin');
+      const member = await createUser(t, {
+        organizer: org,
+        email: `refused.${mode}@smtp.test`,
+        name: 'Rob Refused',
+        twoFactor: true,
+      });
+      const browser = new Person(t.server);
+      await browser.login(member.email, DEFAULT_PASSWORD);
+      await browser.setUpTwoFactor(t.clock);
+      const received = smtp.received.length;
 
-    smtp.refuse(mode);
-    const userPage = `/admin/users/${member.id}`;
-    const { result } = await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
-    expect(result.status).toBe(303);
-    expect(result.headers.location).toBe(userPage);
+      smtp.refuse(mode);
+      const userPage = `/admin/users/${member.id}`;
+      const { result } = await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
+      expect(result.status).toBe(303);
+      expect(result.headers.location).toBe(userPage);
 
-    const page = await person.get(userPage);
-    expect(page.status).toBe(200);
-    expect(page.text).toContain('the email could not be sent');
-    expect(page.text).toMatch(/class="flash flash-error"/);
-    expect(page.text).toMatch(/id="two-factor-state">Pending setup</);
-    expect(page.text).toContain('Email could not be sent');
+      const page = await person.get(userPage);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('the email could not be sent');
+      expect(page.text).toMatch(/class="flash flash-error"/);
+      expect(page.text).toMatch(/id="two-factor-state">Pending setup</);
+      expect(page.text).toContain('Email could not be sent');
 
-    const stored = await t.get(UsersService).getById(member.id);
-    expect((await totpDevices(t, member.id)).active).toBeNull();
-    expect(stored.secondFactorResetAt).not.toBeNull();
-    expect((await browser.get('/')).status).toBe(303);
-    expect(smtp.received.length).toBe(received);
+      const stored = await t.get(UsersService).getById(member.id);
+      expect((await totpDevices(t, member.id)).active).toBeNull();
+      expect(stored.secondFactorResetAt).not.toBeNull();
+      expect((await browser.get('/')).status).toBe(303);
+      expect(smtp.received.length).toBe(received);
 
-    const events = await t.get(AuditService).recentForUser(member.id);
-    const failed = events.find((event) => event.type === 'mail.failed');
-    expect(failed).toBeDefined();
-    expect(JSON.parse(failed!.detail!)).toMatchObject({ template: 'totp-reset' });
-    expect(events.map((event) => event.type)).toContain('two_factor.reset');
+      const events = await t.get(AuditService).recentForUser(member.id);
+      const failed = events.find((event) => event.type === 'mail.failed');
+      expect(failed).toBeDefined();
+      expect(JSON.parse(failed!.detail!)).toMatchObject({ template: 'totp-reset' });
+      expect(events.map((event) => event.type)).toContain('two_factor.reset');
 
-    // Once the server accepts again, Resend QR sends a working link.
-    smtp.refuse(false);
-    await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
-    const mail = to(member.email).find((m) => m.subject === 'Set up your authenticator app again');
-    expect(mail).toBeDefined();
-    expect((await new Person(t.server).get(linkIn(mail!, '/2fa/reset/'))).status).toBe(200);
-  });
+      // Once the server accepts again, Resend QR sends a working link.
+      smtp.refuse(false);
+      await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
+      const mail = to(member.email).find((m) => m.subject === 'Set up your authenticator app again');
+      expect(mail).toBeDefined();
+      expect((await new Person(t.server).get(linkIn(mail!, '/2fa/reset/'))).status).toBe(200);
+    },
+  );
 
   it('when the invitation cannot be sent: the account exists, the page says so, and Resend invitation works later', async () => {
     const { person } = await adminOf(t, 'Smtp Invite Fail Org', 'Ina Admin');
     smtp.refuse('rcpt');
-    const created = await person.submit('/admin/users/new', '/admin/users', { email: 'unlucky@smtp.test', name: 'Una Lucky', role: 'member', twoFactor: 'on' });
+    const created = await person.submit('/admin/users/new', '/admin/users', {
+      email: 'unlucky@smtp.test',
+      name: 'Una Lucky',
+      role: 'member',
+      twoFactor: 'on',
+    });
     expect(created.status).toBe(303);
     const user = (await t.get(UsersService).findByEmail('unlucky@smtp.test'))!;
     expect(user).not.toBeNull();

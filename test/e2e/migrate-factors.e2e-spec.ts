@@ -33,7 +33,10 @@ describe('MoveTotpToDevices with existing rows', () => {
     const old = (id: string, columns: Record<string, unknown>) => {
       const names = Object.keys(columns);
       const set = names.map((name, i) => `"${name}" = ${mark(i + 1)}`).join(', ');
-      return db.query(`UPDATE "users" SET ${set} WHERE "id" = ${mark(names.length + 1)}`, [...Object.values(columns), id]);
+      return db.query(`UPDATE "users" SET ${set} WHERE "id" = ${mark(names.length + 1)}`, [
+        ...Object.values(columns),
+        id,
+      ]);
     };
     const seal = (id: string, secret: string) => keys.encrypt(secret, `totp:${id}`);
     const now = t.clock.nowMs();
@@ -52,7 +55,11 @@ describe('MoveTotpToDevices with existing rows', () => {
     const shownSecret = generateTotpSecret();
     await old(shown.id, { totp_pending_secret_enc: seal(shown.id, shownSecret) });
     const activeSecret = generateTotpSecret();
-    await old(active.id, { totp_secret_enc: seal(active.id, activeSecret), totp_confirmed_at: now - 86_400_000, totp_last_step: Math.floor(now / STEP) - 10 });
+    await old(active.id, {
+      totp_secret_enc: seal(active.id, activeSecret),
+      totp_confirmed_at: now - 86_400_000,
+      totp_last_step: Math.floor(now / STEP) - 10,
+    });
     const [replacingOld, replacingNew] = [generateTotpSecret(), generateTotpSecret()];
     await old(replacing.id, {
       totp_secret_enc: seal(replacing.id, replacingOld),
@@ -67,34 +74,53 @@ describe('MoveTotpToDevices with existing rows', () => {
     expect(await totpDevices(t, off.id)).toEqual({ active: null, pending: null });
     expect(await totpDevices(t, pending.id)).toEqual({ active: null, pending: null });
     expect((await totpDevices(t, shown.id)).pending).not.toBeNull();
-    expect((await totpDevices(t, active.id)).active).toMatchObject({ lastStep: Math.floor(now / STEP) - 10, confirmedAt: new Date(now - 86_400_000) });
+    expect((await totpDevices(t, active.id)).active).toMatchObject({
+      lastStep: Math.floor(now / STEP) - 10,
+      confirmedAt: new Date(now - 86_400_000),
+    });
     const replacingDevices = await totpDevices(t, replacing.id);
     expect([replacingDevices.active, replacingDevices.pending].every(Boolean)).toBe(true);
-    expect((await db.getRepository(User).findOneByOrFail({ id: reset.id })).secondFactorResetAt).toEqual(new Date(now - 60_000));
+    expect((await db.getRepository(User).findOneByOrFail({ id: reset.id })).secondFactorResetAt).toEqual(
+      new Date(now - 60_000),
+    );
     expect(await db.getRepository(RecoveryCode).countBy({ userId: active.id })).toBe(10);
-    const states = await Promise.all([off, pending, shown, active, replacing, reset].map((user) => stateOf(t, user.id)));
+    const states = await Promise.all(
+      [off, pending, shown, active, replacing, reset].map((user) => stateOf(t, user.id)),
+    );
     expect(states).toEqual(['off', 'pending', 'pending', 'active', 'active', 'pending']);
 
     // Journeys on the moved rows: the old secret's code signs in; the shown secret is the one shown; a reset still needs its link.
     const activePerson = new Person(t.server);
     expect((await activePerson.login(active.email, DEFAULT_PASSWORD)).headers.location).toBe('/2fa/verify');
-    expect((await activePerson.submit('/2fa/verify', '/2fa/verify', { code: codeAt(activeSecret, t.clock) })).headers.location).toBe('/');
+    expect(
+      (await activePerson.submit('/2fa/verify', '/2fa/verify', { code: codeAt(activeSecret, t.clock) })).headers
+        .location,
+    ).toBe('/');
     const shownPerson = new Person(t.server);
     expect((await shownPerson.login(shown.email, DEFAULT_PASSWORD)).headers.location).toBe('/2fa/setup');
     const setup = await shownPerson.get('/2fa/setup');
     expect(manualKeyFrom(setup.text)).toBe(shownSecret);
-    const confirm = await shownPerson.agent.post('/2fa/setup').type('form').send({ code: codeAt(shownSecret, t.clock), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const confirm = await shownPerson.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: codeAt(shownSecret, t.clock), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(confirm.headers.location).toBe('/2fa/recovery-codes');
     const replacingPerson = new Person(t.server);
     await replacingPerson.login(replacing.email, DEFAULT_PASSWORD);
-    expect((await replacingPerson.submit('/2fa/verify', '/2fa/verify', { code: codeAt(replacingOld, t.clock) })).headers.location).toBe('/');
+    expect(
+      (await replacingPerson.submit('/2fa/verify', '/2fa/verify', { code: codeAt(replacingOld, t.clock) })).headers
+        .location,
+    ).toBe('/');
     const resetPerson = new Person(t.server);
     await resetPerson.login(reset.email, DEFAULT_PASSWORD);
     expect((await resetPerson.get('/2fa/setup')).text).toContain('Check your email');
 
     // Down brings the columns back with the factors in them.
     await db.undoLastMigration();
-    const [row] = await db.query(`SELECT totp_secret_enc, totp_last_step, totp_pending_secret_enc FROM users WHERE email = 'replacing@move.test'`);
+    const [row] = await db.query(
+      `SELECT totp_secret_enc, totp_last_step, totp_pending_secret_enc FROM users WHERE email = 'replacing@move.test'`,
+    );
     expect(keys.decrypt(row.totp_secret_enc, `totp:${replacing.id}`)).toBe(replacingOld);
     expect(keys.decrypt(row.totp_pending_secret_enc, `totp:${replacing.id}`)).toBe(replacingNew);
     await db.runMigrations();

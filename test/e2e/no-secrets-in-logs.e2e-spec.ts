@@ -76,7 +76,9 @@ function withoutNumericNoise(text: string): string {
 function leaksIn(haystack: string, secrets: Secret[]): Secret[] {
   const plain = withoutColours(haystack).toLowerCase();
   const numeric = withoutNumericNoise(haystack);
-  return secrets.filter((secret) => (secret.kind === 'code' ? codePattern(secret.value).test(numeric) : plain.includes(secret.value.toLowerCase())));
+  return secrets.filter((secret) =>
+    secret.kind === 'code' ? codePattern(secret.value).test(numeric) : plain.includes(secret.value.toLowerCase()),
+  );
 }
 
 /** The lines of `text` that hold `secret` (for a readable failure). */
@@ -204,7 +206,12 @@ interface Capture {
 function captureOutput(): Capture {
   const chunks: string[] = [];
   const spies: jest.SpyInstance[] = [];
-  const toText = (chunk: unknown) => (typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : String(chunk));
+  const toText = (chunk: unknown) =>
+    typeof chunk === 'string'
+      ? chunk
+      : Buffer.isBuffer(chunk) || chunk instanceof Uint8Array
+        ? Buffer.from(chunk).toString('utf8')
+        : String(chunk);
   for (const stream of [process.stdout, process.stderr]) {
     spies.push(
       jest.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
@@ -216,7 +223,9 @@ function captureOutput(): Capture {
     );
   }
   for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    spies.push(jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void chunks.push(format(...args) + '\n')));
+    spies.push(
+      jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void chunks.push(format(...args) + '\n')),
+    );
   }
   let stopped = false;
   return {
@@ -232,7 +241,11 @@ function captureOutput(): Capture {
 /** Watches every response the test's browsers receive (redirects included): cookies set and CSRF tokens shown. */
 function watchResponses(onResponse: (res: { headers: Record<string, unknown>; text?: string }) => void): () => void {
   type End = (fn?: (err: unknown, res: unknown) => void) => unknown;
-  const proto = (request as unknown as { Test: { prototype: { end: End; on(event: string, listener: (res: unknown) => void): unknown } } }).Test.prototype;
+  const proto = (
+    request as unknown as {
+      Test: { prototype: { end: End; on(event: string, listener: (res: unknown) => void): unknown } };
+    }
+  ).Test.prototype;
   const originalEnd = proto.end;
   proto.end = function (this: typeof proto, fn) {
     this.on('redirect', (res) => onResponse(res as never));
@@ -298,7 +311,15 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     // The app's own secrets.
     secrets.add('app secret', TEST_SECRET, 'APP_SECRET');
     const keys = t.get(KeyRing);
-    for (const purpose of ['totp-secret', 'token-hash', 'recovery-code', 'session-cookie', 'csrf', 'attempt-counter', 'device-cookie'] as KeyPurpose[]) {
+    for (const purpose of [
+      'totp-secret',
+      'token-hash',
+      'recovery-code',
+      'session-cookie',
+      'csrf',
+      'attempt-counter',
+      'device-cookie',
+    ] as KeyPurpose[]) {
       secrets.add('derived key', keys.key(purpose).toString('hex'), `${purpose} key (hex)`);
       secrets.add('derived key', keys.key(purpose).toString('base64url'), `${purpose} key (base64url)`);
     }
@@ -324,7 +345,13 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     // 3. Ten wrong passwords lock an account; its right password is then refused too.
     const victimPassword = 'victim real passphrase 42';
     secrets.password(victimPassword, 'the locked account’s password');
-    await createUser(t, { organizer: ORG, email: VICTIM_EMAIL, name: 'Vic Victim', twoFactor: false, password: victimPassword });
+    await createUser(t, {
+      organizer: ORG,
+      email: VICTIM_EMAIL,
+      name: 'Vic Victim',
+      twoFactor: false,
+      password: victimPassword,
+    });
     const locker = new Person(t.server);
     for (let i = 1; i <= 10; i++) {
       const guess = `locking guess number ${i}`;
@@ -335,7 +362,12 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     await snapshot();
 
     // 4. Users → New user → the invitation link → the new user chooses a password.
-    const created = await adminBrowser.submit('/admin/users/new', '/admin/users', { email: USER_EMAIL, name: 'Uma User', role: 'member', twoFactor: 'on' });
+    const created = await adminBrowser.submit('/admin/users/new', '/admin/users', {
+      email: USER_EMAIL,
+      name: 'Uma User',
+      role: 'member',
+      twoFactor: 'on',
+    });
     expect(created.status).toBe(303);
     const user = (await t.get(UsersService).findByEmail(USER_EMAIL))!;
     const userPage = `/admin/users/${user.id}`;
@@ -348,8 +380,13 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     secrets.password(mismatch, 'a mistyped confirmation');
     const browser = new Person(t.server);
     expect((await browser.get(invitation)).status).toBe(200);
-    expect((await browser.submit(invitation, invitation, { newPassword: userPassword, confirmPassword: mismatch })).status).toBe(400);
-    const chosen = await browser.submit(invitation, invitation, { newPassword: userPassword, confirmPassword: userPassword });
+    expect(
+      (await browser.submit(invitation, invitation, { newPassword: userPassword, confirmPassword: mismatch })).status,
+    ).toBe(400);
+    const chosen = await browser.submit(invitation, invitation, {
+      newPassword: userPassword,
+      confirmPassword: userPassword,
+    });
     expect(chosen.headers.location).toBe('/2fa/setup');
     await snapshot();
 
@@ -357,15 +394,31 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     const setup = await browser.get('/2fa/setup');
     const secret = manualKeyFrom(setup.text);
     secrets.totpSecret(secret, 'the first TOTP secret');
-    const setupWrong = await browser.agent.post('/2fa/setup').type('form').send({ code: code(wrongCode(secret, t.clock), 'a wrong setup code'), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const setupWrong = await browser.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: code(wrongCode(secret, t.clock), 'a wrong setup code'), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(setupWrong.status).toBe(400);
-    const confirmed = await browser.agent.post('/2fa/setup').type('form').send({ code: code(codeAt(secret, t.clock), 'the setup code'), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const confirmed = await browser.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: code(codeAt(secret, t.clock), 'the setup code'), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(confirmed.headers.location).toBe('/2fa/recovery-codes');
     const codesPage = await browser.get('/2fa/recovery-codes');
     const recoveryCodes = recoveryCodesFrom(codesPage.text);
     expect(recoveryCodes).toHaveLength(10);
     for (const recoveryCode of recoveryCodes) secrets.recoveryCode(recoveryCode, 'the first recovery codes');
-    expect((await browser.agent.post('/2fa/recovery-codes').type('form').send({ saved: 'yes', _csrf: csrfFrom(codesPage.text) }).redirects(0)).headers.location).toBe('/');
+    expect(
+      (
+        await browser.agent
+          .post('/2fa/recovery-codes')
+          .type('form')
+          .send({ saved: 'yes', _csrf: csrfFrom(codesPage.text) })
+          .redirects(0)
+      ).headers.location,
+    ).toBe('/');
     keepBrowser(browser, 'the user');
     await snapshot();
     expect((await browser.post('/logout', {}, '/')).status).toBe(303);
@@ -374,8 +427,14 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     t.clock.advance(30_000);
     const later = new Person(t.server);
     expect((await later.login(USER_EMAIL, userPassword)).headers.location).toBe('/2fa/verify');
-    expect((await later.submit('/2fa/verify', '/2fa/verify', { code: code(wrongCode(secret, t.clock), 'a wrong code') })).status).toBe(401);
-    expect((await later.submit('/2fa/verify', '/2fa/verify', { code: code(codeAt(secret, t.clock), 'a sign-in code') })).headers.location).toBe('/');
+    expect(
+      (await later.submit('/2fa/verify', '/2fa/verify', { code: code(wrongCode(secret, t.clock), 'a wrong code') }))
+        .status,
+    ).toBe(401);
+    expect(
+      (await later.submit('/2fa/verify', '/2fa/verify', { code: code(codeAt(secret, t.clock), 'a sign-in code') }))
+        .headers.location,
+    ).toBe('/');
     keepBrowser(later, 'the user (later)');
     await snapshot();
     expect((await later.post('/logout', {}, '/')).status).toBe(303);
@@ -386,7 +445,9 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     const madeUp = 'wxyz-2345-abcd';
     secrets.recoveryCode(madeUp, 'a wrong recovery code');
     expect((await recovering.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: madeUp })).status).not.toBe(303);
-    expect((await recovering.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: recoveryCodes[0] })).headers.location).toBe('/');
+    expect(
+      (await recovering.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: recoveryCodes[0] })).headers.location,
+    ).toBe('/');
     keepBrowser(recovering, 'the user (recovery)');
     await snapshot();
 
@@ -406,13 +467,29 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     expect(newSecret).not.toBe(secret);
     secrets.totpSecret(newSecret, 'the TOTP secret after Resend QR');
     t.clock.advance(30_000);
-    const reconfirmed = await phone.agent.post('/2fa/setup').type('form').send({ code: code(codeAt(newSecret, t.clock), 'the setup code after Resend QR'), _csrf: csrfFrom(resetSetup.text) }).redirects(0);
+    const reconfirmed = await phone.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({
+        code: code(codeAt(newSecret, t.clock), 'the setup code after Resend QR'),
+        _csrf: csrfFrom(resetSetup.text),
+      })
+      .redirects(0);
     expect(reconfirmed.headers.location).toBe('/2fa/recovery-codes');
     const newCodesPage = await phone.get('/2fa/recovery-codes');
     const newRecoveryCodes = recoveryCodesFrom(newCodesPage.text);
     expect(newRecoveryCodes).toHaveLength(10);
-    for (const recoveryCode of newRecoveryCodes) secrets.recoveryCode(recoveryCode, 'the recovery codes after Resend QR');
-    expect((await phone.agent.post('/2fa/recovery-codes').type('form').send({ saved: 'yes', _csrf: csrfFrom(newCodesPage.text) }).redirects(0)).headers.location).toBe('/');
+    for (const recoveryCode of newRecoveryCodes)
+      secrets.recoveryCode(recoveryCode, 'the recovery codes after Resend QR');
+    expect(
+      (
+        await phone.agent
+          .post('/2fa/recovery-codes')
+          .type('form')
+          .send({ saved: 'yes', _csrf: csrfFrom(newCodesPage.text) })
+          .redirects(0)
+      ).headers.location,
+    ).toBe('/');
     keepBrowser(phone, 'the user (phone)');
     await snapshot();
 
@@ -421,20 +498,46 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     const newPassword = 'uma picks another passphrase';
     secrets.password(wrongCurrent, 'a wrong current password');
     secrets.password(newPassword, 'the changed password');
-    expect((await phone.submit('/account', '/account/password', { currentPassword: wrongCurrent, newPassword, confirmPassword: newPassword })).status).toBe(401);
-    expect((await phone.submit('/account', '/account/password', { currentPassword: userPassword, newPassword, confirmPassword: newPassword })).headers.location).toBe('/account');
+    expect(
+      (
+        await phone.submit('/account', '/account/password', {
+          currentPassword: wrongCurrent,
+          newPassword,
+          confirmPassword: newPassword,
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await phone.submit('/account', '/account/password', {
+          currentPassword: userPassword,
+          newPassword,
+          confirmPassword: newPassword,
+        })
+      ).headers.location,
+    ).toBe('/account');
     userPassword = newPassword;
     await snapshot();
     t.clock.advance(30_000);
     const afterChange = new Person(t.server);
     expect((await afterChange.login(USER_EMAIL, userPassword)).headers.location).toBe('/2fa/verify');
-    expect((await afterChange.submit('/2fa/verify', '/2fa/verify', { code: code(codeAt(newSecret, t.clock), 'a code after the password change') })).headers.location).toBe('/');
+    expect(
+      (
+        await afterChange.submit('/2fa/verify', '/2fa/verify', {
+          code: code(codeAt(newSecret, t.clock), 'a code after the password change'),
+        })
+      ).headers.location,
+    ).toBe('/');
     keepBrowser(afterChange, 'the user (after the change)');
 
     // 9. Every link token in every email sent ("This wasn't me" links included).
-    const linkPattern = new RegExp(`${PUBLIC_URL.replace(/[.]/g, '\\.')}/(not-me|invitations|2fa/reset|password/reset)/([A-Za-z0-9_-]+)`, 'g');
+    const linkPattern = new RegExp(
+      `${PUBLIC_URL.replace(/[.]/g, '\\.')}/(not-me|invitations|2fa/reset|password/reset)/([A-Za-z0-9_-]+)`,
+      'g',
+    );
     for (const mail of await outbox(t.dataDir)) {
-      for (const match of `${mail.text}\n${mail.html}`.matchAll(linkPattern)) secrets.add('link token', match[2], `a /${match[1]}/ link in “${mail.subject}”`);
+      for (const match of `${mail.text}\n${mail.html}`.matchAll(linkPattern))
+        secrets.add('link token', match[2], `a /${match[1]}/ link in “${mail.subject}”`);
     }
     const notMeTokens = secrets.ofKind('link token').filter((secret) => secret.origin.includes('/not-me/'));
 
@@ -462,7 +565,18 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     expect(plainLog).toMatch(/WARN \[Login\] Sign-ins from .* refused for 15 minutes/);
 
     const types = new Set(auditRows.map((row) => row.type));
-    for (const type of ['login.failed', 'login.locked', 'login.succeeded', 'code.failed', 'two_factor.setup', 'two_factor.reset', 'account.created', 'account.invitation_accepted', 'password.changed', 'recovery_code.used']) {
+    for (const type of [
+      'login.failed',
+      'login.locked',
+      'login.succeeded',
+      'code.failed',
+      'two_factor.setup',
+      'two_factor.reset',
+      'account.created',
+      'account.invitation_accepted',
+      'password.changed',
+      'recovery_code.used',
+    ]) {
       expect([type, types.has(type)]).toEqual([type, true]);
     }
     expect(auditRows.filter((row) => row.type === 'login.failed').length).toBeGreaterThanOrEqual(3 + 10);
@@ -483,10 +597,24 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
 
     // ---- The scan itself finds a secret when there is one.
     const all = secrets.all();
-    for (const kind of ['password', 'code', 'recovery code', 'link token', 'totp secret', 'session id', 'cookie', 'csrf token', 'app secret', 'derived key'] as Kind[]) {
+    for (const kind of [
+      'password',
+      'code',
+      'recovery code',
+      'link token',
+      'totp secret',
+      'session id',
+      'cookie',
+      'csrf token',
+      'app secret',
+      'derived key',
+    ] as Kind[]) {
       const sample = secrets.ofKind(kind)[0];
       const fakeLine = `[Nest] 4242  - 01/15/2026, 9:00:00 AM     LOG [Fake] value=${sample.value}\n`;
-      expect([kind, leaksIn(logText + fakeLine, all).map((found) => found.value)]).toEqual([kind, expect.arrayContaining([sample.value])]);
+      expect([kind, leaksIn(logText + fakeLine, all).map((found) => found.value)]).toEqual([
+        kind,
+        expect.arrayContaining([sample.value]),
+      ]);
       const fakeRow = JSON.stringify({ ...auditRows[0], detail: JSON.stringify({ leaked: sample.value }) });
       expect([kind, leaksIn(fakeRow, [sample]).length]).toEqual([kind, 1]);
     }
@@ -497,7 +625,10 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     expect(leaksIn(`{"code":"${someCode.value}"}`, [someCode])).toEqual([someCode]);
 
     // ---- The log output holds none of them.
-    const inLogs = leaksIn(logText, all).map((secret) => ({ ...secret, lines: linesWith(logText, secret).slice(0, 3) }));
+    const inLogs = leaksIn(logText, all).map((secret) => ({
+      ...secret,
+      lines: linesWith(logText, secret).slice(0, 3),
+    }));
     expect(inLogs).toEqual([]);
 
     // ---- No column of any audit row holds one; codes are searched in `detail` (and `ip`).
@@ -510,8 +641,12 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     expect(inAudit).toEqual([]);
 
     // ---- Sessions keep no password, recovery code, TOTP secret or link token in their data.
-    const sessionSecrets = all.filter((secret) => ['password', 'recovery code', 'totp secret', 'link token'].includes(secret.kind));
-    const inSessions = [...new Set(sessionRows)].flatMap((row) => leaksIn(JSON.parse(row).data ?? '', sessionSecrets).map((secret) => ({ ...secret, row })));
+    const sessionSecrets = all.filter((secret) =>
+      ['password', 'recovery code', 'totp secret', 'link token'].includes(secret.kind),
+    );
+    const inSessions = [...new Set(sessionRows)].flatMap((row) =>
+      leaksIn(JSON.parse(row).data ?? '', sessionSecrets).map((secret) => ({ ...secret, row })),
+    );
     expect(inSessions).toEqual([]);
 
     // ---- Attempt counters name emails only by a keyed hash, and hold no password.

@@ -11,8 +11,13 @@ describe('"This wasn\'t me" links in security emails', () => {
   });
   afterAll(async () => t.close());
 
-  it('locks the account, ends every session and tells the organizer\'s admins; admins unlock', async () => {
-    const admin = await createUser(t, { role: 'admin', organizer: 'Not Me Org', twoFactor: false, email: 'boss@notme.example' });
+  it("locks the account, ends every session and tells the organizer's admins; admins unlock", async () => {
+    const admin = await createUser(t, {
+      role: 'admin',
+      organizer: 'Not Me Org',
+      twoFactor: false,
+      email: 'boss@notme.example',
+    });
     const user = await createUser(t, { organizer: 'Not Me Org', twoFactor: true });
     const person = new Person(t.server);
     await person.login(user.email, DEFAULT_PASSWORD);

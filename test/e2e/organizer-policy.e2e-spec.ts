@@ -43,7 +43,10 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
   }
 
   async function policyEvents(organizerId: string): Promise<AuditEvent[]> {
-    return t.get(DataSource).getRepository(AuditEvent).find({ where: { organizerId, type: 'organizer.policy_changed' }, order: { createdAt: 'ASC' } });
+    return t
+      .get(DataSource)
+      .getRepository(AuditEvent)
+      .find({ where: { organizerId, type: 'organizer.policy_changed' }, order: { createdAt: 'ASC' } });
   }
 
   describe('GET /admin/organizer', () => {
@@ -72,7 +75,11 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       const browser = await signedIn(t, member);
       expect((await browser.get(PAGE)).status).toBe(403);
       const token = csrfFrom((await browser.get('/')).text);
-      const posted = await browser.agent.post(PAGE).type('form').send({ requireTwoFactor: 'on', graceDays: '3', _csrf: token }).redirects(0);
+      const posted = await browser.agent
+        .post(PAGE)
+        .type('form')
+        .send({ requireTwoFactor: 'on', graceDays: '3', _csrf: token })
+        .redirects(0);
       expect(posted.status).toBe(403);
       expect((await organizerOf(org)).requireTwoFactor).toBe(false);
       expect(await deadlineOf(member)).toBeNull();
@@ -98,7 +105,9 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       const saved = await savePolicy(person, true, '7');
       expect(saved.status).toBe(303);
       expect(saved.headers.location).toBe(PAGE);
-      expect(await flashAt(person, PAGE)).toMatch(/now required for everyone.*4 users without an authenticator app must set one up within 7 days/);
+      expect(await flashAt(person, PAGE)).toMatch(
+        /now required for everyone.*4 users without an authenticator app must set one up within 7 days/,
+      );
 
       const expected = now + 7 * DAY;
       expect(await deadlineOf(off)).toBe(expected);
@@ -185,7 +194,11 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       expect((await organizerOf('Policy Off Org B')).requireTwoFactor).toBe(true);
 
       const events = await policyEvents((await organizerOf('Policy Off Org A')).id);
-      expect(JSON.parse(events[events.length - 1].detail!)).toMatchObject({ requireTwoFactor: 'off', graceDays: 5, cleared: 3 });
+      expect(JSON.parse(events[events.length - 1].detail!)).toMatchObject({
+        requireTwoFactor: 'off',
+        graceDays: 5,
+        cleared: 3,
+      });
     });
 
     it('saving the policy unchanged writes nothing and says so', async () => {
@@ -203,22 +216,31 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
 
       t.clock.advance(DAY);
       const person = await signedIn(t, admin);
-      const created = await person.submit('/admin/users/new', '/admin/users', { email: 'newbie@policy.test', name: 'Nina Newbie', role: 'member' });
+      const created = await person.submit('/admin/users/new', '/admin/users', {
+        email: 'newbie@policy.test',
+        name: 'Nina Newbie',
+        role: 'member',
+      });
       expect(created.status).toBe(303);
       const newbie = (await t.get(UsersService).findByEmail('newbie@policy.test'))!;
       expect(newbie.twoFactorRequired).toBe(false);
       expect(newbie.twoFactorDeadline?.getTime()).toBe(t.clock.nowMs() + 14 * DAY);
 
-      const cli = await runCli(['create-admin', '--organizer', org, '--email', 'cli-admin@policy.test', '--name', 'Cleo Cli', '--no-2fa'], {
-        env: testEnv(t.dataDir),
-        clock: t.clock,
-        out: () => undefined,
-        err: () => undefined,
-      });
+      const cli = await runCli(
+        ['create-admin', '--organizer', org, '--email', 'cli-admin@policy.test', '--name', 'Cleo Cli', '--no-2fa'],
+        {
+          env: testEnv(t.dataDir),
+          clock: t.clock,
+          out: () => undefined,
+          err: () => undefined,
+        },
+      );
       // The CLI's application context, made in this process, replaced the app's passport strategy.
       passport.use(t.get(LocalStrategy));
       expect(cli).toBe(0);
-      expect((await t.get(UsersService).findByEmail('cli-admin@policy.test'))!.twoFactorDeadline?.getTime()).toBe(t.clock.nowMs() + 14 * DAY);
+      expect((await t.get(UsersService).findByEmail('cli-admin@policy.test'))!.twoFactorDeadline?.getTime()).toBe(
+        t.clock.nowMs() + 14 * DAY,
+      );
 
       await savePolicy(person, false, '14');
       const later = await createUser(t, { organizer: org, twoFactor: false });
@@ -234,21 +256,24 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       ['1.5', /whole number of days from 0 to 30/],
       ['1e1', /whole number of days from 0 to 30/],
       ['', /Enter the grace period in days, from 0 to 30/],
-    ])('refuses the grace period %p with the form again, the message and the input kept, and changes nothing', async (graceDays, message) => {
-      const org = `Policy Bad ${graceDays || 'empty'} Org`;
-      const { person } = await adminOf(t, org);
-      const user = await createUser(t, { organizer: org, twoFactor: false });
-      const answer = await savePolicy(person, true, graceDays);
-      expect(answer.status).toBe(400);
-      expect(answer.text).toMatch(message);
-      expect(answer.text).toContain('There is a problem');
-      expect(answer.text).toMatch(/<label for="graceDays">Grace period \(days\)<\/label>/);
-      expect(answer.text).toMatch(new RegExp(`id="graceDays"[^>]*value="${graceDays.replace('.', '\\.')}"`));
-      expect(answer.text).toMatch(/id="requireTwoFactor"[^>]*checked/);
-      expect(answer.text).toMatch(/name="_csrf"/);
-      expect((await organizerOf(org)).requireTwoFactor).toBe(false);
-      expect(await deadlineOf(user)).toBeNull();
-    });
+    ])(
+      'refuses the grace period %p with the form again, the message and the input kept, and changes nothing',
+      async (graceDays, message) => {
+        const org = `Policy Bad ${graceDays || 'empty'} Org`;
+        const { person } = await adminOf(t, org);
+        const user = await createUser(t, { organizer: org, twoFactor: false });
+        const answer = await savePolicy(person, true, graceDays);
+        expect(answer.status).toBe(400);
+        expect(answer.text).toMatch(message);
+        expect(answer.text).toContain('There is a problem');
+        expect(answer.text).toMatch(/<label for="graceDays">Grace period \(days\)<\/label>/);
+        expect(answer.text).toMatch(new RegExp(`id="graceDays"[^>]*value="${graceDays.replace('.', '\\.')}"`));
+        expect(answer.text).toMatch(/id="requireTwoFactor"[^>]*checked/);
+        expect(answer.text).toMatch(/name="_csrf"/);
+        expect((await organizerOf(org)).requireTwoFactor).toBe(false);
+        expect(await deadlineOf(user)).toBeNull();
+      },
+    );
 
     it('refuses repeated fields (arrays) with the form again, never a 500', async () => {
       const org = 'Policy Arrays Org';
@@ -271,9 +296,17 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       const org = 'Policy Csrf Org';
       const { person } = await adminOf(t, org);
       const user = await createUser(t, { organizer: org, twoFactor: false });
-      const missing = await person.agent.post(PAGE).type('form').send({ requireTwoFactor: 'on', graceDays: '3' }).redirects(0);
+      const missing = await person.agent
+        .post(PAGE)
+        .type('form')
+        .send({ requireTwoFactor: 'on', graceDays: '3' })
+        .redirects(0);
       expect(missing.status).toBe(403);
-      const forged = await person.agent.post(PAGE).type('form').send({ requireTwoFactor: 'on', graceDays: '3', _csrf: 'forged-token' }).redirects(0);
+      const forged = await person.agent
+        .post(PAGE)
+        .type('form')
+        .send({ requireTwoFactor: 'on', graceDays: '3', _csrf: 'forged-token' })
+        .redirects(0);
       expect(forged.status).toBe(403);
       expect((await organizerOf(org)).requireTwoFactor).toBe(false);
       expect(await deadlineOf(user)).toBeNull();
@@ -283,7 +316,11 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       const { person } = await adminOf(t, 'Policy Own Org');
       const victim = await createUser(t, { organizer: 'Policy Victim Org', twoFactor: false });
       const victimOrg = await organizerOf('Policy Victim Org');
-      const answer = await person.submit(PAGE, PAGE, { requireTwoFactor: 'on', graceDays: '0', organizerId: victimOrg.id });
+      const answer = await person.submit(PAGE, PAGE, {
+        requireTwoFactor: 'on',
+        graceDays: '0',
+        organizerId: victimOrg.id,
+      });
       expect(answer.status).toBe(303);
       expect((await organizerOf('Policy Victim Org')).requireTwoFactor).toBe(false);
       expect(await deadlineOf(victim)).toBeNull();
@@ -312,16 +349,22 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
         const answer = await person.post(`${userPage}/two-factor`, fields, userPage);
         expect(answer.status).toBe(303);
         expect(answer.headers.location).toBe(userPage);
-        expect(await flashAt(person, userPage)).toMatch(/Your organizer requires two-factor authentication for everyone, so it cannot be turned off/);
+        expect(await flashAt(person, userPage)).toMatch(
+          /Your organizer requires two-factor authentication for everyone, so it cannot be turned off/,
+        );
       }
       const after = await reload(user);
       expect(after.twoFactorRequired).toBe(true);
       expect(await hasFactor(t, user.id)).toBe(true);
-      expect((await t.get(AuditService).recentForUser(user.id)).map((event) => event.type)).not.toContain('two_factor.disabled');
+      expect((await t.get(AuditService).recentForUser(user.id)).map((event) => event.type)).not.toContain(
+        'two_factor.disabled',
+      );
       expect((await member.get('/')).status).toBe(200);
 
       await savePolicy(person, false, '7');
-      const { step, result } = await pressAndConfirm(person, userPage, `${userPage}/two-factor`, { twoFactor: 'disable' });
+      const { step, result } = await pressAndConfirm(person, userPage, `${userPage}/two-factor`, {
+        twoFactor: 'disable',
+      });
       expect(step.status).toBe(200);
       expect(result.status).toBe(303);
       expect((await reload(user)).twoFactorRequired).toBe(false);
@@ -333,7 +376,9 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       const { person } = await adminOf(t, org);
       const user = await createUser(t, { organizer: org, twoFactor: true });
       await savePolicy(person, true, '3');
-      await expect(t.get(TwoFactorAdminService).disable(user, null, null)).rejects.toThrow(/requires two-factor authentication for everyone/);
+      await expect(t.get(TwoFactorAdminService).disable(user, null, null)).rejects.toThrow(
+        /requires two-factor authentication for everyone/,
+      );
       expect((await reload(user)).twoFactorRequired).toBe(true);
     });
   });

@@ -2,7 +2,14 @@ import { codeAt, csrfFrom, manualKeyFrom, Person } from '../utils/agent';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
 
 /** `next` values that normalise to a scheme-relative `//evil.test` (SECURITY.md 21, 25). */
-const DOT_SEGMENT_TARGETS = ['/.//evil.test', '/..//evil.test', '/%2e//evil.test', '/%2E//evil.test', '/a/..//evil.test', '/%2E%2E//evil.test'];
+const DOT_SEGMENT_TARGETS = [
+  '/.//evil.test',
+  '/..//evil.test',
+  '/%2e//evil.test',
+  '/%2E//evil.test',
+  '/a/..//evil.test',
+  '/%2E%2E//evil.test',
+];
 
 /** Where a browser goes with this Location from a page of the app. */
 const hostOf = (location: string) => new URL(location, 'http://127.0.0.1/login').host;
@@ -25,7 +32,12 @@ describe('redirect targets after sign-in (next=…)', () => {
       const person = new Person(t.server);
       const page = await person.get(`/login?next=${encodeURIComponent(next)}`);
       const login = await person.login(user.email, DEFAULT_PASSWORD, next);
-      seen.push({ next, hidden: page.text.match(/name="next" value="([^"]*)"/)?.[1], status: login.status, location: login.headers.location });
+      seen.push({
+        next,
+        hidden: page.text.match(/name="next" value="([^"]*)"/)?.[1],
+        status: login.status,
+        location: login.headers.location,
+      });
     }
     expect(seen).toEqual(DOT_SEGMENT_TARGETS.map((next) => ({ next, hidden: '', status: 303, location: '/' })));
   });
@@ -46,16 +58,26 @@ describe('redirect targets after sign-in (next=…)', () => {
     expect((await first.login(user.email, DEFAULT_PASSWORD, next)).headers.location).toBe('/2fa/setup');
     const setup = await first.get('/2fa/setup');
     const secret = manualKeyFrom(setup.text);
-    const confirm = await first.agent.post('/2fa/setup').type('form').send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const confirm = await first.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(confirm.headers.location).toBe('/2fa/recovery-codes');
     const codes = await first.get('/2fa/recovery-codes');
-    const saved = await first.agent.post('/2fa/recovery-codes').type('form').send({ saved: 'yes', _csrf: csrfFrom(codes.text) }).redirects(0);
+    const saved = await first.agent
+      .post('/2fa/recovery-codes')
+      .type('form')
+      .send({ saved: 'yes', _csrf: csrfFrom(codes.text) })
+      .redirects(0);
     expect(saved.headers.location).toBe('/');
 
     // A later sign-in: password, then the code (a new time step: each step is accepted once).
     t.clock.advance(30_000);
     const later = new Person(t.server);
-    expect((await later.login(user.email, DEFAULT_PASSWORD, '/%2E%2E//evil.test')).headers.location).toBe('/2fa/verify');
+    expect((await later.login(user.email, DEFAULT_PASSWORD, '/%2E%2E//evil.test')).headers.location).toBe(
+      '/2fa/verify',
+    );
     const verified = await later.submit('/2fa/verify', '/2fa/verify', { code: codeAt(secret, t.clock) });
     expect(verified.headers.location).toBe('/');
   });

@@ -104,13 +104,22 @@ describe('Resend QR (journey 4: POST /admin/users/:id/resend-qr, then /2fa/reset
     expect(setup.text).toMatch(/<img src="data:image\/png;base64,[^"]+" alt="QR code/);
     const newSecret = manualKeyFrom(setup.text);
     expect(newSecret).not.toBe(oldSecret);
-    for (const sent of await mailsTo(t.dataDir, member.email)) expect(secretsIn(sent, [newSecret, oldSecret])).toEqual([]);
+    for (const sent of await mailsTo(t.dataDir, member.email))
+      expect(secretsIn(sent, [newSecret, oldSecret])).toEqual([]);
 
     // The old authenticator's code is refused; the new one's is accepted.
     t.clock.advance(30_000);
-    const oldRefused = await phone.agent.post('/2fa/setup').type('form').send({ code: codeAt(oldSecret, t.clock), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const oldRefused = await phone.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: codeAt(oldSecret, t.clock), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(oldRefused.status).toBe(400);
-    const newAccepted = await phone.agent.post('/2fa/setup').type('form').send({ code: codeAt(newSecret, t.clock), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const newAccepted = await phone.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: codeAt(newSecret, t.clock), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(newAccepted.headers.location).toBe('/2fa/recovery-codes');
     expect((await phone.get('/2fa/recovery-codes')).status).toBe(200);
 
@@ -257,7 +266,12 @@ describe('Resend QR (journey 4: POST /admin/users/:id/resend-qr, then /2fa/reset
     const org = 'Refusal Org';
     const { admin, person: adminBrowser } = await adminOf(t, org, 'Ray Admin');
     const off = await createUser(t, { organizer: org, email: 'off@refusal.test', twoFactor: false });
-    const invited = await createUser(t, { organizer: org, email: 'invited@refusal.test', twoFactor: true, password: null });
+    const invited = await createUser(t, {
+      organizer: org,
+      email: 'invited@refusal.test',
+      twoFactor: true,
+      password: null,
+    });
 
     const offPage = await adminBrowser.get(`/admin/users/${off.id}`);
     expect(offPage.text).not.toContain(`/admin/users/${off.id}/resend-qr`);
@@ -279,7 +293,11 @@ describe('Resend QR (journey 4: POST /admin/users/:id/resend-qr, then /2fa/reset
       }
       const stored = await t.get(UsersService).getById(user.id);
       expect(stored.secondFactorResetAt).toBeNull();
-      expect(await mailsTo(t.dataDir, user.email).then((mails) => mails.filter((m) => /authenticator app again/.test(m.subject)))).toHaveLength(0);
+      expect(
+        await mailsTo(t.dataDir, user.email).then((mails) =>
+          mails.filter((m) => /authenticator app again/.test(m.subject)),
+        ),
+      ).toHaveLength(0);
     }
   });
 });

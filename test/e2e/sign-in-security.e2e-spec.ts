@@ -59,7 +59,9 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const tooOld = await person.submit('/2fa/verify', '/2fa/verify', { code: codeAt(secret, t.clock, -2) });
       expect(tooOld.status).toBe(401);
       const previous = codeAt(secret, t.clock, -1);
-      const ok = await person.submit('/2fa/verify', '/2fa/verify', { code: `${previous.slice(0, 3)} ${previous.slice(3)}` });
+      const ok = await person.submit('/2fa/verify', '/2fa/verify', {
+        code: `${previous.slice(0, 3)} ${previous.slice(3)}`,
+      });
       expect(ok.headers.location).toBe('/');
     });
 
@@ -89,7 +91,9 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const old = await person.submit('/2fa/verify', '/2fa/verify', { code: codeAt(secret, t.clock, -3) });
       expect(old.status).toBe(401);
       expect(old.text).toContain('clock seems 90 seconds behind');
-      const random = await person.submit('/2fa/verify', '/2fa/verify', { code: codeAt(secret, t.clock) === '000000' ? '111111' : '000000' });
+      const random = await person.submit('/2fa/verify', '/2fa/verify', {
+        code: codeAt(secret, t.clock) === '000000' ? '111111' : '000000',
+      });
       expect(random.text).not.toContain('clock seems');
     });
   });
@@ -99,7 +103,8 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const { user, secret, person } = await memberWithTwoFactor();
       await person.login(user.email, DEFAULT_PASSWORD);
       const wrong = codeAt(secret, t.clock, 5);
-      for (let i = 0; i < 4; i++) expect((await person.submit('/2fa/verify', '/2fa/verify', { code: wrong })).status).toBe(401);
+      for (let i = 0; i < 4; i++)
+        expect((await person.submit('/2fa/verify', '/2fa/verify', { code: wrong })).status).toBe(401);
       const fifth = await person.submit('/2fa/verify', '/2fa/verify', { code: wrong });
       expect(fifth.status).toBe(429);
       expect(fifth.text).toContain('Too many wrong codes');
@@ -144,7 +149,8 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
     it('locks an unknown email exactly like a real one (no enumeration through the lock)', async () => {
       const person = new Person(t.server);
       const answers: number[] = [];
-      for (let i = 0; i < 10; i++) answers.push((await person.login('nobody-here@example.com', 'wrong password here')).status);
+      for (let i = 0; i < 10; i++)
+        answers.push((await person.login('nobody-here@example.com', 'wrong password here')).status);
       expect(answers).toEqual([401, 401, 401, 401, 401, 401, 401, 401, 401, 429]);
     });
   });
@@ -154,7 +160,9 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const { user, recoveryCodes } = await memberWithTwoFactor();
       const person = new Person(t.server);
       await person.login(user.email, DEFAULT_PASSWORD);
-      const used = await person.submit('/2fa/recovery', '/2fa/recovery', { recoveryCode: recoveryCodes[0].toUpperCase() });
+      const used = await person.submit('/2fa/recovery', '/2fa/recovery', {
+        recoveryCode: recoveryCodes[0].toUpperCase(),
+      });
       expect(used.headers.location).toBe('/');
       expect((await person.get('/')).status).toBe(200);
 
@@ -186,7 +194,11 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       await person.login(user.email, DEFAULT_PASSWORD);
       const page = await person.get('/2fa/verify');
       t.clock.advance(5 * MINUTE + 1000);
-      const late = await person.agent.post('/2fa/verify').type('form').send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(page.text) }).redirects(0);
+      const late = await person.agent
+        .post('/2fa/verify')
+        .type('form')
+        .send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(page.text) })
+        .redirects(0);
       expect(late.status).toBe(303);
       expect(late.headers.location).toBe('/login?reason=timeout');
     });
@@ -195,7 +207,10 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
   describe('sessions', () => {
     it('get a new id after the password and again after the code', async () => {
       const { user, secret, person } = await memberWithTwoFactor();
-      const sid = (res: request.Response) => (res.headers['set-cookie'] as unknown as string[] | undefined)?.find((c) => c.startsWith('tixngo.sid='))?.split(';')[0];
+      const sid = (res: request.Response) =>
+        (res.headers['set-cookie'] as unknown as string[] | undefined)
+          ?.find((c) => c.startsWith('tixngo.sid='))
+          ?.split(';')[0];
       const login = await person.login(user.email, DEFAULT_PASSWORD);
       const afterPassword = sid(login);
       expect(afterPassword).toBeDefined();
@@ -285,9 +300,11 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const unknown = await new Person(t.server).login('no-such-user@example.com', 'some wrong password');
       const wrong = await new Person(t.server).login(user.email, 'some wrong password');
       expect(unknown.status).toBe(wrong.status);
-      const strip = (html: string, email: string) => html.replace(/name="_csrf" value="[^"]+"/, '').replace(email, 'EMAIL');
+      const strip = (html: string, email: string) =>
+        html.replace(/name="_csrf" value="[^"]+"/, '').replace(email, 'EMAIL');
       expect(strip(unknown.text, 'no-such-user@example.com')).toBe(strip(wrong.text, user.email));
-      const cookieNames = (res: request.Response) => ((res.headers['set-cookie'] as unknown as string[]) ?? []).map((c) => c.split('=')[0]).sort();
+      const cookieNames = (res: request.Response) =>
+        ((res.headers['set-cookie'] as unknown as string[]) ?? []).map((c) => c.split('=')[0]).sort();
       expect(cookieNames(unknown)).toEqual(cookieNames(wrong));
     });
 
@@ -298,7 +315,10 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const hasher = t.get(PasswordHasher);
       const verify = jest.spyOn(hasher, 'verify');
       try {
-        for (const [email, storedHash] of [[user.email, user.passwordHash], ['missing-person@example.com', undefined]] as const) {
+        for (const [email, storedHash] of [
+          [user.email, user.passwordHash],
+          ['missing-person@example.com', undefined],
+        ] as const) {
           verify.mockClear();
           await new Person(t.server).login(email, 'some wrong password');
           // No stored hash: PasswordHasher verifies against its dummy argon2id hash (password-hasher.spec.ts).
@@ -313,12 +333,19 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
   describe('CSRF', () => {
     it('refuses a POST without a valid token with 403 and changes nothing', async () => {
       const { user, secret, person } = await memberWithTwoFactor();
-      const noToken = await request(t.server).post('/login').type('form').send({ email: user.email, password: DEFAULT_PASSWORD });
+      const noToken = await request(t.server)
+        .post('/login')
+        .type('form')
+        .send({ email: user.email, password: DEFAULT_PASSWORD });
       expect(noToken.status).toBe(403);
       expect(noToken.headers['set-cookie']?.toString() ?? '').not.toContain('tixngo.sid=');
 
       await person.login(user.email, DEFAULT_PASSWORD);
-      const forged = await person.agent.post('/2fa/verify').type('form').send({ code: codeAt(secret, t.clock), _csrf: 'forged' }).redirects(0);
+      const forged = await person.agent
+        .post('/2fa/verify')
+        .type('form')
+        .send({ code: codeAt(secret, t.clock), _csrf: 'forged' })
+        .redirects(0);
       expect(forged.status).toBe(403);
       expect((await person.get('/')).headers.location).toBe('/2fa/verify');
       expect(await codeFailures(t, user.id)).toBe(0);
@@ -333,7 +360,10 @@ describe('sign-in security rules (journeys 3, 6, 7)', () => {
       const person = new Person(t.server);
       const page = await person.get('/login');
       const anonymousToken = csrfFrom(page.text);
-      await person.agent.post('/login').type('form').send({ email: user.email, password: DEFAULT_PASSWORD, _csrf: anonymousToken });
+      await person.agent
+        .post('/login')
+        .type('form')
+        .send({ email: user.email, password: DEFAULT_PASSWORD, _csrf: anonymousToken });
       const logout = await person.agent.post('/logout').type('form').send({ _csrf: anonymousToken }).redirects(0);
       expect(logout.status).toBe(403);
     });
@@ -433,7 +463,9 @@ describe('over https', () => {
   it('uses Secure __Host- cookies', async () => {
     const user = await createUser(t, { twoFactor: false });
     const page = await request(t.server).get('/login');
-    const csrfCookie = (page.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('__Host-tixngo.csrf='))!;
+    const csrfCookie = (page.headers['set-cookie'] as unknown as string[]).find((c) =>
+      c.startsWith('__Host-tixngo.csrf='),
+    )!;
     expect(csrfCookie).toMatch(/Secure/);
     const login = await request(t.server)
       .post('/login')

@@ -29,7 +29,10 @@ describe('sign-in with TOTP (journeys 2, 3, 7)', () => {
     const secret = manualKeyFrom(setup.text);
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
 
-    const wrong = await person.agent.post('/2fa/setup').type('form').send({ code: '000000', _csrf: csrfFrom(setup.text) });
+    const wrong = await person.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: '000000', _csrf: csrfFrom(setup.text) });
     expect(wrong.status).toBe(400);
     expect(wrong.text).toContain('role="alert"');
     expect(manualKeyFrom(wrong.text)).toBe(secret);
@@ -38,7 +41,11 @@ describe('sign-in with TOTP (journeys 2, 3, 7)', () => {
     expect(dashboardBefore.status).toBe(303);
     expect(dashboardBefore.headers.location).toBe('/2fa/setup');
 
-    const right = await person.agent.post('/2fa/setup').type('form').send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const right = await person.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(right.headers.location).toBe('/2fa/recovery-codes');
     const codesPage = await person.get('/2fa/recovery-codes');
     expect(codesPage.headers['cache-control']).toBe('no-store');
@@ -46,7 +53,11 @@ describe('sign-in with TOTP (journeys 2, 3, 7)', () => {
     expect(codes).toHaveLength(10);
     expect(new Set(codes).size).toBe(10);
 
-    const done = await person.agent.post('/2fa/recovery-codes').type('form').send({ saved: 'yes', _csrf: csrfFrom(codesPage.text) }).redirects(0);
+    const done = await person.agent
+      .post('/2fa/recovery-codes')
+      .type('form')
+      .send({ saved: 'yes', _csrf: csrfFrom(codesPage.text) })
+      .redirects(0);
     expect(done.headers.location).toBe('/');
     const dashboard = await person.get('/');
     expect(dashboard.status).toBe(200);

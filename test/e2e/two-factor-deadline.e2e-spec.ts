@@ -15,7 +15,10 @@ describe('organizer 2FA grace period, seen by the user', () => {
   /** A user without 2FA whose organizer requires it within `days` days (as the policy sets it). */
   async function userWithDeadline(days: number) {
     const user = await createUser(t, { twoFactor: false });
-    await t.get(DataSource).getRepository(User).update({ id: user.id }, { twoFactorDeadline: new Date(t.clock.nowMs() + Math.round(days * DAY)) });
+    await t
+      .get(DataSource)
+      .getRepository(User)
+      .update({ id: user.id }, { twoFactorDeadline: new Date(t.clock.nowMs() + Math.round(days * DAY)) });
     return user;
   }
 
@@ -55,7 +58,11 @@ describe('organizer 2FA grace period, seen by the user', () => {
     expect((await fresh.get('/')).headers.location).toBe('/2fa/setup');
     const setup = await fresh.get('/2fa/setup');
     const secret = manualKeyFrom(setup.text);
-    const confirm = await fresh.agent.post('/2fa/setup').type('form').send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(setup.text) }).redirects(0);
+    const confirm = await fresh.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: codeAt(secret, t.clock), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
     expect(confirm.headers.location).toBe('/2fa/recovery-codes');
     expect((await fresh.get('/2fa/recovery-codes')).status).toBe(200);
   });

@@ -33,7 +33,10 @@ describe('the 2FA state reads the same everywhere', () => {
 
   it('for off, pending, pending by policy, active, locked and reset users', async () => {
     const { person: admin } = await adminOf(t, ORG, 'Sam State');
-    const expected = new Map<string, { state: TwoFactorState; ownPage: boolean; confirmed: boolean; secret?: string }>();
+    const expected = new Map<
+      string,
+      { state: TwoFactorState; ownPage: boolean; confirmed: boolean; secret?: string }
+    >();
 
     await createUser(t, { organizer: ORG, email: 'off@state.test', twoFactor: false });
     expected.set('off@state.test', { state: 'off', ownPage: true, confirmed: false });
@@ -42,7 +45,10 @@ describe('the 2FA state reads the same everywhere', () => {
     expected.set('pending@state.test', { state: 'pending', ownPage: false, confirmed: false });
 
     const byPolicy = await createUser(t, { organizer: ORG, email: 'policy@state.test', twoFactor: false });
-    await t.get(DataSource).getRepository(User).update(byPolicy.id, { twoFactorDeadline: new Date(t.clock.nowMs() + 3 * DAY) });
+    await t
+      .get(DataSource)
+      .getRepository(User)
+      .update(byPolicy.id, { twoFactorDeadline: new Date(t.clock.nowMs() + 3 * DAY) });
     expected.set('policy@state.test', { state: 'pending', ownPage: true, confirmed: false });
 
     const active = await withAuthenticator('active@state.test');
@@ -52,14 +58,21 @@ describe('the 2FA state reads the same everywhere', () => {
     t.clock.advance(60_000);
     const guesser = new Person(t.server);
     await guesser.login('locked@state.test', DEFAULT_PASSWORD);
-    for (let i = 0; i < 5; i++) await guesser.submit('/2fa/verify', '/2fa/verify', { code: wrongCode(locked.secret, t.clock) });
+    for (let i = 0; i < 5; i++)
+      await guesser.submit('/2fa/verify', '/2fa/verify', { code: wrongCode(locked.secret, t.clock) });
     expected.set('locked@state.test', { state: 'locked', ownPage: false, confirmed: true });
 
     const reset = await withAuthenticator('reset@state.test');
     await pressAndConfirm(admin, `/admin/users/${reset.user.id}`, `/admin/users/${reset.user.id}/resend-qr`);
     expected.set('reset@state.test', { state: 'pending', ownPage: false, confirmed: false });
 
-    const users = await t.get(DataSource).getRepository(User).findBy({ organizerId: (await t.get(DataSource).getRepository(User).findOneByOrFail({ email: 'off@state.test' })).organizerId });
+    const users = await t
+      .get(DataSource)
+      .getRepository(User)
+      .findBy({
+        organizerId: (await t.get(DataSource).getRepository(User).findOneByOrFail({ email: 'off@state.test' }))
+          .organizerId,
+      });
     const byEmail = new Map(users.map((user) => [user.email, user]));
     const list = (await admin.get('/admin/users')).text;
     const notSetUp = (await admin.get('/admin/users?show=not-set-up')).text;
@@ -71,15 +84,29 @@ describe('the 2FA state reads the same everywhere', () => {
       const seen: Record<string, string | undefined> = {
         adminPage: (await admin.get(`/admin/users/${user.id}`)).text.match(/id="two-factor-state">([^<]+)</)?.[1],
         list: rowOf(list, email)?.match(/class="state state-[a-z-]+">([^<]+)</)?.[1],
-        csv: csv.split('\r\n').find((line) => line.includes(email))?.split(',')[3]?.replace(/^"|"$/g, ''),
+        csv: csv
+          .split('\r\n')
+          .find((line) => line.includes(email))
+          ?.split(',')[3]
+          ?.replace(/^"|"$/g, ''),
       };
       if (want.ownPage) seen.ownPage = await ownPageState(email, want.secret);
-      expect({ email, ...seen }).toEqual({ email, adminPage: word, list: word, csv: word, ...(want.ownPage ? { ownPage: word } : {}) });
-      expect({ email, inNotSetUp: rowOf(notSetUp, email) !== undefined }).toEqual({ email, inNotSetUp: !want.confirmed });
+      expect({ email, ...seen }).toEqual({
+        email,
+        adminPage: word,
+        list: word,
+        csv: word,
+        ...(want.ownPage ? { ownPage: word } : {}),
+      });
+      expect({ email, inNotSetUp: rowOf(notSetUp, email) !== undefined }).toEqual({
+        email,
+        inNotSetUp: !want.confirmed,
+      });
     }
 
     // The adoption counts over the organizer (the admin is off: 2FA off, no authenticator).
-    const tally = (state: TwoFactorState) => [...expected.values()].filter((want) => want.state === state).length + (state === 'off' ? 1 : 0);
+    const tally = (state: TwoFactorState) =>
+      [...expected.values()].filter((want) => want.state === state).length + (state === 'off' ? 1 : 0);
     expect(list).toContain(`<strong>${tally('active')} of ${expected.size + 1} active</strong>`);
     expect(list).toContain(`· ${tally('pending')} pending setup`);
     expect(list).toContain(`· ${tally('locked')} locked`);

@@ -43,7 +43,8 @@ let organizers = 0;
 const organizer = () => `View Options Org ${++organizers}`;
 
 async function linkFor(t: TestApp, user: User, purpose: TokenPurpose): Promise<string> {
-  return (await t.get(OneTimeTokensService).issue(user.id, purpose, 24 * HOUR, null, undefined, { keepEarlier: true })).token;
+  return (await t.get(OneTimeTokensService).issue(user.id, purpose, 24 * HOUR, null, undefined, { keepEarlier: true }))
+    .token;
 }
 
 /** The people the forms are for. */
@@ -135,29 +136,147 @@ interface FormCase {
 
 /** Every POST route of the app; one line per case. */
 const FORMS: FormCase[] = [
-  { action: '/login', as: 'anonymous', fields: { email: 'someone@example.com', next: '/account' }, status: 400, shows: 'value="someone@example.com"' },
-  { action: '/login', as: 'anonymous', fields: { email: 'nobody@example.com', password: 'not the right password' }, status: 401, shows: 'Incorrect email or password.' },
+  {
+    action: '/login',
+    as: 'anonymous',
+    fields: { email: 'someone@example.com', next: '/account' },
+    status: 400,
+    shows: 'value="someone@example.com"',
+  },
+  {
+    action: '/login',
+    as: 'anonymous',
+    fields: { email: 'nobody@example.com', password: 'not the right password' },
+    status: 401,
+    shows: 'Incorrect email or password.',
+  },
   { action: '/login', as: 'anonymous', fields: manyFields(120), status: 413, shows: 'Too much data' },
   { action: '/logout', as: 'member', page: '/', fields: {}, status: 303, accepted: true },
-  { action: '/2fa/setup', as: 'pendingSetup', fields: { code: '12' }, status: 400, shows: 'Enter the 6-digit code from your authenticator app.' },
-  { action: '/2fa/verify', as: 'pendingCode', fields: { code: '12' }, status: 401, shows: 'Enter the 6-digit code from your authenticator app.' },
-  { action: '/2fa/recovery', as: 'pendingCode', fields: { recoveryCode: '' }, status: 401, shows: 'Enter one of your recovery codes.' },
+  {
+    action: '/2fa/setup',
+    as: 'pendingSetup',
+    fields: { code: '12' },
+    status: 400,
+    shows: 'Enter the 6-digit code from your authenticator app.',
+  },
+  {
+    action: '/2fa/verify',
+    as: 'pendingCode',
+    fields: { code: '12' },
+    status: 401,
+    shows: 'Enter the 6-digit code from your authenticator app.',
+  },
+  {
+    action: '/2fa/recovery',
+    as: 'pendingCode',
+    fields: { recoveryCode: '' },
+    status: 401,
+    shows: 'Enter one of your recovery codes.',
+  },
   { action: '/2fa/recovery-codes', as: 'recoveryCodesShown', fields: { saved: 'yes' }, status: 303, accepted: true },
-  { action: '/invitations/:token', as: 'invited', fields: { newPassword: 'short', confirmPassword: 'short' }, status: 400, shows: '<h1>Choose your password</h1>' },
-  { action: '/2fa/reset/:token', as: 'resetLink', fields: { password: '' }, status: 400, shows: 'Enter your password.' },
-  { action: `/not-me/${UNKNOWN_TOKEN}`, as: 'anonymous', page: '/login', fields: {}, status: 410, shows: 'Link not usable' },
-  { action: '/not-me/:token', as: 'notMeLink', fields: {}, status: 200, shows: 'Your account is locked', accepted: true },
-  { action: '/admin/users', as: 'admin', page: '/admin/users/new', fields: { email: 'not-an-email', name: 'Nina Typed', role: 'admin' }, status: 400, shows: ['value="not-an-email"', 'value="Nina Typed"', '<option value="admin" selected>'] },
-  { action: '/admin/users', as: 'admin', page: '/admin/users/new', fields: { email: ':email', name: 'Nina Typed', role: 'member' }, status: 409, shows: 'value="Nina Typed"' },
-  { action: '/admin/users', as: 'admin', page: '/admin/users/new', fields: { email: 'new@example.com', name: 'Nina Typed', role: 'member' }, status: 403, noCsrf: true },
-  { action: '/admin/users/:id/resend-qr', as: 'admin', page: '/admin/users/:id', fields: { confirm: 'maybe' }, status: 400, shows: 'Bad request' },
-  { action: '/admin/users/:id/two-factor', as: 'admin', page: '/admin/users/:id', fields: { twoFactor: 'sideways' }, status: 400, shows: 'Bad request' },
-  { action: '/admin/users/:id/two-factor', as: 'admin', page: '/admin/users/:id', fields: { twoFactor: 'enable' }, status: 200, shows: 'Enable two-factor authentication for' },
+  {
+    action: '/invitations/:token',
+    as: 'invited',
+    fields: { newPassword: 'short', confirmPassword: 'short' },
+    status: 400,
+    shows: '<h1>Choose your password</h1>',
+  },
+  {
+    action: '/2fa/reset/:token',
+    as: 'resetLink',
+    fields: { password: '' },
+    status: 400,
+    shows: 'Enter your password.',
+  },
+  {
+    action: `/not-me/${UNKNOWN_TOKEN}`,
+    as: 'anonymous',
+    page: '/login',
+    fields: {},
+    status: 410,
+    shows: 'Link not usable',
+  },
+  {
+    action: '/not-me/:token',
+    as: 'notMeLink',
+    fields: {},
+    status: 200,
+    shows: 'Your account is locked',
+    accepted: true,
+  },
+  {
+    action: '/admin/users',
+    as: 'admin',
+    page: '/admin/users/new',
+    fields: { email: 'not-an-email', name: 'Nina Typed', role: 'admin' },
+    status: 400,
+    shows: ['value="not-an-email"', 'value="Nina Typed"', '<option value="admin" selected>'],
+  },
+  {
+    action: '/admin/users',
+    as: 'admin',
+    page: '/admin/users/new',
+    fields: { email: ':email', name: 'Nina Typed', role: 'member' },
+    status: 409,
+    shows: 'value="Nina Typed"',
+  },
+  {
+    action: '/admin/users',
+    as: 'admin',
+    page: '/admin/users/new',
+    fields: { email: 'new@example.com', name: 'Nina Typed', role: 'member' },
+    status: 403,
+    noCsrf: true,
+  },
+  {
+    action: '/admin/users/:id/resend-qr',
+    as: 'admin',
+    page: '/admin/users/:id',
+    fields: { confirm: 'maybe' },
+    status: 400,
+    shows: 'Bad request',
+  },
+  {
+    action: '/admin/users/:id/two-factor',
+    as: 'admin',
+    page: '/admin/users/:id',
+    fields: { twoFactor: 'sideways' },
+    status: 400,
+    shows: 'Bad request',
+  },
+  {
+    action: '/admin/users/:id/two-factor',
+    as: 'admin',
+    page: '/admin/users/:id',
+    fields: { twoFactor: 'enable' },
+    status: 200,
+    shows: 'Enable two-factor authentication for',
+  },
   { action: '/admin/users/:id/unlock', as: 'admin', page: '/admin/users/:id', fields: {}, status: 303 },
   { action: '/admin/users/:id/invitation', as: 'admin', page: '/admin/users/:id', fields: {}, status: 303 },
-  { action: '/admin/organizer', as: 'admin', fields: { requireTwoFactor: 'on', graceDays: 'soon' }, status: 400, shows: ['value="soon"', 'aria-describedby="requireTwoFactor-hint" checked>'] },
-  { action: '/account/password', as: 'member', page: '/account', fields: { newPassword: 'x', confirmPassword: 'y' }, status: 400, shows: 'Enter your current password.' },
-  { action: '/account/confirm', as: 'verifiedLongAgo', page: '/account/confirm?continue=authenticator', fields: { code: '12', continue: 'authenticator' }, status: 401, shows: 'A new authenticator app' },
+  {
+    action: '/admin/organizer',
+    as: 'admin',
+    fields: { requireTwoFactor: 'on', graceDays: 'soon' },
+    status: 400,
+    shows: ['value="soon"', 'aria-describedby="requireTwoFactor-hint" checked>'],
+  },
+  {
+    action: '/account/password',
+    as: 'member',
+    page: '/account',
+    fields: { newPassword: 'x', confirmPassword: 'y' },
+    status: 400,
+    shows: 'Enter your current password.',
+  },
+  {
+    action: '/account/confirm',
+    as: 'verifiedLongAgo',
+    page: '/account/confirm?continue=authenticator',
+    fields: { code: '12', continue: 'authenticator' },
+    status: 401,
+    shows: 'A new authenticator app',
+  },
   { action: '/account/recovery-codes', as: 'verifiedLongAgo', page: '/account', fields: {}, status: 303 },
   { action: '/account/authenticator', as: 'verifiedLongAgo', page: '/account', fields: {}, status: 303 },
 ];
@@ -230,7 +349,10 @@ describe('names of framework options in requests (SECURITY.md 23)', () => {
   }
 
   /** The app's own page in its layout, not a file of the server and not a crash. */
-  function expectNormalAnswer(answer: { status: number; text: string }, expected: { status: number; shows?: string | string[] }) {
+  function expectNormalAnswer(
+    answer: { status: number; text: string },
+    expected: { status: number; shows?: string | string[] },
+  ) {
     expect(answer.status).toBeLessThan(500);
     expect(answer.text).not.toContain('devDependencies');
     expect(answer.text).not.toContain('tixngo-backoffice');
@@ -241,7 +363,11 @@ describe('names of framework options in requests (SECURITY.md 23)', () => {
     for (const text of [expected.shows ?? []].flat()) expect(answer.text).toContain(text);
   }
 
-  describe.each(FORMS.map((form) => [`POST ${form.action} as ${form.as} with ${JSON.stringify(form.fields).slice(0, 80)}`, form] as const))('%s', (_name, form) => {
+  describe.each(
+    FORMS.map(
+      (form) => [`POST ${form.action} as ${form.as} with ${JSON.stringify(form.fields).slice(0, 80)}`, form] as const,
+    ),
+  )('%s', (_name, form) => {
     let visit: Visit | undefined;
     beforeEach(async () => {
       if (!visit || form.accepted) visit = await AS[form.as](t);
@@ -252,7 +378,9 @@ describe('names of framework options in requests (SECURITY.md 23)', () => {
       const page = await person.get(fill(form.page ?? form.action, params));
       const token = csrfFrom(page.text);
       const before = await snapshot();
-      const fields = Object.fromEntries(Object.entries(form.fields).map(([name, value]) => [name, fill(value, params)]));
+      const fields = Object.fromEntries(
+        Object.entries(form.fields).map(([name, value]) => [name, fill(value, params)]),
+      );
       const answer = await person.agent
         .post(fill(form.action, params))
         .type('form')

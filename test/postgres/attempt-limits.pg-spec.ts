@@ -24,36 +24,54 @@ describe('attempt limits on two instances', () => {
   });
   afterAll(async () => two?.close());
 
-  const countEvents = (userId: string, type: string) => A.t.get(DataSource).getRepository(AuditEvent).countBy({ userId, type: type as never });
+  const countEvents = (userId: string, type: string) =>
+    A.t
+      .get(DataSource)
+      .getRepository(AuditEvent)
+      .countBy({ userId, type: type as never });
 
   function passwordChecks(user: User) {
     const spies = [A, B].map((on) => jest.spyOn(on.t.get(PasswordHasher), 'verify'));
     return {
-      count: () => spies.reduce((sum, spy) => sum + spy.mock.calls.filter(([hash]) => hash === user.passwordHash).length, 0),
+      count: () =>
+        spies.reduce((sum, spy) => sum + spy.mock.calls.filter(([hash]) => hash === user.passwordHash).length, 0),
       restore: () => spies.forEach((spy) => spy.mockRestore()),
     };
   }
 
   it('40 passwords at once, half on A and half on B (39 wrong, then the right one): at most 10 checked, one lock email', async () => {
     const user = await createUser(A.t, { twoFactor: false });
-    const browsers = Array.from({ length: 40 }, (_, i) => ({ browser: new Browser({ 'X-Forwarded-For': `192.0.2.${i + 1}` }), on: i % 2 ? B : A }));
+    const browsers = Array.from({ length: 40 }, (_, i) => ({
+      browser: new Browser({ 'X-Forwarded-For': `192.0.2.${i + 1}` }),
+      on: i % 2 ? B : A,
+    }));
     const tokens = await Promise.all(browsers.map(({ browser, on }) => browser.tokenFrom(on, '/login')));
     const checks = passwordChecks(user);
     const responses = await Promise.all(
       browsers.map(({ browser, on }, i) =>
-        browser.post(on, '/login', { email: user.email, password: i === 39 ? DEFAULT_PASSWORD : `wrong password number ${i}`, _csrf: tokens[i] }),
+        browser.post(on, '/login', {
+          email: user.email,
+          password: i === 39 ? DEFAULT_PASSWORD : `wrong password number ${i}`,
+          _csrf: tokens[i],
+        }),
       ),
     );
     const checked = checks.count();
     checks.restore();
-    console.log(`two instances, 40 passwords at once: ${checked} checked; statuses ${responses.map((res) => res.status).join(' ')}`);
+    console.log(
+      `two instances, 40 passwords at once: ${checked} checked; statuses ${responses.map((res) => res.status).join(' ')}`,
+    );
 
     expect(checked).toBeLessThanOrEqual(10);
     expect(responses[39].status).toBe(429);
     expect(responses.filter((res) => res.status === 303)).toHaveLength(0);
     expect(await countEvents(user.id, 'login.failed')).toBe(checked);
     expect(await countEvents(user.id, 'login.locked')).toBe(1);
-    expect((await mailsTo(A.t.dataDir, user.email)).concat(await mailsTo(B.t.dataDir, user.email)).filter((mail) => /locked/i.test(mail.subject))).toHaveLength(1);
+    expect(
+      (await mailsTo(A.t.dataDir, user.email))
+        .concat(await mailsTo(B.t.dataDir, user.email))
+        .filter((mail) => /locked/i.test(mail.subject)),
+    ).toHaveLength(1);
   });
 
   it('20 wrong codes at once across A and B: at most 5 checked, the right code refused', async () => {
@@ -68,7 +86,12 @@ describe('attempt limits on two instances', () => {
       pending.push({ browser, on, token: await browser.tokenFrom(on, '/2fa/verify') });
     }
     const responses = await Promise.all(
-      pending.map(({ browser, on, token }, i) => browser.post(on, '/2fa/verify', { code: i === 20 ? codeAt(secret, A.t.clock) : wrongCode(secret, A.t.clock, i), _csrf: token })),
+      pending.map(({ browser, on, token }, i) =>
+        browser.post(on, '/2fa/verify', {
+          code: i === 20 ? codeAt(secret, A.t.clock) : wrongCode(secret, A.t.clock, i),
+          _csrf: token,
+        }),
+      ),
     );
     expect(await countEvents(user.id, 'code.failed')).toBeLessThanOrEqual(5);
     expect(await countEvents(user.id, 'code.locked')).toBe(1);
@@ -80,11 +103,23 @@ describe('attempt limits on two instances', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 25; i++) {
       const on = i % 2 ? B : A;
-      const res = await new Browser({ 'X-Forwarded-For': '203.0.113.77' }).login(on, `nobody${i}@nowhere.test`, 'not the password at all');
+      const res = await new Browser({ 'X-Forwarded-For': '203.0.113.77' }).login(
+        on,
+        `nobody${i}@nowhere.test`,
+        'not the password at all',
+      );
       statuses.push(res.status);
     }
     expect(statuses.slice(0, 19)).toEqual(new Array(19).fill(401));
     expect(statuses.slice(19)).toEqual(new Array(6).fill(429));
-    expect((await new Browser({ 'X-Forwarded-For': '203.0.113.78' }).login(B, 'nobody@nowhere.test', 'not the password at all')).status).toBe(401);
+    expect(
+      (
+        await new Browser({ 'X-Forwarded-For': '203.0.113.78' }).login(
+          B,
+          'nobody@nowhere.test',
+          'not the password at all',
+        )
+      ).status,
+    ).toBe(401);
   });
 });

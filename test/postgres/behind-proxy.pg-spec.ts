@@ -24,7 +24,9 @@ describe('two instances behind a reverse proxy (PUBLIC_URL https, TRUST_PROXY=1)
     const login = await browser.login(A, user.email, DEFAULT_PASSWORD);
     expect(login.status).toBe(303);
     expect(login.headers.location).toBe('/');
-    const sessionCookie = (login.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('__Host-tixngo.sid='));
+    const sessionCookie = (login.headers['set-cookie'] as unknown as string[]).find((c) =>
+      c.startsWith('__Host-tixngo.sid='),
+    );
     expect(sessionCookie).toBeDefined();
     expect(sessionCookie).toMatch(/; Secure/i);
     expect(sessionCookie).toMatch(/; Path=\//i);
@@ -35,7 +37,10 @@ describe('two instances behind a reverse proxy (PUBLIC_URL https, TRUST_PROXY=1)
     expect(onB.status).toBe(200);
     expect(onB.text).toContain('Signed in as');
 
-    const event = await A.t.get(DataSource).getRepository(AuditEvent).findOneBy({ userId: user.id, type: 'login.succeeded' });
+    const event = await A.t
+      .get(DataSource)
+      .getRepository(AuditEvent)
+      .findOneBy({ userId: user.id, type: 'login.succeeded' });
     expect(event?.ip).toBe('203.0.113.7');
   });
 
@@ -44,6 +49,8 @@ describe('two instances behind a reverse proxy (PUBLIC_URL https, TRUST_PROXY=1)
     const user = await createUser(A.t, { twoFactor: false });
     const browser = new Browser();
     const login = await browser.login(A, user.email, DEFAULT_PASSWORD);
-    expect(((login.headers['set-cookie'] as unknown as string[]) ?? []).some((c) => c.includes('tixngo.sid='))).toBe(false);
+    expect(((login.headers['set-cookie'] as unknown as string[]) ?? []).some((c) => c.includes('tixngo.sid='))).toBe(
+      false,
+    );
   });
 });

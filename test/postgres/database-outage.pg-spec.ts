@@ -51,7 +51,10 @@ describe('PostgreSQL connection settings and outage', () => {
     it('caps the connections of one instance', async () => {
       const dataSource = t.get(DataSource);
       const rows = await Promise.all(
-        Array.from({ length: 9 }, () => dataSource.query('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)') as Promise<{ pid: number }[]>),
+        Array.from(
+          { length: 9 },
+          () => dataSource.query('SELECT pg_backend_pid() AS pid, pg_sleep(0.2)') as Promise<{ pid: number }[]>,
+        ),
       );
       const pids = new Set(rows.map(([row]) => row.pid));
       expect(pids.size).toBe(3);
@@ -69,7 +72,10 @@ describe('PostgreSQL connection settings and outage', () => {
 
       // The database goes away: no new connections, and the pool's connections are cut.
       await admin.query(`ALTER DATABASE "${databaseName()}" ALLOW_CONNECTIONS false`);
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [databaseName()]);
+      await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [databaseName()],
+      );
       try {
         // As a load balancer asks (no cookie), and as a signed-in browser does.
         for (let i = 0; i < 3; i++) {

@@ -53,11 +53,21 @@ function run(title, command, args, env) {
 /** The migration CLI (npm run migration:*) against the throw-away database, with a throw-away DATA_DIR. */
 function migrationSteps(url) {
   const dataDir = mkdtempSync(join(tmpdir(), 'tixngo-pg-cli-'));
-  const env = { DATABASE_URL: url, DATA_DIR: dataDir, APP_SECRET: 'test-postgres-runner-secret-0123456789abcdef', NODE_ENV: 'test' };
+  const env = {
+    DATABASE_URL: url,
+    DATA_DIR: dataDir,
+    APP_SECRET: 'test-postgres-runner-secret-0123456789abcdef',
+    NODE_ENV: 'test',
+  };
   try {
     return (
       run('migration:run (ormconfig.ts)', 'npm', ['run', '--silent', 'migration:run'], env) &&
-      run('migration:generate --check: entities and migrations agree', 'npm', ['run', '--silent', 'typeorm', '--', 'migration:generate', '--check', 'src/database/migrations/Unexpected'], env) &&
+      run(
+        'migration:generate --check: entities and migrations agree',
+        'npm',
+        ['run', '--silent', 'typeorm', '--', 'migration:generate', '--check', 'src/database/migrations/Unexpected'],
+        env,
+      ) &&
       run('migration:revert', 'npm', ['run', '--silent', 'migration:revert'], env) &&
       run('migration:run again', 'npm', ['run', '--silent', 'migration:run'], env)
     );
@@ -68,7 +78,12 @@ function migrationSteps(url) {
 
 function jest(title, pathPattern, url) {
   const bin = require.resolve('jest/bin/jest');
-  return run(title, process.execPath, [bin, '--config', 'test/postgres/jest.config.js', '--runInBand', ...jestArgs, pathPattern], { TEST_DATABASE_URL: url });
+  return run(
+    title,
+    process.execPath,
+    [bin, '--config', 'test/postgres/jest.config.js', '--runInBand', ...jestArgs, pathPattern],
+    { TEST_DATABASE_URL: url },
+  );
 }
 
 async function main() {
@@ -76,7 +91,9 @@ async function main() {
   try {
     await admin(`CREATE DATABASE "${database}"`);
   } catch (error) {
-    console.error(`Cannot create the test database through ${adminUrl.replace(/\/\/[^@/]*@/, '//…@')}: ${error.message}`);
+    console.error(
+      `Cannot create the test database through ${adminUrl.replace(/\/\/[^@/]*@/, '//…@')}: ${error.message}`,
+    );
     console.error('Start PostgreSQL (127.0.0.1:5432, user postgres) or set PG_ADMIN_URL.');
     return 1;
   }

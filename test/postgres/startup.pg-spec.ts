@@ -20,10 +20,16 @@ describe('instances starting together on an empty PostgreSQL database', () => {
     const url = testDatabaseUrl();
     await resetPostgresSchema(url);
     const started = await Promise.allSettled(
-      [1, 2, 3].map(() => createTestApp({ keepDatabase: true, clock: new ManualClock(TEST_START), env: { DB_POOL_SIZE: '1' } })),
+      [1, 2, 3].map(() =>
+        createTestApp({ keepDatabase: true, clock: new ManualClock(TEST_START), env: { DB_POOL_SIZE: '1' } }),
+      ),
     );
     for (const result of started) if (result.status === 'fulfilled') apps.push(result.value);
-    expect(started.map((result) => (result.status === 'rejected' ? String(result.reason) : 'started'))).toEqual(['started', 'started', 'started']);
+    expect(started.map((result) => (result.status === 'rejected' ? String(result.reason) : 'started'))).toEqual([
+      'started',
+      'started',
+      'started',
+    ]);
 
     for (const t of apps) {
       const health = await request(t.server).get('/healthz');

@@ -27,7 +27,11 @@ describe('two instances on one PostgreSQL', () => {
   });
   afterAll(async () => two?.close());
 
-  const countEvents = (userId: string, type: string) => A.t.get(DataSource).getRepository(AuditEvent).countBy({ userId, type: type as never });
+  const countEvents = (userId: string, type: string) =>
+    A.t
+      .get(DataSource)
+      .getRepository(AuditEvent)
+      .countBy({ userId, type: type as never });
 
   describe('sessions', () => {
     it('password on A, code on B: the session started on one instance goes on on the other; logout on B ends it on A', async () => {
@@ -86,7 +90,9 @@ describe('two instances on one PostgreSQL', () => {
         const responses = await Promise.all(sends.map((send) => send()));
         if (round % 2) responses.reverse();
 
-        const winners = responses.flatMap((res, i) => (res.status === 303 && res.headers.location === '/' ? [i === 0 ? 'A' : 'B'] : []));
+        const winners = responses.flatMap((res, i) =>
+          res.status === 303 && res.headers.location === '/' ? [i === 0 ? 'A' : 'B'] : [],
+        );
         rounds.push({ round, statuses: responses.map((res) => res.status), winners });
         for (const res of responses.filter((r) => r.status !== 303)) {
           expect(res.status).toBe(401);
@@ -166,7 +172,12 @@ describe('two instances on one PostgreSQL', () => {
       // One form token per browser (a new one would replace its CSRF cookie), used by three posts each.
       const tokens = [await browsers[0].tokenFrom(A, '/2fa/verify'), await browsers[1].tokenFrom(B, '/2fa/verify')];
       const responses = await Promise.all(
-        [0, 1, 2, 3, 4, 5].map((i) => browsers[i % 2].post(i % 2 ? B : A, '/2fa/verify', { code: wrongCode(secret, A.t.clock, i), _csrf: tokens[i % 2] })),
+        [0, 1, 2, 3, 4, 5].map((i) =>
+          browsers[i % 2].post(i % 2 ? B : A, '/2fa/verify', {
+            code: wrongCode(secret, A.t.clock, i),
+            _csrf: tokens[i % 2],
+          }),
+        ),
       );
       const statuses = responses.map((res) => res.status);
       expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
@@ -207,7 +218,14 @@ describe('two instances on one PostgreSQL', () => {
       const browsers = Array.from({ length: 12 }, () => new Browser());
       const tokens = await Promise.all(browsers.map((browser, i) => browser.tokenFrom(i % 2 ? B : A, '/login')));
       const responses = await Promise.all(
-        browsers.map((browser, i) => browser.post(i % 2 ? B : A, '/login', { email: user.email, password: `wrong password ${i}`, next: '', _csrf: tokens[i] })),
+        browsers.map((browser, i) =>
+          browser.post(i % 2 ? B : A, '/login', {
+            email: user.email,
+            password: `wrong password ${i}`,
+            next: '',
+            _csrf: tokens[i],
+          }),
+        ),
       );
       expect(responses.every((res) => res.status === 401 || res.status === 429)).toBe(true);
       expect(await countEvents(user.id, 'login.locked')).toBe(1);
@@ -247,7 +265,10 @@ describe('two instances on one PostgreSQL', () => {
         expect((await again.login(on, member.email, DEFAULT_PASSWORD)).headers.location).toBe('/2fa/setup');
         const setup = await again.get(on, '/2fa/setup');
         expect(setup.text).not.toContain('id="manual-key"');
-        const oldCode = await again.post(on, '/2fa/verify', { code: codeAt(secret, on.t.clock), _csrf: csrfFrom(setup.text) });
+        const oldCode = await again.post(on, '/2fa/verify', {
+          code: codeAt(secret, on.t.clock),
+          _csrf: csrfFrom(setup.text),
+        });
         expect(oldCode.headers.location).not.toBe('/');
         expect((await again.get(on, '/')).status).toBe(303);
       }
@@ -258,15 +279,25 @@ describe('two instances on one PostgreSQL', () => {
     it('one invitation link submitted on A and B at the same moment: exactly one password is set, 10 times', async () => {
       const rounds: { statuses: number[] }[] = [];
       for (let i = 0; i < 10; i++) {
-        const { user, link } = await A.t
-          .get(InvitationsService)
-          .createAccount({ organizerId: (await createUser(A.t)).organizerId, email: `invited-${i}-${Date.now()}@example.com`, name: `Invited ${i}`, role: 'member', twoFactorRequired: false }, null, null);
+        const { user, link } = await A.t.get(InvitationsService).createAccount(
+          {
+            organizerId: (await createUser(A.t)).organizerId,
+            email: `invited-${i}-${Date.now()}@example.com`,
+            name: `Invited ${i}`,
+            role: 'member',
+            twoFactorRequired: false,
+          },
+          null,
+          null,
+        );
         const path = new URL(link!).pathname;
         const browsers = [new Browser(), new Browser()];
         const tokens = [await browsers[0].tokenFrom(A, path), await browsers[1].tokenFrom(B, path)];
         const passwords = [`first choice of password ${i}`, `second choice of password ${i}`];
         const responses = await Promise.all(
-          [A, B].map((on, k) => browsers[k].post(on, path, { newPassword: passwords[k], confirmPassword: passwords[k], _csrf: tokens[k] })),
+          [A, B].map((on, k) =>
+            browsers[k].post(on, path, { newPassword: passwords[k], confirmPassword: passwords[k], _csrf: tokens[k] }),
+          ),
         );
         const statuses = responses.map((res) => res.status);
         rounds.push({ statuses });
@@ -284,8 +315,15 @@ describe('two instances on one PostgreSQL', () => {
       const results: boolean[][] = [];
       for (let i = 0; i < 20; i++) {
         const invited = await createUser(A.t, { password: null });
-        const { record } = await A.t.get(OneTimeTokensService).issue(invited.id, 'invitation', 72 * 60 * MINUTE_MS, null);
-        results.push(await Promise.all([A.t.get(OneTimeTokensService).spend(record.id), B.t.get(OneTimeTokensService).spend(record.id)]));
+        const { record } = await A.t
+          .get(OneTimeTokensService)
+          .issue(invited.id, 'invitation', 72 * 60 * MINUTE_MS, null);
+        results.push(
+          await Promise.all([
+            A.t.get(OneTimeTokensService).spend(record.id),
+            B.t.get(OneTimeTokensService).spend(record.id),
+          ]),
+        );
       }
       expect(results.filter((pair) => pair.filter(Boolean).length !== 1)).toEqual([]);
     });
@@ -293,15 +331,29 @@ describe('two instances on one PostgreSQL', () => {
 
   describe('unique emails', () => {
     it('two admins create the same email on A and B at the same moment: one account, the other admin gets the form with "already exists"', async () => {
-      const admins = [await createUser(A.t, { role: 'admin', twoFactor: false, organizer: 'Twin Org' }), await createUser(A.t, { role: 'admin', twoFactor: false, organizer: 'Twin Org' })];
+      const admins = [
+        await createUser(A.t, { role: 'admin', twoFactor: false, organizer: 'Twin Org' }),
+        await createUser(A.t, { role: 'admin', twoFactor: false, organizer: 'Twin Org' }),
+      ];
       for (let i = 0; i < 5; i++) {
         const email = `twin-${i}-${Date.now()}@example.com`;
         const browsers = [new Browser(), new Browser()];
         await browsers[0].login(A, admins[0].email, DEFAULT_PASSWORD);
         await browsers[1].login(B, admins[1].email, DEFAULT_PASSWORD);
-        const tokens = [await browsers[0].tokenFrom(A, '/admin/users/new'), await browsers[1].tokenFrom(B, '/admin/users/new')];
+        const tokens = [
+          await browsers[0].tokenFrom(A, '/admin/users/new'),
+          await browsers[1].tokenFrom(B, '/admin/users/new'),
+        ];
         const responses = await Promise.all(
-          [A, B].map((on, k) => browsers[k].post(on, '/admin/users', { email, name: `Twin ${k}`, role: 'member', twoFactor: 'on', _csrf: tokens[k] })),
+          [A, B].map((on, k) =>
+            browsers[k].post(on, '/admin/users', {
+              email,
+              name: `Twin ${k}`,
+              role: 'member',
+              twoFactor: 'on',
+              _csrf: tokens[k],
+            }),
+          ),
         );
         expect(responses.map((res) => res.status).sort()).toEqual([303, 409]);
         expect(responses.find((res) => res.status === 409)!.text).toContain('already exists');
@@ -315,9 +367,19 @@ describe('two instances on one PostgreSQL', () => {
       const user = await createUser(A.t, { twoFactor: false });
       const browser = new Browser();
       const form = await browser.get(A, '/login');
-      const forged = await browser.post(B, '/login', { email: user.email, password: DEFAULT_PASSWORD, next: '', _csrf: csrfFrom(form.text).replace(/^./, (c) => (c === 'a' ? 'b' : 'a')) });
+      const forged = await browser.post(B, '/login', {
+        email: user.email,
+        password: DEFAULT_PASSWORD,
+        next: '',
+        _csrf: csrfFrom(form.text).replace(/^./, (c) => (c === 'a' ? 'b' : 'a')),
+      });
       expect(forged.status).toBe(403);
-      const ok = await browser.post(B, '/login', { email: user.email, password: DEFAULT_PASSWORD, next: '', _csrf: csrfFrom(form.text) });
+      const ok = await browser.post(B, '/login', {
+        email: user.email,
+        password: DEFAULT_PASSWORD,
+        next: '',
+        _csrf: csrfFrom(form.text),
+      });
       expect(ok.status).toBe(303);
       expect(ok.headers.location).toBe('/');
     });

@@ -22,7 +22,8 @@ export interface TwoInstances {
 /** The URL of the throw-away database, or a clear failure when the spec is run without the runner. */
 export function testDatabaseUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('These specs need PostgreSQL: run them with `npm run test:postgres` (it sets TEST_DATABASE_URL).');
+  if (!url)
+    throw new Error('These specs need PostgreSQL: run them with `npm run test:postgres` (it sets TEST_DATABASE_URL).');
   return url;
 }
 
@@ -94,15 +95,31 @@ export class Browser {
   }
 
   async get(on: Instance, path: string): Promise<Response> {
-    return this.remember(await request(on.url).get(path).set(this.headers).set('Cookie', this.cookieHeader()).redirects(0));
+    return this.remember(
+      await request(on.url).get(path).set(this.headers).set('Cookie', this.cookieHeader()).redirects(0),
+    );
   }
 
   async post(on: Instance, path: string, fields: Record<string, string>): Promise<Response> {
-    return this.remember(await request(on.url).post(path).set(this.headers).set('Cookie', this.cookieHeader()).type('form').send(fields).redirects(0));
+    return this.remember(
+      await request(on.url)
+        .post(path)
+        .set(this.headers)
+        .set('Cookie', this.cookieHeader())
+        .type('form')
+        .send(fields)
+        .redirects(0),
+    );
   }
 
   /** Opens `page` on one instance, then posts the form (with its CSRF token) to `postOn`. */
-  async submit(pageOn: Instance, page: string, action: string, fields: Record<string, string>, postOn: Instance = pageOn): Promise<Response> {
+  async submit(
+    pageOn: Instance,
+    page: string,
+    action: string,
+    fields: Record<string, string>,
+    postOn: Instance = pageOn,
+  ): Promise<Response> {
     const form = await this.get(pageOn, page);
     return this.post(postOn, action, { ...fields, _csrf: csrfFrom(form.text) });
   }
@@ -110,7 +127,8 @@ export class Browser {
   /** The CSRF token of a page, for a post sent later (e.g. at the same moment as another browser's). */
   async tokenFrom(on: Instance, page: string): Promise<string> {
     const form = await this.get(on, page);
-    if (form.status !== 200) throw new Error(`${page} on ${on.name} answered ${form.status} ${form.headers.location ?? ''}`);
+    if (form.status !== 200)
+      throw new Error(`${page} on ${on.name} answered ${form.status} ${form.headers.location ?? ''}`);
     return csrfFrom(form.text);
   }
 
@@ -132,15 +150,21 @@ export function wrongCode(secret: string, clock: ManualClock, seed = 0): string 
  * Journey 2 across instances: the password on A, the setup page on A, the first code
  * on B, the recovery codes on A, "saved" on B, then logout.
  */
-export async function setUpTwoFactorAcross(two: TwoInstances, email: string, password: string): Promise<{ secret: string; recoveryCodes: string[] }> {
+export async function setUpTwoFactorAcross(
+  two: TwoInstances,
+  email: string,
+  password: string,
+): Promise<{ secret: string; recoveryCodes: string[] }> {
   const { A, B } = two;
   const browser = new Browser();
   const login = await browser.login(A, email, password);
-  if (login.headers.location !== '/2fa/setup') throw new Error(`login answered ${login.status} ${login.headers.location}`);
+  if (login.headers.location !== '/2fa/setup')
+    throw new Error(`login answered ${login.status} ${login.headers.location}`);
   const setup = await browser.get(A, '/2fa/setup');
   const secret = manualKeyFrom(setup.text);
   const confirm = await browser.post(B, '/2fa/setup', { code: codeAt(secret, B.t.clock), _csrf: csrfFrom(setup.text) });
-  if (confirm.headers.location !== '/2fa/recovery-codes') throw new Error(`setup on B answered ${confirm.status}: ${confirm.text.slice(0, 300)}`);
+  if (confirm.headers.location !== '/2fa/recovery-codes')
+    throw new Error(`setup on B answered ${confirm.status}: ${confirm.text.slice(0, 300)}`);
   const codes = await browser.get(A, '/2fa/recovery-codes');
   const recoveryCodes = recoveryCodesFrom(codes.text);
   const saved = await browser.post(B, '/2fa/recovery-codes', { saved: 'yes', _csrf: csrfFrom(codes.text) });

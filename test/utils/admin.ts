@@ -14,7 +14,11 @@ export async function signedIn(t: TestApp, user: User, password = DEFAULT_PASSWO
 }
 
 /** An admin of `organizer` (2FA off, so one step to sign in) and their browser. */
-export async function adminOf(t: TestApp, organizer = 'Acme Events', name = 'Alice Admin'): Promise<{ admin: User; person: Person }> {
+export async function adminOf(
+  t: TestApp,
+  organizer = 'Acme Events',
+  name = 'Alice Admin',
+): Promise<{ admin: User; person: Person }> {
   const admin = await createUser(t, { organizer, role: 'admin', twoFactor: false, name });
   return { admin, person: await signedIn(t, admin) };
 }
@@ -23,7 +27,9 @@ export async function adminOf(t: TestApp, organizer = 'Acme Events', name = 'Ali
 export function wrongCode(secret: string, clock: ManualClock): string {
   const near = new Set([-1, 0, 1].map((steps) => codeAt(secret, clock, steps)));
   for (let n = 0; ; n++) {
-    const code = String(123456 + n * 7919).padStart(6, '0').slice(-6);
+    const code = String(123456 + n * 7919)
+      .padStart(6, '0')
+      .slice(-6);
     if (!near.has(code)) return code;
   }
 }
@@ -63,7 +69,12 @@ export async function press(person: Person, page: string, action: string, extra:
  * A confirmed button of a user's page: press it (the confirmation step appears, nothing
  * changes yet), then press the button of the confirmation page. Returns both answers.
  */
-export async function pressAndConfirm(person: Person, page: string, action: string, extra: Record<string, string> = {}) {
+export async function pressAndConfirm(
+  person: Person,
+  page: string,
+  action: string,
+  extra: Record<string, string> = {},
+) {
   const step = await press(person, page, action, extra);
   if (step.status !== 200) return { step, result: step };
   const result = await person.agent
@@ -87,5 +98,11 @@ function formHtml(html: string, action: string): string {
 }
 
 function decode(value: string): string {
-  return value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#x3D;/g, '=');
+  return value
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#x27;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&#x3D;/g, '=');
 }

@@ -47,17 +47,29 @@ export class Person {
   /** Opens `page`, then posts `fields` to `action` with the page's CSRF token. */
   async submit(page: string, action: string, fields: Record<string, string | string[]>) {
     const form = await this.agent.get(page);
-    return this.agent.post(action).type('form').send({ ...fields, _csrf: csrfFrom(form.text) }).redirects(0);
+    return this.agent
+      .post(action)
+      .type('form')
+      .send({ ...fields, _csrf: csrfFrom(form.text) })
+      .redirects(0);
   }
 
   /** Posts with a CSRF token taken from `page`, without opening it again later. */
   async post(action: string, fields: Record<string, string | string[]>, tokenPage = '/') {
     const form = await this.agent.get(tokenPage);
-    return this.agent.post(action).type('form').send({ ...fields, _csrf: csrfFrom(form.text) }).redirects(0);
+    return this.agent
+      .post(action)
+      .type('form')
+      .send({ ...fields, _csrf: csrfFrom(form.text) })
+      .redirects(0);
   }
 
   login(email: string, password: string, next?: string) {
-    return this.submit(next ? `/login?next=${encodeURIComponent(next)}` : '/login', '/login', { email, password, next: next ?? '' });
+    return this.submit(next ? `/login?next=${encodeURIComponent(next)}` : '/login', '/login', {
+      email,
+      password,
+      next: next ?? '',
+    });
   }
 
   /** Password, then the setup page: scan (read the key), confirm a code. Returns the secret and recovery codes. */
@@ -65,11 +77,20 @@ export class Person {
     const setup = await this.get('/2fa/setup');
     if (setup.status !== 200) throw new Error(`setup page answered ${setup.status} ${setup.headers.location ?? ''}`);
     const secret = manualKeyFrom(setup.text);
-    const confirm = await this.agent.post('/2fa/setup').type('form').send({ code: codeAt(secret, clock), _csrf: csrfFrom(setup.text) }).redirects(0);
-    if (confirm.headers.location !== '/2fa/recovery-codes') throw new Error(`setup confirm answered ${confirm.status}: ${confirm.text.slice(0, 500)}`);
+    const confirm = await this.agent
+      .post('/2fa/setup')
+      .type('form')
+      .send({ code: codeAt(secret, clock), _csrf: csrfFrom(setup.text) })
+      .redirects(0);
+    if (confirm.headers.location !== '/2fa/recovery-codes')
+      throw new Error(`setup confirm answered ${confirm.status}: ${confirm.text.slice(0, 500)}`);
     const codes = await this.get('/2fa/recovery-codes');
     const recoveryCodes = recoveryCodesFrom(codes.text);
-    await this.agent.post('/2fa/recovery-codes').type('form').send({ saved: 'yes', _csrf: csrfFrom(codes.text) }).redirects(0);
+    await this.agent
+      .post('/2fa/recovery-codes')
+      .type('form')
+      .send({ saved: 'yes', _csrf: csrfFrom(codes.text) })
+      .redirects(0);
     return { secret, recoveryCodes };
   }
 
@@ -89,7 +110,10 @@ export class Person {
   }
 
   private jar() {
-    type Jar = { getCookie(name: string, access: unknown): { value: string } | undefined; setCookie(header: string, domain: string, path: string): void };
+    type Jar = {
+      getCookie(name: string, access: unknown): { value: string } | undefined;
+      setCookie(header: string, domain: string, path: string): void;
+    };
     return (this.agent as unknown as { jar: Jar }).jar;
   }
 }

@@ -5,7 +5,10 @@ import type { TestApp } from './test-app';
 
 /** Wrong codes counted now in the account's code pool (0 when it has none). */
 export async function codeFailures(t: TestApp, userId: string): Promise<number> {
-  const row = await t.get(DataSource).getRepository(AttemptCounter).findOneBy({ key: t.get(AttemptLimiter).codeKey(userId).key });
+  const row = await t
+    .get(DataSource)
+    .getRepository(AttemptCounter)
+    .findOneBy({ key: t.get(AttemptLimiter).codeKey(userId).key });
   return row?.failedCount ?? 0;
 }
 

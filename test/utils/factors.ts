@@ -6,9 +6,15 @@ import { UsersService } from '../../src/users/users.service';
 import type { TestApp } from './test-app';
 
 /** The user's authenticator devices: the confirmed one and the one shown on the setup page, if any. */
-export async function totpDevices(t: TestApp, userId: string): Promise<{ active: TotpDevice | null; pending: TotpDevice | null }> {
+export async function totpDevices(
+  t: TestApp,
+  userId: string,
+): Promise<{ active: TotpDevice | null; pending: TotpDevice | null }> {
   const devices = await t.get(DataSource).getRepository(TotpDevice).findBy({ userId });
-  return { active: devices.find((d) => d.slot === 'active') ?? null, pending: devices.find((d) => d.slot === 'pending') ?? null };
+  return {
+    active: devices.find((d) => d.slot === 'active') ?? null,
+    pending: devices.find((d) => d.slot === 'pending') ?? null,
+  };
 }
 
 /** Whether the user has a confirmed second factor (SecondFactors, the one place that answers). */

@@ -19,7 +19,9 @@ export interface Mail {
 
 async function parse(raw: Buffer): Promise<Mail> {
   const parsed: ParsedMail = await simpleParser(raw);
-  const to = [parsed.to ?? []].flat().flatMap((address) => address.value.map((entry) => (entry.address ?? '').toLowerCase()));
+  const to = [parsed.to ?? []]
+    .flat()
+    .flatMap((address) => address.value.map((entry) => (entry.address ?? '').toLowerCase()));
   return {
     to,
     from: parsed.from?.text ?? '',
@@ -62,7 +64,8 @@ export function linkIn(mail: Mail, prefix: string, publicUrl = 'http://localhost
   const pattern = new RegExp(`${escapeRegExp(publicUrl + prefix)}[A-Za-z0-9_-]+`);
   const inText = mail.text.match(pattern)?.[0];
   if (!inText) throw new Error(`No ${prefix} link in email "${mail.subject}":\n${mail.text}`);
-  if (!mail.html.includes(`href="${inText}"`)) throw new Error(`The HTML part of "${mail.subject}" does not link to ${inText}`);
+  if (!mail.html.includes(`href="${inText}"`))
+    throw new Error(`The HTML part of "${mail.subject}" does not link to ${inText}`);
   return inText.slice(publicUrl.length);
 }
 
@@ -76,7 +79,8 @@ export function secretsIn(mail: Mail, knownSecrets: string[] = []): string[] {
   if (mail.attachments.length) found.push('attachment');
   // A 160-bit base32 secret is 32 characters of A-Z2-7, shown grouped by four on the setup page.
   if (/[A-Z2-7]{32}/.test([mail.text, mail.html].join('\n').replace(/ /g, ''))) found.push('base32 secret');
-  for (const secret of knownSecrets) if (readable.replace(/ /g, '').includes(secret)) found.push(`the secret ${secret}`);
+  for (const secret of knownSecrets)
+    if (readable.replace(/ /g, '').includes(secret)) found.push(`the secret ${secret}`);
   return found;
 }
 

@@ -90,7 +90,14 @@ let counter = 0;
 /** Creates an organizer and a user in it through the services (not the UI). */
 export async function createUser(
   t: TestApp,
-  options: { email?: string; name?: string; role?: Role; twoFactor?: boolean; password?: string | null; organizer?: string } = {},
+  options: {
+    email?: string;
+    name?: string;
+    role?: Role;
+    twoFactor?: boolean;
+    password?: string | null;
+    organizer?: string;
+  } = {},
 ): Promise<User> {
   const organizers = t.get(OrganizersService);
   const organizerName = options.organizer ?? 'Acme Events';

@@ -5,7 +5,8 @@ import { MAX_GRACE_DAYS } from '../../two-factor/organizer-policy.service';
 const GRACE_RANGE = `The grace period is a whole number of days from 0 to ${MAX_GRACE_DAYS}.`;
 
 /** A plain number as typed ("7", " 14 ") becomes a number; anything else stays as sent and fails IsInt. */
-const wholeNumber = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\s*\d{1,3}\s*$/.test(value) ? Number(value) : value);
+const wholeNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\s*\d{1,3}\s*$/.test(value) ? Number(value) : value;
 
 /** The form of /admin/organizer. The organizer is the admin's own, never a field. */
 export class OrganizerPolicyDto {

@@ -3,7 +3,15 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
 import { AppConfig } from '../../config/app-config';
 
 /** What a derived key is for: one key per purpose, so no key serves two jobs. */
-const PURPOSES = ['totp-secret', 'token-hash', 'recovery-code', 'session-cookie', 'csrf', 'attempt-counter', 'device-cookie'] as const;
+const PURPOSES = [
+  'totp-secret',
+  'token-hash',
+  'recovery-code',
+  'session-cookie',
+  'csrf',
+  'attempt-counter',
+  'device-cookie',
+] as const;
 export type KeyPurpose = (typeof PURPOSES)[number];
 
 const VERSION = 'v1';
@@ -32,7 +40,12 @@ export class KeyRing {
     const cipher = createCipheriv('aes-256-gcm', this.key('totp-secret'), iv);
     cipher.setAAD(Buffer.from(associatedData));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), body.toString('base64url')].join('.');
+    return [
+      VERSION,
+      iv.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+      body.toString('base64url'),
+    ].join('.');
   }
 
   /** Throws when the ciphertext was altered, moved to another owner, or made with another key. */

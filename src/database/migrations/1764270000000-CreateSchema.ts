@@ -6,8 +6,18 @@ import { MigrationInterface, QueryRunner, Table, TableColumnOptions } from 'type
  * Instants are epoch milliseconds in BIGINT (see database/columns.ts).
  */
 const id = (name = 'id'): TableColumnOptions => ({ name, type: 'varchar', length: '36', isPrimary: true });
-const ref = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: '36', isNullable: nullable });
-const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
+const ref = (name: string, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: '36',
+  isNullable: nullable,
+});
+const str = (name: string, length: number, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: String(length),
+  isNullable: nullable,
+});
 const instant = (name: string, nullable = true): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
 const count = (name: string): TableColumnOptions => ({ name, type: 'integer', default: 0 });
 const flag = (name: string, value: boolean): TableColumnOptions => ({ name, type: 'boolean', default: value });
@@ -19,7 +29,13 @@ export class CreateSchema1764270000000 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'organizers',
-        columns: [id(), { ...str('name', 200), isUnique: true }, flag('require_two_factor', false), count('two_factor_grace_days'), instant('created_at', false)],
+        columns: [
+          id(),
+          { ...str('name', 200), isUnique: true },
+          flag('require_two_factor', false),
+          count('two_factor_grace_days'),
+          instant('created_at', false),
+        ],
       }),
     );
     await q.createTable(
@@ -46,7 +62,9 @@ export class CreateSchema1764270000000 implements MigrationInterface {
           instant('last_login_at'),
           instant('created_at', false),
         ],
-        foreignKeys: [{ columnNames: ['organizer_id'], referencedTableName: 'organizers', referencedColumnNames: ['id'] }],
+        foreignKeys: [
+          { columnNames: ['organizer_id'], referencedTableName: 'organizers', referencedColumnNames: ['id'] },
+        ],
         indices: [{ columnNames: ['organizer_id'] }],
       }),
     );
@@ -64,7 +82,14 @@ export class CreateSchema1764270000000 implements MigrationInterface {
           ref('created_by_id', true),
           instant('created_at', false),
         ],
-        foreignKeys: [{ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+        foreignKeys: [
+          {
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+        ],
         indices: [{ columnNames: ['user_id'] }],
       }),
     );
@@ -72,7 +97,14 @@ export class CreateSchema1764270000000 implements MigrationInterface {
       new Table({
         name: 'recovery_codes',
         columns: [id(), ref('user_id'), str('code_hash', 64), instant('used_at'), instant('created_at', false)],
-        foreignKeys: [{ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+        foreignKeys: [
+          {
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+        ],
         indices: [{ columnNames: ['user_id'] }],
       }),
     );
@@ -95,20 +127,38 @@ export class CreateSchema1764270000000 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'sessions',
-        columns: [{ ...str('id_hash', 64), isPrimary: true }, ref('user_id', true), { name: 'data', type: 'text' }, instant('expires_at', false)],
+        columns: [
+          { ...str('id_hash', 64), isPrimary: true },
+          ref('user_id', true),
+          { name: 'data', type: 'text' },
+          instant('expires_at', false),
+        ],
         indices: [{ columnNames: ['user_id'] }, { columnNames: ['expires_at'] }],
       }),
     );
     await q.createTable(
       new Table({
         name: 'login_throttles',
-        columns: [{ ...str('key_hash', 64), isPrimary: true }, count('failed_count'), instant('locked_until'), instant('updated_at', false)],
+        columns: [
+          { ...str('key_hash', 64), isPrimary: true },
+          count('failed_count'),
+          instant('locked_until'),
+          instant('updated_at', false),
+        ],
       }),
     );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['login_throttles', 'sessions', 'audit_events', 'recovery_codes', 'one_time_tokens', 'users', 'organizers']) {
+    for (const table of [
+      'login_throttles',
+      'sessions',
+      'audit_events',
+      'recovery_codes',
+      'one_time_tokens',
+      'users',
+      'organizers',
+    ]) {
       await q.dropTable(table);
     }
   }

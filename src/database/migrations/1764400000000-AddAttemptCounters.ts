@@ -23,7 +23,10 @@ export class AddAttemptCounters1764400000000 implements MigrationInterface {
         ],
       }),
     );
-    await q.createIndex('attempt_counters', new TableIndex({ name: 'IDX_attempt_counters_user_id', columnNames: ['user_id'] }));
+    await q.createIndex(
+      'attempt_counters',
+      new TableIndex({ name: 'IDX_attempt_counters_user_id', columnNames: ['user_id'] }),
+    );
     await q.dropTable('login_throttles');
     // Plain ALTER TABLE: TypeORM's SQLite runner would rebuild `users`, whose DROP cascades into
     // the tables that reference it when foreign keys are on (see MoveTotpToDevices).

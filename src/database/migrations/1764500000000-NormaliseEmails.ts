@@ -11,7 +11,11 @@ export class NormaliseEmails1764500000000 implements MigrationInterface {
   name = 'NormaliseEmails1764500000000';
 
   async up(q: QueryRunner): Promise<void> {
-    const rows: { id: string; email: string }[] = await q.manager.createQueryBuilder().select(['u.id AS id', 'u.email AS email']).from('users', 'u').getRawMany();
+    const rows: { id: string; email: string }[] = await q.manager
+      .createQueryBuilder()
+      .select(['u.id AS id', 'u.email AS email'])
+      .from('users', 'u')
+      .getRawMany();
     const taken = new Set(rows.map((row) => row.email));
     for (const row of rows) {
       const normal = normaliseEmail(row.email);
@@ -20,7 +24,12 @@ export class NormaliseEmails1764500000000 implements MigrationInterface {
         console.warn(`NormaliseEmails: user ${row.id} kept its address: another account has ${JSON.stringify(normal)}`);
         continue;
       }
-      await q.manager.createQueryBuilder().update('users').set({ email: normal }).where('id = :id', { id: row.id }).execute();
+      await q.manager
+        .createQueryBuilder()
+        .update('users')
+        .set({ email: normal })
+        .where('id = :id', { id: row.id })
+        .execute();
       taken.delete(row.email);
       taken.add(normal);
     }

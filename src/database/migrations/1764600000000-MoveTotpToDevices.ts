@@ -3,8 +3,23 @@ import { MigrationInterface, QueryRunner, Table } from 'typeorm';
 
 const BATCH = 500;
 
-type OldRow = { id: string; secret: string | null; pending: string | null; confirmedAt: string | number | null; lastStep: string | number | null; createdAt: string | number };
-type DeviceRow = { id: string; user_id: string; slot: string; secret_enc: string; last_step: number | null; confirmed_at: number | null; created_at: number };
+type OldRow = {
+  id: string;
+  secret: string | null;
+  pending: string | null;
+  confirmedAt: string | number | null;
+  lastStep: string | number | null;
+  createdAt: string | number;
+};
+type DeviceRow = {
+  id: string;
+  user_id: string;
+  slot: string;
+  secret_enc: string;
+  last_step: number | null;
+  confirmed_at: number | null;
+  created_at: number;
+};
 
 /**
  * Second factors as their own model (issue 12): the TOTP secret, the unconfirmed one and
@@ -28,7 +43,14 @@ export class MoveTotpToDevices1764600000000 implements MigrationInterface {
           { name: 'confirmed_at', type: 'bigint', isNullable: true },
           { name: 'created_at', type: 'bigint' },
         ],
-        foreignKeys: [{ columnNames: ['user_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+        foreignKeys: [
+          {
+            columnNames: ['user_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+        ],
         indices: [{ columnNames: ['user_id', 'slot'], isUnique: true }],
       }),
     );
@@ -41,10 +63,26 @@ export class MoveTotpToDevices1764600000000 implements MigrationInterface {
     for (const user of users) {
       if (user.secret && user.confirmedAt != null) {
         const confirmedAt = Number(user.confirmedAt);
-        devices.push({ id: randomUUID(), user_id: user.id, slot: 'active', secret_enc: user.secret, last_step: user.lastStep == null ? null : Number(user.lastStep), confirmed_at: confirmedAt, created_at: confirmedAt });
+        devices.push({
+          id: randomUUID(),
+          user_id: user.id,
+          slot: 'active',
+          secret_enc: user.secret,
+          last_step: user.lastStep == null ? null : Number(user.lastStep),
+          confirmed_at: confirmedAt,
+          created_at: confirmedAt,
+        });
       }
       if (user.pending) {
-        devices.push({ id: randomUUID(), user_id: user.id, slot: 'pending', secret_enc: user.pending, last_step: null, confirmed_at: null, created_at: Number(user.createdAt) });
+        devices.push({
+          id: randomUUID(),
+          user_id: user.id,
+          slot: 'pending',
+          secret_enc: user.pending,
+          last_step: null,
+          confirmed_at: null,
+          created_at: Number(user.createdAt),
+        });
       }
     }
     const columns = ['id', 'user_id', 'slot', 'secret_enc', 'last_step', 'confirmed_at', 'created_at'] as const;
@@ -52,13 +90,17 @@ export class MoveTotpToDevices1764600000000 implements MigrationInterface {
       const batch = devices.slice(i, i + BATCH);
       let n = 0;
       const rows = batch.map(() => `(${columns.map(() => placeholder(q, ++n)).join(', ')})`).join(', ');
-      await q.query(`INSERT INTO "totp_devices" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${rows}`, batch.flatMap((device) => columns.map((c) => device[c])));
+      await q.query(
+        `INSERT INTO "totp_devices" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${rows}`,
+        batch.flatMap((device) => columns.map((c) => device[c])),
+      );
     }
     // Plain ALTER TABLE on both databases: TypeORM's SQLite runner would rebuild `users`, and a
     // rebuilt table's DROP cascades into every table that references it whenever foreign
     // keys are on (TypeORM turns them off only outside a transaction).
     await q.query('ALTER TABLE "users" RENAME COLUMN "totp_reset_at" TO "second_factor_reset_at"');
-    for (const column of ['totp_secret_enc', 'totp_pending_secret_enc', 'totp_confirmed_at', 'totp_last_step']) await q.query(`ALTER TABLE "users" DROP COLUMN "${column}"`);
+    for (const column of ['totp_secret_enc', 'totp_pending_secret_enc', 'totp_confirmed_at', 'totp_last_step'])
+      await q.query(`ALTER TABLE "users" DROP COLUMN "${column}"`);
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -79,7 +121,10 @@ export class MoveTotpToDevices1764600000000 implements MigrationInterface {
           [device.secret_enc, device.confirmed_at, device.last_step, device.user_id],
         );
       } else {
-        await q.query(`UPDATE "users" SET "totp_pending_secret_enc" = ${placeholder(q, 1)} WHERE "id" = ${placeholder(q, 2)}`, [device.secret_enc, device.user_id]);
+        await q.query(
+          `UPDATE "users" SET "totp_pending_secret_enc" = ${placeholder(q, 1)} WHERE "id" = ${placeholder(q, 2)}`,
+          [device.secret_enc, device.user_id],
+        );
       }
     }
     await q.dropTable('totp_devices');

@@ -16,7 +16,12 @@ import { SecondFactors } from './second-factors.service';
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([TotpDevice, RecoveryCode]), AttemptsModule],
-  providers: [TotpFactor, RecoveryCodesService, SecondFactors, { provide: SecondFactorGate, useExisting: SecondFactors }],
+  providers: [
+    TotpFactor,
+    RecoveryCodesService,
+    SecondFactors,
+    { provide: SecondFactorGate, useExisting: SecondFactors },
+  ],
   exports: [TotpFactor, RecoveryCodesService, SecondFactors, SecondFactorGate],
 })
 export class FactorsModule {}

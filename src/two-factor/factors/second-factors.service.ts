@@ -99,8 +99,16 @@ export class SecondFactors extends SecondFactorGate {
 
   /** The user's 2FA state (the one rule, twoFactorState). */
   async state(user: User): Promise<TwoFactorState> {
-    const [confirmed, lockedUntil] = await Promise.all([this.hasConfirmed(user), this.limiter.lockedUntil(this.limiter.codeKey(user.id))]);
-    return twoFactorState({ required: user.twoFactorRequired, hasDeadline: user.twoFactorDeadline != null, confirmed, locked: lockedUntil !== null });
+    const [confirmed, lockedUntil] = await Promise.all([
+      this.hasConfirmed(user),
+      this.limiter.lockedUntil(this.limiter.codeKey(user.id)),
+    ]);
+    return twoFactorState({
+      required: user.twoFactorRequired,
+      hasDeadline: user.twoFactorDeadline != null,
+      confirmed,
+      locked: lockedUntil !== null,
+    });
   }
 
   /** The states of a page of users, in two queries whatever the page's size. */
@@ -110,7 +118,12 @@ export class SecondFactors extends SecondFactorGate {
     return new Map(
       users.map((user) => [
         user.id,
-        twoFactorState({ required: user.twoFactorRequired, hasDeadline: user.twoFactorDeadline != null, confirmed: confirmed.has(user.id), locked: locks.has(user.id) }),
+        twoFactorState({
+          required: user.twoFactorRequired,
+          hasDeadline: user.twoFactorDeadline != null,
+          confirmed: confirmed.has(user.id),
+          locked: locks.has(user.id),
+        }),
       ]),
     );
   }

@@ -1,7 +1,13 @@
 import { TWO_FACTOR_STATE_WORDS, TWO_FACTOR_STATES, twoFactorState } from './two-factor-state';
 
 describe('twoFactorState', () => {
-  const facts = (over: Partial<Parameters<typeof twoFactorState>[0]>) => ({ required: false, hasDeadline: false, confirmed: false, locked: false, ...over });
+  const facts = (over: Partial<Parameters<typeof twoFactorState>[0]>) => ({
+    required: false,
+    hasDeadline: false,
+    confirmed: false,
+    locked: false,
+    ...over,
+  });
 
   it('is off only when nothing requires 2FA and nothing is set up', () => {
     expect(twoFactorState(facts({}))).toBe('off');
@@ -25,6 +31,11 @@ describe('twoFactorState', () => {
   });
 
   it('has PRODUCT.md’s word for every state', () => {
-    expect(TWO_FACTOR_STATES.map((state) => TWO_FACTOR_STATE_WORDS[state])).toEqual(['Off', 'Pending setup', 'Active', 'Locked']);
+    expect(TWO_FACTOR_STATES.map((state) => TWO_FACTOR_STATE_WORDS[state])).toEqual([
+      'Off',
+      'Pending setup',
+      'Active',
+      'Locked',
+    ]);
   });
 });

@@ -33,7 +33,9 @@ export async function startBrowserApp(options: TestAppOptions = {}): Promise<Bro
 
 export function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH).`);
+    throw new Error(
+      `No Chromium at ${CHROMIUM_PATH}: install it with "apt-get install -y chromium" (or set CHROMIUM_PATH).`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -115,9 +117,12 @@ export async function reviewPage(page: Page, name: string, options: { darkToo?: 
 export async function expectNoAxeViolations(page: Page, name: string): Promise<void> {
   const results = await new AxeBuilder({ page }).analyze();
   const report = results.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help}\n` + v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\n/g, ' ')}`).join('\n'),
+    (v) =>
+      `${v.id} (${v.impact}): ${v.help}\n` +
+      v.nodes.map((n) => `    ${n.target.join(' ')}: ${n.failureSummary?.replace(/\n/g, ' ')}`).join('\n'),
   );
-  if (report.length) throw new Error(`axe found ${report.length} violation(s) on ${name} (${page.url()}):\n${report.join('\n')}`);
+  if (report.length)
+    throw new Error(`axe found ${report.length} violation(s) on ${name} (${page.url()}):\n${report.join('\n')}`);
 }
 
 /** Every field has a real `<label for>`; password fields say which password they want (autocomplete). */
@@ -146,7 +151,11 @@ export async function snap(page: Page, name: string): Promise<void> {
 /** Reads a QR code the way a phone would: from a screenshot of the element as rendered. */
 export async function readQrCode(image: Locator): Promise<string> {
   const png = PNG.sync.read(await image.screenshot());
-  const decoded = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
+  const decoded = jsQR(
+    new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length),
+    png.width,
+    png.height,
+  );
   if (!decoded) throw new Error('The QR code in the screenshot could not be read');
   return decoded.data;
 }
@@ -179,13 +188,20 @@ export function authenticatorCode(secret: string, clock: ManualClock): string {
 }
 
 /** The newest email to `to` in the .eml outbox (DATA_DIR/mail), parsed; `subject` narrows it down. */
-export async function latestMailTo(app: TestApp, to: string, subject?: RegExp): Promise<{ subject: string; text: string; html: string }> {
+export async function latestMailTo(
+  app: TestApp,
+  to: string,
+  subject?: RegExp,
+): Promise<{ subject: string; text: string; html: string }> {
   const dir = app.config.mailDir;
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.eml')) : [];
   const newestFirst = files.map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   for (const file of newestFirst) {
     const mail = await simpleParser(readFileSync(file));
-    const recipients = [mail.to].flat().flatMap((a) => a?.value ?? []).map((a) => a.address?.toLowerCase());
+    const recipients = [mail.to]
+      .flat()
+      .flatMap((a) => a?.value ?? [])
+      .map((a) => a.address?.toLowerCase());
     if (!recipients.includes(to.toLowerCase())) continue;
     if (subject && !subject.test(mail.subject ?? '')) continue;
     return { subject: mail.subject ?? '', text: mail.text ?? '', html: typeof mail.html === 'string' ? mail.html : '' };
