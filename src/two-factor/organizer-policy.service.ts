@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { Organizer } from '../organizers/organizer.entity';
 import { OrganizersService } from '../organizers/organizers.service';
-import { User } from '../users/user.entity';
+import { UsersService } from '../users/users.service';
 import { SecondFactors } from './factors/second-factors.service';
 
 /** The longest grace period an admin can give (issue 7: 0 to 30 days). */
@@ -45,6 +45,7 @@ export class OrganizerPolicyService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly organizers: OrganizersService,
+    private readonly users: UsersService,
     private readonly factors: SecondFactors,
     private readonly audit: AuditService,
     private readonly clock: Clock,
@@ -79,39 +80,19 @@ export class OrganizerPolicyService {
           { id: organizerId },
           { requireTwoFactor: wanted.requireTwoFactor, twoFactorGraceDays: wanted.graceDays },
         );
-      const users = manager.getRepository(User);
       if (wanted.requireTwoFactor) {
         const deadline = deadlineFrom(this.clock.now(), wanted.graceDays);
         // A shorter grace period applies at once; a longer one never moves a deadline later.
-        const shortened = await users
-          .createQueryBuilder()
-          .update()
-          .set({ twoFactorDeadline: deadline })
-          .where('organizer_id = :organizerId AND two_factor_deadline > :deadline', {
-            organizerId,
-            deadline: deadline.getTime(),
-          })
-          .execute();
-        // One deadline per user who has no active authenticator and none yet (the first save turning it on).
-        const started = await users
-          .createQueryBuilder()
-          .update()
-          .set({ twoFactorDeadline: deadline })
-          .where(
-            `organizer_id = :organizerId AND two_factor_deadline IS NULL AND NOT ${this.factors.confirmedSql('"users"."id"')}`,
-            { organizerId },
-          )
-          .execute();
-        change.shortened = shortened.affected ?? 0;
-        change.started = started.affected ?? 0;
+        change.shortened = await this.users.bringTwoFactorDeadlinesForward(organizerId, deadline, manager);
+        // One deadline per user who has no confirmed second factor and none yet (the first save turning it on).
+        change.started = await this.users.startTwoFactorDeadlines(
+          organizerId,
+          deadline,
+          `NOT ${this.factors.confirmedSql('"users"."id"')}`,
+          manager,
+        );
       } else {
-        const cleared = await users
-          .createQueryBuilder()
-          .update()
-          .set({ twoFactorDeadline: null })
-          .where('organizer_id = :organizerId AND two_factor_deadline IS NOT NULL', { organizerId })
-          .execute();
-        change.cleared = cleared.affected ?? 0;
+        change.cleared = await this.users.clearTwoFactorDeadlines(organizerId, manager);
       }
       await this.audit.record(
         {

@@ -151,6 +151,50 @@ export class UsersService {
     Object.assign(user, changes);
   }
 
+  /** The organizer's policy got a shorter grace period: deadlines later than `deadline` move to it. Returns how many. */
+  async bringTwoFactorDeadlinesForward(organizerId: string, deadline: Date, manager: EntityManager): Promise<number> {
+    const result = await this.repository(manager)
+      .createQueryBuilder()
+      .update()
+      .set({ twoFactorDeadline: deadline })
+      .where('organizer_id = :organizerId AND two_factor_deadline > :deadline', {
+        organizerId,
+        deadline: deadline.getTime(),
+      })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  /**
+   * The organizer's policy was turned on: users without a deadline who match `condition`
+   * (two-factor's SQL for "has no confirmed second factor", on the row `"users"`) get one. Returns how many.
+   */
+  async startTwoFactorDeadlines(
+    organizerId: string,
+    deadline: Date,
+    condition: string,
+    manager: EntityManager,
+  ): Promise<number> {
+    const result = await this.repository(manager)
+      .createQueryBuilder()
+      .update()
+      .set({ twoFactorDeadline: deadline })
+      .where(`organizer_id = :organizerId AND two_factor_deadline IS NULL AND ${condition}`, { organizerId })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  /** The organizer's policy was turned off: every deadline of its users goes. Returns how many. */
+  async clearTwoFactorDeadlines(organizerId: string, manager: EntityManager): Promise<number> {
+    const result = await this.repository(manager)
+      .createQueryBuilder()
+      .update()
+      .set({ twoFactorDeadline: null })
+      .where('organizer_id = :organizerId AND two_factor_deadline IS NOT NULL', { organizerId })
+      .execute();
+    return result.affected ?? 0;
+  }
+
   /** "This wasn't me": the account is locked by its owner until an admin unlocks it. */
   async lockAccount(userId: string, at: Date, manager: EntityManager): Promise<void> {
     await this.repository(manager).update({ id: userId }, { accountLockedAt: at });
