@@ -6,7 +6,7 @@ import session from 'express-session';
 import helmet from 'helmet';
 import hbs from 'hbs';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AuthSessionService } from './auth/auth-session.service';
 import { SESSION_IDLE_MS, sessionCookie } from './auth/session-store';
@@ -22,6 +22,7 @@ import { LayoutLocals } from './common/layout-locals';
 export const ROOT_DIR = join(__dirname, '..');
 export const VIEWS_DIR = join(ROOT_DIR, 'views');
 export const PUBLIC_DIR = join(ROOT_DIR, 'public');
+const SIMPLEWEBAUTHN_BROWSER_DIR = join(dirname(require.resolve('@simplewebauthn/browser')), '..', 'dist', 'bundle');
 
 /**
  * Permissions-Policy: the browser features the pages never use are off, for the site and any
@@ -111,6 +112,12 @@ export function configureApp(app: NestExpressApplication): void {
   // Every render, the error pages before routing included: request data never becomes render options.
   app.use(renderGuard(app.get(LayoutLocals)));
   app.useStaticAssets(PUBLIC_DIR, { prefix: '/assets/', maxAge: '1h', index: false });
+  // The browser half of @simplewebauthn, served from our own origin (no CDN: the CSP stays 'self').
+  app.useStaticAssets(SIMPLEWEBAUTHN_BROWSER_DIR, {
+    prefix: '/assets/vendor/simplewebauthn/',
+    maxAge: '1h',
+    index: false,
+  });
 
   // Nothing dynamic is cacheable: pages show personal data, secrets or recovery codes.
   app.use((_req: Request, res: Response, next: NextFunction) => {

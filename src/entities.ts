@@ -3,6 +3,7 @@ import { AuditEvent } from './audit/audit-event.entity';
 import { SessionRecord } from './auth/session.entity';
 import { Organizer } from './organizers/organizer.entity';
 import { RecoveryCode } from './two-factor/recovery-code.entity';
+import { Passkey } from './two-factor/passkeys/passkey.entity';
 import { TotpDevice } from './two-factor/totp-device.entity';
 import { OneTimeToken } from './users/one-time-token.entity';
 import { User } from './users/user.entity';
@@ -17,6 +18,7 @@ export const ENTITIES = [
   OneTimeToken,
   RecoveryCode,
   TotpDevice,
+  Passkey,
   AuditEvent,
   SessionRecord,
   AttemptCounter,

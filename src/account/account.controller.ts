@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpStatus, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthSessionService, RECOVERY_CODES_PAGE } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/auth.decorators';
 import { FormException, RedirectException } from '../common/exceptions';
 import { codeMessage } from '../two-factor/two-factor.controller';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
+import { PasskeysService } from '../two-factor/passkeys/passkeys.service';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
 import { AccountService } from './account.service';
@@ -16,6 +17,7 @@ export class AccountController {
     private readonly account: AccountService,
     private readonly twoFactor: TwoFactorService,
     private readonly factors: SecondFactors,
+    private readonly passkeys: PasskeysService,
     private readonly sessions: AuthSessionService,
     private readonly clock: Clock,
   ) {}
@@ -67,6 +69,72 @@ export class AccountController {
     await this.sessions.markVerified(req);
     if (action === 'recovery-codes') return this.regenerate(req, res, user);
     if (action === 'authenticator') return this.replaceAuthenticator(req, res, user);
+    if (action === 'passkey') {
+      (req.session.flash ??= []).push({ type: 'info', text: 'Thank you. Now click Add a passkey.' });
+    }
+    res.redirect(303, '/account');
+  }
+
+  /**
+   * The options of the browser's passkey ceremony (JSON, for public/passkeys.js), after a fresh
+   * second factor like the other factor changes; else where to confirm first.
+   */
+  @Post('passkeys/options')
+  @HttpCode(200)
+  async passkeyOptions(@Req() req: Request, @CurrentUser() user: User) {
+    if (!(await this.mayChangeFactors(req, user))) return { confirmUrl: '/account/confirm?continue=passkey' };
+    return { options: await this.passkeys.registrationOptions(req, user) };
+  }
+
+  /** Add a passkey: the ceremony's answer and the name the person gave it (`Passkey name` → Save passkey). */
+  @Post('passkeys')
+  async addPasskey(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: User,
+    @Body('response') response: unknown,
+    @Body('passkeyName') name: unknown,
+  ) {
+    await this.requireRecentVerification(req, user, 'passkey');
+    const outcome = await this.passkeys.register(req, user, response, name, req.ip ?? null);
+    if (!outcome.ok) {
+      const model = await this.account.page(user);
+      throw new FormException(
+        'account/index',
+        { ...model, input: { passkeyName: typeof name === 'string' ? name : '' } },
+        { [outcome.field]: outcome.message },
+      );
+    }
+    if (outcome.recoveryCodes) {
+      await this.sessions.stashRecoveryCodes(req, user, outcome.recoveryCodes, '/account');
+      return res.redirect(303, RECOVERY_CODES_PAGE);
+    }
+    (req.session.flash ??= []).push({
+      type: 'success',
+      text: `Passkey “${outcome.passkey.name}” saved. You can use it to sign in.`,
+    });
+    res.redirect(303, '/account');
+  }
+
+  /** Remove a passkey: without `confirm=yes` the confirmation step, with it the removal. */
+  @Post('passkeys/:id/remove')
+  async removePasskey(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: User,
+    @Param('id') id: string,
+    @Body('confirm') confirm: unknown,
+  ) {
+    const passkey = (await this.passkeys.list(user)).find((p) => p.id === id);
+    if (!passkey) return res.redirect(303, '/account');
+    if (confirm !== 'yes')
+      return res.status(200).render('account/remove-passkey', { title: 'Remove passkey', passkey });
+    const outcome = await this.passkeys.remove(user, id, req.ip ?? null);
+    (req.session.flash ??= []).push(
+      outcome.ok
+        ? { type: 'success', text: `Passkey “${outcome.name}” removed.` }
+        : { type: 'error', text: outcome.message },
+    );
     res.redirect(303, '/account');
   }
 
@@ -96,8 +164,12 @@ export class AccountController {
   }
 
   /** Sensitive changes need a code proved in the last 5 minutes; otherwise ask for one first, then go on. */
+  private async mayChangeFactors(req: Request, user: User): Promise<boolean> {
+    return this.sessions.recentlyVerified(req) || !(await this.factors.hasConfirmed(user));
+  }
+
   private async requireRecentVerification(req: Request, user: User, action: ConfirmAction): Promise<void> {
-    if (!this.sessions.recentlyVerified(req) && (await this.factors.hasConfirmed(user))) {
+    if (!(await this.mayChangeFactors(req, user))) {
       throw new RedirectException(`/account/confirm?continue=${action}`, {
         type: 'info',
         text: 'This change needs a fresh code from your authenticator app (the last one was more than 5 minutes ago).',
@@ -107,7 +179,11 @@ export class AccountController {
 }
 
 /** The changes that ask for a fresh code, and what the confirmation page calls them. */
-const CONFIRM_ACTIONS = { 'recovery-codes': 'New recovery codes', authenticator: 'A new authenticator app' } as const;
+const CONFIRM_ACTIONS = {
+  'recovery-codes': 'New recovery codes',
+  authenticator: 'A new authenticator app',
+  passkey: 'A new passkey',
+} as const;
 type ConfirmAction = keyof typeof CONFIRM_ACTIONS;
 
 function confirmModel(action: unknown) {

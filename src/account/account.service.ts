@@ -12,6 +12,8 @@ import { FormException } from '../common/exceptions';
 import { SecurityNoticesService } from '../users/security-notices.service';
 import { RecoveryCodesService } from '../two-factor/recovery-codes.service';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
+import { MAX_PASSKEYS } from '../two-factor/passkeys/passkey.factor';
+import { PasskeysService } from '../two-factor/passkeys/passkeys.service';
 import { TWO_FACTOR_STATE_WORDS } from '../two-factor/factors/two-factor-state';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
@@ -27,6 +29,7 @@ export class AccountService {
     private readonly sessions: AuthSessionService,
     private readonly twoFactor: TwoFactorService,
     private readonly factors: SecondFactors,
+    private readonly passkeys: PasskeysService,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly audit: AuditService,
     private readonly notices: SecurityNoticesService,
@@ -34,10 +37,11 @@ export class AccountService {
   ) {}
 
   async page(user: User) {
-    const [events, state, confirmed] = await Promise.all([
+    const [events, state, confirmed, passkeys] = await Promise.all([
       this.audit.recentForUser(user.id, 20),
       this.factors.state(user),
       this.factors.hasConfirmed(user),
+      this.passkeys.list(user),
     ]);
     return {
       title: 'Your account',
@@ -47,6 +51,10 @@ export class AccountService {
       twoFactorState: TWO_FACTOR_STATE_WORDS[state],
       twoFactorActive: confirmed,
       recoveryCodesLeft: confirmed ? await this.recoveryCodes.remaining(user.id) : undefined,
+      passkeys,
+      maxPasskeys: MAX_PASSKEYS,
+      canAddPasskey: passkeys.length < MAX_PASSKEYS,
+      passkeyScripts: true,
       events: events.map((event) => describeEvent(event)),
     };
   }

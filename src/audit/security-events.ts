@@ -12,7 +12,7 @@ export interface SecurityEventDetails {
   'login.succeeded': { method: SignInMethod };
   'login.failed': { pool: 'untrusted' | 'device' };
   'login.locked': { minutes: number; pool: 'untrusted' | 'device' };
-  'code.failed': { during?: 'setup'; recoveryCode?: true; clockOffsetSeconds?: number };
+  'code.failed': { during?: 'setup'; recoveryCode?: true; passkey?: true; clockOffsetSeconds?: number };
   'code.replayed': { step: number };
   'code.locked': { minutes: number };
   'two_factor.setup': { viaResetLink: boolean };
@@ -20,6 +20,9 @@ export interface SecurityEventDetails {
   'two_factor.enabled': Via;
   'two_factor.disabled': Via;
   'recovery_code.used': { remaining: number };
+  'passkey.added': { passkeyId: string };
+  'passkey.removed': { passkeyId: string };
+  'passkey.counter_rejected': { passkeyId: string };
   'recovery_codes.regenerated': Record<string, never>;
   'account.created': { role: string; twoFactorRequired: boolean } & Via;
   'account.invitation_accepted': Record<string, never>;
@@ -42,7 +45,7 @@ export interface SecurityEventDetails {
 export type AuditType = keyof SecurityEventDetails;
 
 /** How a sign-in was completed (the note of `login.succeeded`). */
-export type SignInMethod = 'password' | 'totp' | 'recovery-code' | 'setup';
+export type SignInMethod = 'password' | 'totp' | 'passkey' | 'recovery-code' | 'setup';
 
 interface SecurityEvent<T extends AuditType> {
   /** What the admin's user page and the person's account page call it. */
@@ -56,6 +59,7 @@ interface SecurityEvent<T extends AuditType> {
 const SIGN_IN_METHODS: Record<SignInMethod, string> = {
   password: 'password only',
   totp: 'password and code',
+  passkey: 'password and a passkey',
   'recovery-code': 'password and a recovery code',
   setup: 'password, then 2FA setup',
 };
@@ -70,6 +74,8 @@ const MAIL_LABELS: Record<MailTemplate, string> = {
   'account-locked': 'account locked',
   'account-unlocked': 'account unlocked',
   'password-changed': 'password changed',
+  'passkey-added': 'passkey added',
+  'passkey-removed': 'passkey removed',
   'not-me-admin-alert': 'security report to the admins',
 };
 
@@ -116,6 +122,15 @@ export const SECURITY_EVENTS = {
     email: { template: 'recovery-code-used', subject: 'A recovery code was used to sign in' },
   },
   'recovery_codes.regenerated': { label: 'New recovery codes made' },
+  'passkey.added': {
+    label: 'Passkey added',
+    email: { template: 'passkey-added', subject: 'A passkey was added to your account' },
+  },
+  'passkey.removed': {
+    label: 'Passkey removed',
+    email: { template: 'passkey-removed', subject: 'A passkey was removed from your account' },
+  },
+  'passkey.counter_rejected': { label: 'Passkey refused: its counter went backwards (a copied key?)' },
   'account.created': { label: 'Account created' },
   'account.invitation_accepted': { label: 'Invitation accepted, password chosen' },
   'account.invitation_sent': { label: 'Invitation sent again' },

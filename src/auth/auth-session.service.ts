@@ -173,6 +173,22 @@ export class AuthSessionService {
     return req.session.auth?.stage === 'pending';
   }
 
+  /**
+   * A WebAuthn challenge for this browser's next ceremony, kept server-side (never trusted from
+   * the page), expiring with the pending state's 5 minutes.
+   */
+  stashWebauthnChallenge(req: Request, purpose: 'register' | 'sign-in', challenge: string): Promise<void> {
+    return this.change(req, { webauthn: { purpose, challenge, expiresAt: this.clock.nowMs() + PENDING_MS } });
+  }
+
+  /** The challenge of a ceremony of `purpose`, once: it is forgotten as it is taken; null when none, another purpose, or expired. */
+  async takeWebauthnChallenge(req: Request, purpose: 'register' | 'sign-in'): Promise<string | null> {
+    const stashed = req.session?.auth?.webauthn;
+    if (!stashed) return null;
+    await this.change(req, { webauthn: undefined });
+    return stashed.purpose === purpose && stashed.expiresAt > this.clock.nowMs() ? stashed.challenge : null;
+  }
+
   /** The session of `userId` in this browser stops being signed in (its owner locked the account). */
   async forgetIfSignedInAs(req: Request, userId: string): Promise<void> {
     if (req.session?.auth?.userId !== userId) return;

@@ -24,6 +24,8 @@ export interface AuthState {
   replacingAuthenticatorUntil?: number;
   /** When the user last proved a second factor (re-authentication for sensitive actions). */
   verifiedAt?: number;
+  /** A WebAuthn challenge given to this browser, single use, until it expires (SECURITY.md 29). */
+  webauthn?: { purpose: 'register' | 'sign-in'; challenge: string; expiresAt: number };
 }
 
 declare module 'express-session' {

@@ -35,6 +35,15 @@ export class AppConfig {
     Object.assign(this, values);
   }
 
+  /**
+   * The WebAuthn relying party: its id is PUBLIC_URL's host and the only origin accepted is
+   * PUBLIC_URL's, never anything the request says (SECURITY.md 29).
+   */
+  get webauthn(): { rpId: string; origin: string } {
+    const url = new URL(this.publicUrl);
+    return { rpId: url.hostname, origin: url.origin };
+  }
+
   get databaseKind(): 'sqlite' | 'postgres' {
     return this.databaseUrl ? 'postgres' : 'sqlite';
   }

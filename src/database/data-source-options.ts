@@ -6,6 +6,7 @@ import { AddAccountLock1764300000000 } from './migrations/1764300000000-AddAccou
 import { AddAttemptCounters1764400000000 } from './migrations/1764400000000-AddAttemptCounters';
 import { NormaliseEmails1764500000000 } from './migrations/1764500000000-NormaliseEmails';
 import { MoveTotpToDevices1764600000000 } from './migrations/1764600000000-MoveTotpToDevices';
+import { AddPasskeys1764700000000 } from './migrations/1764700000000-AddPasskeys';
 
 export const MIGRATIONS = [
   CreateSchema1764270000000,
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   AddAttemptCounters1764400000000,
   NormaliseEmails1764500000000,
   MoveTotpToDevices1764600000000,
+  AddPasskeys1764700000000,
 ];
 
 /**

@@ -19,6 +19,8 @@ export type MailTemplate =
   | 'account-locked'
   | 'account-unlocked'
   | 'password-changed'
+  | 'passkey-added'
+  | 'passkey-removed'
   | 'not-me-admin-alert';
 
 export interface MailMessage {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthSessionService, RECOVERY_CODES_PAGE } from '../auth/auth-session.service';
 import { LoginService } from '../auth/login.service';
@@ -11,6 +11,7 @@ import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { SecondFactors } from './factors/second-factors.service';
+import { PasskeysService } from './passkeys/passkeys.service';
 import { CodeOutcome, TwoFactorService } from './two-factor.service';
 
 const NO_STORE = 'no-store';
@@ -44,6 +45,7 @@ export class TwoFactorController {
   constructor(
     private readonly twoFactor: TwoFactorService,
     private readonly factors: SecondFactors,
+    private readonly passkeys: PasskeysService,
     private readonly login: LoginService,
     private readonly sessions: AuthSessionService,
     private readonly tokens: OneTimeTokensService,
@@ -91,7 +93,32 @@ export class TwoFactorController {
   @Get('verify')
   async verifyPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
     if (!(await this.factors.hasConfirmed(user))) return res.redirect(303, '/2fa/setup');
-    res.render('two-factor/verify', { title: 'Two-factor authentication' });
+    res.render('two-factor/verify', await this.verifyModel(user));
+  }
+
+  /** The options of the browser's passkey ceremony for the second step (JSON, for public/passkeys.js). */
+  @PendingOnly()
+  @Post('passkey/options')
+  @HttpCode(200)
+  async passkeyOptions(@Req() req: Request, @CurrentUser() user: User) {
+    return { options: await this.passkeys.secondFactorOptions(req, user) };
+  }
+
+  /** **Use a passkey** at the second step: the ceremony's answer; failures count toward the code lock. */
+  @PendingOnly()
+  @Post('passkey')
+  async passkeySubmit(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: User,
+    @Body('response') response: unknown,
+  ) {
+    const outcome = await this.passkeys.verifySecondFactor(req, user, response, req.ip ?? null);
+    if (!outcome.ok) {
+      const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
+      throw new FormException('two-factor/verify', await this.verifyModel(user), { passkey: outcome.message }, status);
+    }
+    res.redirect(303, await this.login.secondFactorAccepted(req, user, 'passkey'));
   }
 
   @PendingOnly()
@@ -107,7 +134,7 @@ export class TwoFactorController {
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
       throw new FormException(
         'two-factor/verify',
-        { title: 'Two-factor authentication' },
+        await this.verifyModel(user),
         { code: codeMessage(outcome, this.clock.nowMs()) },
         status,
       );
@@ -216,6 +243,11 @@ export class TwoFactorController {
           ? 'This link has expired. Ask an admin of your organizer to click Resend QR again.'
           : 'This link is not valid anymore. Ask an admin of your organizer to click Resend QR again.';
     res.status(HttpStatus.GONE).render('errors/link', { title: 'Link not usable', message });
+  }
+
+  private async verifyModel(user: User) {
+    const hasPasskey = (await this.passkeys.list(user)).length > 0;
+    return { title: 'Two-factor authentication', hasPasskey, passkeyScripts: hasPasskey };
   }
 
   /**

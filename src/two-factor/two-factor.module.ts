@@ -6,6 +6,7 @@ import { OrganizersModule } from '../organizers/organizers.module';
 import { UsersModule } from '../users/users.module';
 import { FactorsModule } from './factors/factors.module';
 import { OrganizerPolicyService } from './organizer-policy.service';
+import { PasskeysService } from './passkeys/passkeys.service';
 import { TwoFactorAdminService } from './two-factor-admin.service';
 import { TwoFactorBanner } from './two-factor-banner';
 import { TwoFactorController } from './two-factor.controller';
@@ -15,7 +16,7 @@ import { TwoFactorService } from './two-factor.service';
 @Module({
   imports: [FactorsModule, AuthModule, UsersModule, OrganizersModule, AuditModule, AttemptsModule],
   controllers: [TwoFactorController],
-  providers: [TwoFactorService, TwoFactorAdminService, TwoFactorBanner, OrganizerPolicyService],
-  exports: [TwoFactorService, TwoFactorAdminService, OrganizerPolicyService, FactorsModule],
+  providers: [TwoFactorService, TwoFactorAdminService, TwoFactorBanner, OrganizerPolicyService, PasskeysService],
+  exports: [TwoFactorService, TwoFactorAdminService, OrganizerPolicyService, PasskeysService, FactorsModule],
 })
 export class TwoFactorModule {}

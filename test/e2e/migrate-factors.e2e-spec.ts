@@ -50,8 +50,8 @@ describe('MoveTotpToDevices with existing rows', () => {
     // Rows in other tables that point at users, as a real database has them.
     await db.transaction((manager) => t.get(RecoveryCodesService).regenerate(active.id, manager));
 
-    // Back to the schema before the move, and the factors as it stored them.
-    await db.undoLastMigration();
+    // Back to the schema before the move (later migrations undone first), and the factors as it stored them.
+    await undoThrough(db, 'MoveTotpToDevices1764600000000');
     const shownSecret = generateTotpSecret();
     await old(shown.id, { totp_pending_secret_enc: seal(shown.id, shownSecret) });
     const activeSecret = generateTotpSecret();
@@ -117,7 +117,7 @@ describe('MoveTotpToDevices with existing rows', () => {
     expect((await resetPerson.get('/2fa/setup')).text).toContain('Check your email');
 
     // Down brings the columns back with the factors in them.
-    await db.undoLastMigration();
+    await undoThrough(db, 'MoveTotpToDevices1764600000000');
     const [row] = await db.query(
       `SELECT totp_secret_enc, totp_last_step, totp_pending_secret_enc FROM users WHERE email = 'replacing@move.test'`,
     );
@@ -127,3 +127,12 @@ describe('MoveTotpToDevices with existing rows', () => {
     expect((await totpDevices(t, replacing.id)).active).not.toBeNull();
   });
 });
+
+/** Undoes the migrations down to and including `name`, newest first. */
+async function undoThrough(db: DataSource, name: string): Promise<void> {
+  for (;;) {
+    const [last] = await db.query('SELECT "name" FROM "migrations" ORDER BY "id" DESC LIMIT 1');
+    await db.undoLastMigration();
+    if (last.name === name) return;
+  }
+}

@@ -5,6 +5,8 @@ import { SecondFactorGate } from '../../auth/second-factor-gate';
 import { RecoveryCode } from '../recovery-code.entity';
 import { RecoveryCodesService } from '../recovery-codes.service';
 import { TotpDevice } from '../totp-device.entity';
+import { Passkey } from '../passkeys/passkey.entity';
+import { PasskeyFactor } from '../passkeys/passkey.factor';
 import { TotpFactor } from '../totp.factor';
 import { SecondFactors } from './second-factors.service';
 
@@ -15,13 +17,14 @@ import { SecondFactors } from './second-factors.service';
  */
 @Global()
 @Module({
-  imports: [TypeOrmModule.forFeature([TotpDevice, RecoveryCode]), AttemptsModule],
+  imports: [TypeOrmModule.forFeature([TotpDevice, Passkey, RecoveryCode]), AttemptsModule],
   providers: [
     TotpFactor,
+    PasskeyFactor,
     RecoveryCodesService,
     SecondFactors,
     { provide: SecondFactorGate, useExisting: SecondFactors },
   ],
-  exports: [TotpFactor, RecoveryCodesService, SecondFactors, SecondFactorGate],
+  exports: [TotpFactor, PasskeyFactor, RecoveryCodesService, SecondFactors, SecondFactorGate],
 })
 export class FactorsModule {}

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 
 /** The kinds of second factor (django-two-factor-auth's methods; django-otp's devices). */
-export type FactorKindName = 'totp' | 'recovery-codes';
+export type FactorKindName = 'totp' | 'passkey' | 'recovery-codes';
 
 /**
  * One kind of second factor, plugged into SecondFactors: how to tell in SQL that a user has

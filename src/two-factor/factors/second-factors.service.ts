@@ -6,6 +6,7 @@ import { Clock } from '../../common/clock';
 import { PreparedSql } from '../../database/prepared-sql';
 import { User } from '../../users/user.entity';
 import { RecoveryCodesService } from '../recovery-codes.service';
+import { PasskeyFactor } from '../passkeys/passkey.factor';
 import { TotpFactor } from '../totp.factor';
 import type { FactorKind, FactorKindName } from './second-factor';
 import { TwoFactorState, twoFactorState } from './two-factor-state';
@@ -36,6 +37,7 @@ export class SecondFactors extends SecondFactorGate {
 
   constructor(
     totp: TotpFactor,
+    passkeys: PasskeyFactor,
     recoveryCodes: RecoveryCodesService,
     private readonly limiter: AttemptLimiter,
     private readonly dataSource: DataSource,
@@ -43,7 +45,10 @@ export class SecondFactors extends SecondFactorGate {
     private readonly sql: PreparedSql,
   ) {
     super();
-    const registry = { totp, 'recovery-codes': recoveryCodes } satisfies Record<FactorKindName, FactorKind>;
+    const registry = { totp, passkey: passkeys, 'recovery-codes': recoveryCodes } satisfies Record<
+      FactorKindName,
+      FactorKind
+    >;
     this.kinds = Object.values(registry);
     this.hasConfirmedSql = `SELECT 1 AS "yes" FROM "users" u WHERE u."id" = ? AND ${this.confirmedSql('u."id"')}`;
   }
@@ -85,6 +90,21 @@ export class SecondFactors extends SecondFactorGate {
       .where(`u.id IN (:...ids) AND ${this.confirmedSql('u.id')}`, { ids: userIds })
       .getRawMany();
     return new Set(rows.map((row) => row.id));
+  }
+
+  /**
+   * Whether removing the user's factors of `kind` would leave them without a second factor
+   * while 2FA is required of them (the admin's setting or the organizer's policy).
+   */
+  async isLastFactorRequired(user: User, kind: FactorKindName): Promise<boolean> {
+    if (!user.twoFactorRequired && user.twoFactorDeadline == null) return false;
+    const others = this.kinds.filter((k) => k.standsAlone && k.kind !== kind);
+    if (!others.length) return true;
+    const row = await this.sql.get(
+      `SELECT 1 AS "yes" FROM "users" u WHERE u."id" = ? AND (${others.map((k) => k.confirmedSql('u."id"')).join(' OR ')})`,
+      [user.id],
+    );
+    return row === null;
   }
 
   async owed(user: User, now: Date): Promise<boolean> {

@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import jsQR from 'jsqr';
 import { simpleParser } from 'mailparser';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { AddressInfo } from 'node:net';
+import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -20,15 +20,34 @@ export interface BrowserApp extends TestApp {
   baseUrl: string;
 }
 
-/** The real app (createTestApp) listening on a free port of 127.0.0.1, so a browser can reach it. */
-export async function startBrowserApp(options: TestAppOptions = {}): Promise<BrowserApp> {
-  const t = await createTestApp(options);
+/**
+ * The real app (createTestApp) listening on a free port of 127.0.0.1, so a browser can reach it.
+ * `atPublicUrl`: the app's PUBLIC_URL is the address the browser uses (http://localhost:<port>),
+ * as WebAuthn needs: the relying party is PUBLIC_URL's host, and the browser checks it.
+ */
+export async function startBrowserApp(options: TestAppOptions & { atPublicUrl?: boolean } = {}): Promise<BrowserApp> {
+  const port = options.atPublicUrl ? await freePort() : 0;
+  const env = options.atPublicUrl ? { ...options.env, PUBLIC_URL: `http://localhost:${port}` } : options.env;
+  const t = await createTestApp({ ...options, env });
   await new Promise<void>((resolve, reject) => {
     t.server.once('error', reject);
-    t.server.listen(0, '127.0.0.1', () => resolve());
+    t.server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = t.server.address() as AddressInfo;
-  return Object.assign(t, { baseUrl: `http://127.0.0.1:${port}` });
+  const listening = (t.server.address() as AddressInfo).port;
+  return Object.assign(t, {
+    baseUrl: options.atPublicUrl ? `http://localhost:${listening}` : `http://127.0.0.1:${listening}`,
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export function launchChromium(): Promise<Browser> {

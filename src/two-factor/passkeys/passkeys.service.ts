@@ -1,0 +1,334 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import type { Request } from 'express';
+import { AttemptLimiter } from '../../attempts/attempt-limiter.service';
+import { AuditService } from '../../audit/audit.service';
+import { AuthSessionService } from '../../auth/auth-session.service';
+import { Clock } from '../../common/clock';
+import { AppConfig } from '../../config/app-config';
+import { isUniqueViolation } from '../../database/database-errors';
+import { SecurityNoticesService } from '../../users/security-notices.service';
+import { User } from '../../users/user.entity';
+import { UsersService } from '../../users/users.service';
+import { SecondFactors } from '../factors/second-factors.service';
+import { RecoveryCodesService } from '../recovery-codes.service';
+import { Passkey } from './passkey.entity';
+import { MAX_PASSKEYS, PasskeyFactor } from './passkey.factor';
+
+export type PasskeyRegistration =
+  | { ok: true; passkey: Passkey; recoveryCodes?: string[] }
+  | { ok: false; message: string; field: 'passkeyName' | 'passkey' };
+
+export type PasskeyCheck = { ok: true } | { ok: false; reason: 'invalid' | 'locked'; message: string; retryAt?: Date };
+
+const MESSAGES = {
+  ceremony: 'The passkey could not be read. Try again, or use the code from your authenticator app.',
+  expired: 'That took too long, or the page was used twice. Try again.',
+  unknown:
+    'This passkey is not registered to your account. Use another passkey or the code from your authenticator app.',
+  cloned:
+    'This passkey was refused: its signature counter went backwards, which a copied key would do. Use another factor and tell an admin.',
+  duplicate: 'This passkey is already registered.',
+  tooMany: `You have ${MAX_PASSKEYS} passkeys, the most there can be. Remove one first.`,
+  name: 'Give the passkey a name of 1 to 64 characters, e.g. “YubiKey 5” or “MacBook”.',
+} as const;
+
+/**
+ * Passkeys and security keys (WebAuthn, @simplewebauthn/server), SECURITY.md 29: the relying
+ * party id and origin come from PUBLIC_URL only, never from the request; each challenge is
+ * random, single use and kept in the session (it expires with the pending state); the
+ * signature counter must go forward (zero-counter authenticators allowed), and one that goes
+ * backwards is refused and audited; a credential belongs to one user; attestation `none`.
+ */
+@Injectable()
+export class PasskeysService {
+  private readonly logger = new Logger('Passkeys');
+
+  constructor(
+    private readonly passkeys: PasskeyFactor,
+    private readonly factors: SecondFactors,
+    private readonly recoveryCodes: RecoveryCodesService,
+    private readonly users: UsersService,
+    private readonly sessions: AuthSessionService,
+    private readonly limiter: AttemptLimiter,
+    private readonly audit: AuditService,
+    private readonly notices: SecurityNoticesService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The account page's list: name, when added, when last used. */
+  async list(user: User) {
+    const passkeys = await this.passkeys.of(user.id);
+    return passkeys.map((passkey) => ({
+      id: passkey.id,
+      name: passkey.name,
+      createdAt: passkey.createdAt,
+      lastUsedAt: passkey.lastUsedAt,
+    }));
+  }
+
+  /** Options for navigator.credentials.create(): a discoverable credential, user verification preferred, none of the user's own again. */
+  async registrationOptions(req: Request, user: User): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const existing = await this.passkeys.of(user.id);
+    const options = await generateRegistrationOptions({
+      rpName: this.config.appName,
+      rpID: this.config.webauthn.rpId,
+      userName: user.email,
+      userDisplayName: user.name,
+      userID: new TextEncoder().encode(user.id),
+      attestationType: 'none',
+      excludeCredentials: existing.map((passkey) => ({ id: passkey.credentialId, transports: transportsOf(passkey) })),
+      authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+    });
+    await this.sessions.stashWebauthnChallenge(req, 'register', options.challenge);
+    return options;
+  }
+
+  /**
+   * Verifies the browser's answer to the registration options and saves the passkey under the
+   * name the person gave. A person who had no second factor gets their recovery codes too.
+   */
+  async register(
+    req: Request,
+    user: User,
+    responseText: unknown,
+    nameInput: unknown,
+    ip: string | null,
+  ): Promise<PasskeyRegistration> {
+    const name = typeof nameInput === 'string' ? nameInput.normalize('NFC').trim() : '';
+    // eslint-disable-next-line no-control-regex -- a name is shown on pages and in emails: no control characters
+    if (!name || name.length > 64 || /[\u0000-\u001f\u007f]/.test(name))
+      return { ok: false, message: MESSAGES.name, field: 'passkeyName' };
+    const response = parseResponse<RegistrationResponseJSON>(responseText);
+    if (!response) return { ok: false, message: MESSAGES.ceremony, field: 'passkey' };
+    const challenge = await this.sessions.takeWebauthnChallenge(req, 'register');
+    if (!challenge) return { ok: false, message: MESSAGES.expired, field: 'passkey' };
+    if ((await this.passkeys.count(user.id)) >= MAX_PASSKEYS)
+      return { ok: false, message: MESSAGES.tooMany, field: 'passkey' };
+    const verification = await verifyRegistrationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: this.config.webauthn.origin,
+      expectedRPID: this.config.webauthn.rpId,
+      requireUserVerification: false,
+    }).catch((error: unknown) => {
+      this.logger.warn(`Passkey registration refused: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    });
+    if (!verification?.verified) return { ok: false, message: MESSAGES.ceremony, field: 'passkey' };
+    const { credential } = verification.registrationInfo;
+    const hadFactor = await this.factors.hasConfirmed(user);
+    let passkey: Passkey;
+    try {
+      passkey = await this.passkeys.add({
+        userId: user.id,
+        credentialId: credential.id,
+        publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+        counter: credential.counter,
+        transports: JSON.stringify(credential.transports ?? []),
+        name,
+        createdAt: this.clock.now(),
+        lastUsedAt: null,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) return { ok: false, message: MESSAGES.duplicate, field: 'passkey' };
+      throw error;
+    }
+    // Recovery codes follow the first factor, whichever kind it is.
+    const recoveryCodes = hadFactor
+      ? undefined
+      : await this.users.transaction((manager) => this.recoveryCodes.regenerate(user.id, manager));
+    await this.audit.record({
+      type: 'passkey.added',
+      organizerId: user.organizerId,
+      userId: user.id,
+      actorId: user.id,
+      ip,
+      detail: { passkeyId: passkey.id },
+    });
+    await this.notices.send(user, 'passkey.added', { passkeyName: name });
+    return { ok: true, passkey, recoveryCodes };
+  }
+
+  /** Options for navigator.credentials.get() at the second step: the user's own credentials, user verification preferred. */
+  async secondFactorOptions(req: Request, user: User): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const passkeys = await this.passkeys.of(user.id);
+    const options = await generateAuthenticationOptions({
+      rpID: this.config.webauthn.rpId,
+      allowCredentials: passkeys.map((passkey) => ({ id: passkey.credentialId, transports: transportsOf(passkey) })),
+      userVerification: 'preferred',
+    });
+    await this.sessions.stashWebauthnChallenge(req, 'sign-in', options.challenge);
+    return options;
+  }
+
+  /**
+   * A passkey as the second factor: reserved in the account's code pool like a code (a
+   * failure counts toward the same lock), then verified against the user's own credentials.
+   */
+  async verifySecondFactor(req: Request, user: User, responseText: unknown, ip: string | null): Promise<PasskeyCheck> {
+    const result = await this.limiter.guard([this.limiter.codeKey(user.id)], async () => {
+      const outcome = await this.check(req, user, responseText, ip);
+      return { ok: outcome === 'ok', value: outcome };
+    });
+    if (!result.checked)
+      return {
+        ok: false,
+        reason: 'locked',
+        message: lockedMessage(result.retryAt, this.clock.nowMs()),
+        retryAt: result.retryAt,
+      };
+    if (result.ok) return { ok: true };
+    await this.audit.record({
+      type: 'code.failed',
+      organizerId: user.organizerId,
+      userId: user.id,
+      ip,
+      detail: { passkey: true },
+    });
+    const lock = result.lockedNow[0];
+    if (lock) {
+      const minutes = this.config.limits.code.lockMinutes;
+      await this.audit.record({
+        type: 'code.locked',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip,
+        detail: { minutes },
+      });
+      await this.notices.send(user, 'code.locked', { minutes });
+      return {
+        ok: false,
+        reason: 'locked',
+        message: lockedMessage(lock.until, this.clock.nowMs()),
+        retryAt: lock.until,
+      };
+    }
+    return {
+      ok: false,
+      reason: 'invalid',
+      message: MESSAGES[result.value as keyof typeof MESSAGES] ?? MESSAGES.ceremony,
+    };
+  }
+
+  /** Removes one of the person's passkeys; refused for the last factor while 2FA is required of them. */
+  async remove(
+    user: User,
+    id: unknown,
+    ip: string | null,
+  ): Promise<{ ok: true; name: string } | { ok: false; message: string }> {
+    if (typeof id !== 'string' || id.length > 36) return { ok: false, message: 'No such passkey.' };
+    const passkeys = await this.passkeys.of(user.id);
+    const target = passkeys.find((passkey) => passkey.id === id);
+    if (!target) return { ok: false, message: 'No such passkey.' };
+    if (passkeys.length === 1 && (await this.factors.isLastFactorRequired(user, 'passkey'))) {
+      return {
+        ok: false,
+        message:
+          'This is your only second factor and two-factor authentication is required for you: add another passkey or an authenticator app first.',
+      };
+    }
+    await this.passkeys.remove(user.id, id);
+    await this.audit.record({
+      type: 'passkey.removed',
+      organizerId: user.organizerId,
+      userId: user.id,
+      actorId: user.id,
+      ip,
+      detail: { passkeyId: id },
+    });
+    await this.notices.send(user, 'passkey.removed', { passkeyName: target.name });
+    return { ok: true, name: target.name };
+  }
+
+  /** `ok`, or the MESSAGES key of why not. */
+  private async check(
+    req: Request,
+    user: User,
+    responseText: unknown,
+    ip: string | null,
+  ): Promise<keyof typeof MESSAGES | 'ok'> {
+    const response = parseResponse<AuthenticationResponseJSON>(responseText);
+    const challenge = await this.sessions.takeWebauthnChallenge(req, 'sign-in');
+    if (!response) return 'ceremony';
+    if (!challenge) return 'expired';
+    const passkey = await this.passkeys.byCredentialId(response.id);
+    if (!passkey || passkey.userId !== user.id) return 'unknown';
+    const verification = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: challenge,
+      expectedOrigin: this.config.webauthn.origin,
+      expectedRPID: this.config.webauthn.rpId,
+      credential: {
+        id: passkey.credentialId,
+        publicKey: Buffer.from(passkey.publicKey, 'base64url'),
+        counter: passkey.counter,
+        transports: transportsOf(passkey),
+      },
+      requireUserVerification: false,
+    }).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`Passkey assertion refused: ${message}`);
+      return message.includes('counter') ? ('cloned' as const) : null;
+    });
+    if (verification === 'cloned') {
+      await this.audit.record({
+        type: 'passkey.counter_rejected',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip,
+        detail: { passkeyId: passkey.id },
+      });
+      return 'cloned';
+    }
+    if (!verification?.verified) return 'ceremony';
+    // The counter moves once: of two requests with one assertion, one wins.
+    if (!(await this.passkeys.used(passkey, verification.authenticationInfo.newCounter, this.clock.now())))
+      return 'expired';
+    return 'ok';
+  }
+}
+
+function transportsOf(passkey: Passkey): AuthenticatorTransport[] {
+  try {
+    const parsed = JSON.parse(passkey.transports) as unknown;
+    return Array.isArray(parsed) ? (parsed.filter((t) => typeof t === 'string') as AuthenticatorTransport[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The browser's answer, posted as JSON in a form field; anything else is no answer. */
+function parseResponse<T extends { id: string; response: object }>(text: unknown): T | null {
+  if (typeof text !== 'string' || !text || text.length > 64 * 1024) return null;
+  try {
+    const value = JSON.parse(text) as T;
+    return value &&
+      typeof value === 'object' &&
+      typeof value.id === 'string' &&
+      value.response &&
+      typeof value.response === 'object'
+      ? value
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function lockedMessage(retryAt: Date, nowMs: number): string {
+  const minutes = Math.max(1, Math.ceil((retryAt.getTime() - nowMs) / 60000));
+  return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or ask an admin to click Resend QR.`;
+}

@@ -1,0 +1,88 @@
+import { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { createUser, DEFAULT_PASSWORD } from '../utils/test-app';
+import { BrowserApp, launchChromium, newPerson, reviewPage, startBrowserApp } from './support/browser';
+
+/**
+ * Issue 13 in Chromium: a virtual authenticator (DevTools' WebAuthn domain: ctap2, internal
+ * transport, resident key, user verification) plays the phone. Add a passkey on /account, sign
+ * out, then password and **Use a passkey**; a browser whose authenticator holds another
+ * credential is refused with a message on the page.
+ */
+describe('passkeys in a browser', () => {
+  let app: BrowserApp;
+  let browser: Browser;
+  const email = 'pat@passkey.example';
+
+  beforeAll(async () => {
+    // WebAuthn binds to the relying party: the browser must be at PUBLIC_URL (http://localhost:<port>).
+    app = await startBrowserApp({ atPublicUrl: true });
+    browser = await launchChromium();
+    await createUser(app, { email, name: 'Pat Passkey', organizer: 'Keys Org', twoFactor: false });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function withAuthenticator(context: BrowserContext, page: Page): Promise<CDPSession> {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    return cdp;
+  }
+
+  async function signIn(page: Page) {
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password', { exact: true }).fill(DEFAULT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  it('adds a passkey on /account, then signs in with password and Use a passkey; another authenticator is refused', async () => {
+    const { context, page } = await newPerson(browser, app);
+    const cdp = await withAuthenticator(context, page);
+    await signIn(page);
+    await page.waitForURL('**/');
+    await page.goto('/account');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByLabel('Passkey name').fill('Work laptop');
+    await page.getByRole('button', { name: 'Save passkey' }).click();
+    // The first factor comes with recovery codes.
+    await page.waitForURL('**/2fa/recovery-codes');
+    await page.getByLabel('I have saved these codes').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL('**/account');
+    await expect(page.locator('.passkeys').textContent()).resolves.toContain('Work laptop');
+    await reviewPage(page, '40-account-passkey');
+    await page.getByRole('button', { name: 'Log out' }).click();
+
+    await signIn(page);
+    await page.waitForURL('**/2fa/verify');
+    await reviewPage(page, '41-verify-passkey');
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await expect(page.getByText('Signed in as').count()).resolves.toBeGreaterThan(0);
+    await cdp.detach();
+    await context.close();
+
+    // Another browser whose authenticator holds no credential of this account.
+    const stranger = await newPerson(browser, app);
+    await withAuthenticator(stranger.context, stranger.page);
+    await signIn(stranger.page);
+    await stranger.page.waitForURL('**/2fa/verify');
+    await stranger.page.getByRole('button', { name: 'Use a passkey' }).click();
+    const error = stranger.page.locator('[data-passkey-error]');
+    await error.waitFor({ state: 'visible' });
+    await expect(error.textContent()).resolves.toMatch(/not used|cancelled|timed out/i);
+    await stranger.context.close();
+  });
+});

@@ -1,0 +1,198 @@
+import { DataSource } from 'typeorm';
+import { AuditEvent } from '../../src/audit/audit-event.entity';
+import { Passkey } from '../../src/two-factor/passkeys/passkey.entity';
+import { adminOf, pressAndConfirm } from '../utils/admin';
+import { codeAt, csrfFrom, Person, recoveryCodesFrom } from '../utils/agent';
+import { hasFactor } from '../utils/factors';
+import { lastMailTo } from '../utils/mail';
+import { SoftAuthenticator } from '../utils/soft-authenticator';
+import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
+
+const ORIGIN = 'http://localhost:3000';
+
+/**
+ * Issue 13 (first part): passkeys as a second factor, through HTTP with a software
+ * authenticator (test/utils/soft-authenticator.ts, ES256). SECURITY.md 29: relying party and
+ * origin from PUBLIC_URL only, challenges single use and server-side, a counter that goes
+ * backwards refused and audited, a credential bound to its user.
+ */
+describe('passkeys', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(async () => t.close());
+
+  const events = async (userId: string) =>
+    (await t.get(DataSource).getRepository(AuditEvent).findBy({ userId })).map((e) => e.type);
+
+  /** A member with an authenticator app, fully signed in (a fresh second factor). */
+  async function signedInMember(organizer = 'Passkey Org') {
+    const user = await createUser(t, { organizer, twoFactor: true });
+    const person = new Person(t.server);
+    await person.login(user.email, DEFAULT_PASSWORD);
+    const { secret } = await person.setUpTwoFactor(t.clock);
+    return { user, person, secret };
+  }
+
+  /** The JSON answer of a ceremony's options route, posted with the page's CSRF token. */
+  async function options(person: Person, route: string, page: string) {
+    const token = csrfFrom((await person.get(page)).text);
+    const answer = await person.agent.post(route).type('form').send({ _csrf: token }).redirects(0);
+    return answer.body as { options?: never; confirmUrl?: string };
+  }
+
+  async function addPasskey(person: Person, authenticator: SoftAuthenticator, name = 'YubiKey 5') {
+    const { options: creation } = await options(person, '/account/passkeys/options', '/account');
+    const response = authenticator.register(creation!, ORIGIN);
+    return person.post('/account/passkeys', { response: JSON.stringify(response), passkeyName: name }, '/account');
+  }
+
+  /** Password, then the passkey at the second step. */
+  async function signInWithPasskey(
+    email: string,
+    authenticator: SoftAuthenticator,
+    override?: Parameters<SoftAuthenticator['authenticate']>[2],
+    origin = ORIGIN,
+    anyCredential = false,
+  ) {
+    const person = new Person(t.server);
+    await person.login(email, DEFAULT_PASSWORD);
+    const { options: request } = await options(person, '/2fa/passkey/options', '/2fa/verify');
+    // `anyCredential`: an authenticator that answers with a credential the page did not ask for.
+    const asked = anyCredential ? { ...(request as object), allowCredentials: [] } : request;
+    const response = authenticator.authenticate(asked as never, origin, override);
+    const answer = await person.post('/2fa/passkey', { response: JSON.stringify(response) }, '/2fa/verify');
+    return { person, answer, response };
+  }
+
+  it('adds a passkey on /account, names it, lists it, emails and audits it; then it signs in as the second factor', async () => {
+    const { user, person } = await signedInMember();
+    const authenticator = new SoftAuthenticator();
+    const saved = await addPasskey(person, authenticator);
+    expect(saved.headers.location).toBe('/account');
+    const page = await person.get('/account');
+    expect(page.text).toContain('<strong>YubiKey 5</strong>');
+    expect(page.text).toContain('not used yet');
+    expect(await events(user.id)).toContain('passkey.added');
+    expect((await lastMailTo(t.dataDir, user.email)).subject).toBe('A passkey was added to your account');
+
+    const { person: later, answer } = await signInWithPasskey(user.email, authenticator);
+    expect(answer.headers.location).toBe('/');
+    expect((await later.get('/')).text).toContain('Signed in as');
+    const succeeded = await t
+      .get(DataSource)
+      .getRepository(AuditEvent)
+      .findBy({ userId: user.id, type: 'login.succeeded' });
+    expect(succeeded.map((event) => JSON.parse(event.detail!).method)).toContain('passkey');
+    expect((await t.get(DataSource).getRepository(Passkey).findOneByOrFail({ userId: user.id })).counter).toBe(1);
+  });
+
+  it('shows "Use a passkey" on /2fa/verify only to a person who has one', async () => {
+    const { user } = await signedInMember();
+    const person = new Person(t.server);
+    await person.login(user.email, DEFAULT_PASSWORD);
+    expect((await person.get('/2fa/verify')).text).not.toContain('Use a passkey');
+  });
+
+  it('refuses a replayed challenge, an answer for another origin, another user’s credential, and a counter that goes backwards (audited)', async () => {
+    const { user, person } = await signedInMember();
+    const authenticator = new SoftAuthenticator();
+    await addPasskey(person, authenticator);
+    const { person: first, response } = await signInWithPasskey(user.email, authenticator);
+    expect((await first.get('/')).status).toBe(200);
+
+    // The same answer again, in a new pending session: its challenge was used and is not this session's.
+    const replayer = new Person(t.server);
+    await replayer.login(user.email, DEFAULT_PASSWORD);
+    await options(replayer, '/2fa/passkey/options', '/2fa/verify');
+    const replay = await replayer.post('/2fa/passkey', { response: JSON.stringify(response) }, '/2fa/verify');
+    expect(replay.status).toBe(401);
+    expect(replay.text).toContain('There is a problem');
+
+    // The origin is PUBLIC_URL's only.
+    const phished = await signInWithPasskey(user.email, authenticator, undefined, 'https://evil.test');
+    expect(phished.answer.status).toBe(401);
+
+    // Another user's credential.
+    const other = await signedInMember();
+    const otherKey = new SoftAuthenticator();
+    await addPasskey(other.person, otherKey, 'Other key');
+    const mixed = await signInWithPasskey(user.email, otherKey, undefined, ORIGIN, true);
+    expect(mixed.answer.status).toBe(401);
+    expect(mixed.answer.text).toContain('not registered to your account');
+
+    // A cloned authenticator: the counter goes back to 1 after 2 uses.
+    await signInWithPasskey(user.email, authenticator);
+    const cloned = await signInWithPasskey(user.email, authenticator, { counter: 1 });
+    expect(cloned.answer.status).toBe(401);
+    expect(cloned.answer.text).toContain('counter went backwards');
+    expect(await events(user.id)).toContain('passkey.counter_rejected');
+  });
+
+  it('counts failed passkeys toward the code lock (5 → locked, 429)', async () => {
+    const { user, person } = await signedInMember();
+    const authenticator = new SoftAuthenticator();
+    await addPasskey(person, authenticator);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await signInWithPasskey(user.email, authenticator, undefined, 'https://evil.test')).answer.status);
+    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    expect((await signInWithPasskey(user.email, authenticator)).answer.status).toBe(429);
+  });
+
+  it('removes a passkey after a confirmation step, and refuses to remove the last factor while 2FA is required', async () => {
+    const { user, person } = await signedInMember();
+    await addPasskey(person, new SoftAuthenticator(), 'Old phone');
+    const passkey = await t.get(DataSource).getRepository(Passkey).findOneByOrFail({ userId: user.id });
+    const step = await person.post(`/account/passkeys/${passkey.id}/remove`, {}, '/account');
+    expect(step.status).toBe(200);
+    expect(step.text).toContain('Remove the passkey “Old phone”?');
+    const done = await person.post(`/account/passkeys/${passkey.id}/remove`, { confirm: 'yes' }, '/account');
+    expect(done.headers.location).toBe('/account');
+    expect(await t.get(DataSource).getRepository(Passkey).countBy({ userId: user.id })).toBe(0);
+    expect(await events(user.id)).toContain('passkey.removed');
+
+    // A person whose only factor is a passkey (2FA off, then the passkey) and whom 2FA is then required of.
+    const solo = await createUser(t, { organizer: 'Passkey Org', twoFactor: false });
+    const soloBrowser = new Person(t.server);
+    await soloBrowser.login(solo.email, DEFAULT_PASSWORD);
+    const first = await addPasskey(soloBrowser, new SoftAuthenticator(), 'Only key');
+    // Recovery codes follow the first factor, whichever kind it is.
+    expect(first.headers.location).toBe('/2fa/recovery-codes');
+    expect(recoveryCodesFrom((await soloBrowser.get('/2fa/recovery-codes')).text)).toHaveLength(10);
+    expect(await hasFactor(t, solo.id)).toBe(true);
+    await t.get(DataSource).getRepository('User').update(solo.id, { twoFactorRequired: true });
+    const only = await t.get(DataSource).getRepository(Passkey).findOneByOrFail({ userId: solo.id });
+    const refused = await soloBrowser.post(`/account/passkeys/${only.id}/remove`, { confirm: 'yes' }, '/account');
+    expect(refused.headers.location).toBe('/account');
+    expect((await soloBrowser.get('/account')).text).toContain('This is your only second factor');
+    expect(await t.get(DataSource).getRepository(Passkey).countBy({ userId: solo.id })).toBe(1);
+  });
+
+  it('asks "Confirm it is you" first when the last code is more than 5 minutes old', async () => {
+    const { person, secret } = await signedInMember();
+    t.clock.advance(6 * 60_000);
+    const answer = await options(person, '/account/passkeys/options', '/account');
+    expect(answer).toEqual({ confirmUrl: '/account/confirm?continue=passkey' });
+    const confirmed = await person.submit('/account/confirm?continue=passkey', '/account/confirm', {
+      code: codeAt(secret, t.clock),
+      continue: 'passkey',
+    });
+    expect(confirmed.headers.location).toBe('/account');
+    expect((await options(person, '/account/passkeys/options', '/account')).options).toBeDefined();
+  });
+
+  it('a name is required, and Resend QR removes the passkeys with the rest', async () => {
+    const { user, person } = await signedInMember('Reset Passkey Org');
+    const unnamed = await addPasskey(person, new SoftAuthenticator(), '   ');
+    expect(unnamed.status).toBe(400);
+    expect(unnamed.text).toContain('Give the passkey a name');
+    await addPasskey(person, new SoftAuthenticator(), 'Laptop');
+    const { person: admin } = await adminOf(t, 'Reset Passkey Org', 'Rita Reset');
+    await pressAndConfirm(admin, `/admin/users/${user.id}`, `/admin/users/${user.id}/resend-qr`);
+    expect(await t.get(DataSource).getRepository(Passkey).countBy({ userId: user.id })).toBe(0);
+    expect(await hasFactor(t, user.id)).toBe(false);
+  });
+});
