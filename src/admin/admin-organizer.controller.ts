@@ -19,6 +19,19 @@ export class AdminOrganizerController {
     return this.organizer.page(admin);
   }
 
+  /** "Allow sign-in with a passkey alone" (its own form: the policy form never changes it). */
+  @Post('passkeys')
+  async savePasskeys(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() admin: User,
+    @Body('allowPasskeySignIn') allow: unknown,
+  ) {
+    const outcome = await this.organizer.savePasskeySignIn(admin, allow, req.ip ?? null);
+    (req.session.flash ??= []).push(outcome.flash);
+    res.redirect(303, outcome.location);
+  }
+
   /** Saves the policy; bad input is the same form again with the message and the input kept. */
   @Post()
   @FormView('admin/organizer', OrganizerPolicyDto)

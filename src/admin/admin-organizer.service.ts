@@ -43,6 +43,7 @@ export class AdminOrganizerService {
         graceDays: String(organizer.twoFactorGraceDays),
       },
       maxGraceDays: MAX_GRACE_DAYS,
+      allowPasskeySignIn: organizer.allowPasskeySignIn,
       current: {
         on: organizer.requireTwoFactor,
         graceDays: organizer.twoFactorGraceDays,
@@ -53,6 +54,33 @@ export class AdminOrganizerService {
               by: (last.actorId && names.get(last.actorId)) || (last.actorId ? 'An admin' : 'The command line'),
             }
           : null,
+      },
+    };
+  }
+
+  /** "Allow sign-in with a passkey alone" for the admin's organizer: audited when it changes. */
+  async savePasskeySignIn(admin: User, checkbox: unknown, ip: string | null): Promise<Outcome> {
+    const allowed = isChecked(typeof checkbox === 'string' ? checkbox : undefined);
+    const changed = await this.organizers.setPasskeySignIn(admin.organizerId, allowed);
+    if (!changed)
+      return {
+        location: ORGANIZER_PAGE,
+        flash: { type: 'info', text: 'Nothing changed: the setting was already as you saved it.' },
+      };
+    await this.audit.record({
+      type: 'organizer.passkey_sign_in_changed',
+      organizerId: admin.organizerId,
+      actorId: admin.id,
+      ip,
+      detail: { allowed },
+    });
+    return {
+      location: ORGANIZER_PAGE,
+      flash: {
+        type: 'success',
+        text: allowed
+          ? 'People of your organizer can now sign in with a passkey alone.'
+          : 'Sign-in with a passkey alone is off: passkeys now work only after the password.',
       },
     };
   }

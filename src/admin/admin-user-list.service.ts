@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { OrganizersService } from '../organizers/organizers.service';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
+import { FACTOR_KIND_WORDS, FactorKindName } from '../two-factor/factors/second-factor';
 import { TWO_FACTOR_STATE_WORDS } from '../two-factor/factors/two-factor-state';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -43,7 +44,10 @@ export class AdminUserListService {
       .offset((page - 1) * USERS_PER_PAGE)
       .limit(USERS_PER_PAGE)
       .getMany();
-    const states = await this.factors.states(rows);
+    const [states, kinds] = await Promise.all([
+      this.factors.states(rows),
+      this.factors.kindsOf(rows.map((user) => user.id)),
+    ]);
     const filters = { ...(search ? { q: search } : {}), ...(show ? { show } : {}) };
     const href = (target: number) => `/admin/users?${new URLSearchParams({ ...filters, page: String(target) })}`;
     const exportQuery = new URLSearchParams(filters).toString();
@@ -68,6 +72,7 @@ export class AdminUserListService {
         email: user.email,
         role: ROLE_LABELS[user.role],
         ...stateView(states.get(user.id)!),
+        factors: factorWords(kinds.get(user.id)!),
         accountLocked: !!user.accountLockedAt,
         invited: !user.passwordHash,
         lastLoginAt: user.lastLoginAt,
@@ -86,8 +91,11 @@ export class AdminUserListService {
       this.organizers.getById(admin.organizerId),
       this.usersQuery(admin, search, query.show).orderBy('LOWER(u.name)', 'ASC').addOrderBy('u.email', 'ASC').getMany(),
     ]);
-    const states = await this.factors.states(users);
-    const lines = [csvRow(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created'])];
+    const [states, kinds] = await Promise.all([
+      this.factors.states(users),
+      this.factors.kindsOf(users.map((user) => user.id)),
+    ]);
+    const lines = [csvRow(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created', 'Factors'])];
     for (const user of users) {
       const state = TWO_FACTOR_STATE_WORDS[states.get(user.id)!];
       lines.push(
@@ -98,6 +106,7 @@ export class AdminUserListService {
           state,
           user.lastLoginAt?.toISOString() ?? '',
           user.createdAt.toISOString(),
+          factorWords(kinds.get(user.id)!),
         ]),
       );
     }
@@ -117,6 +126,11 @@ export class AdminUserListService {
     if (show === 'not-set-up') builder.andWhere(`NOT ${this.factors.confirmedSql('u.id')}`);
     return builder;
   }
+}
+
+/** "Authenticator app, Passkey": the kinds of second factor a person has, as the list and the CSV show them. */
+function factorWords(kinds: FactorKindName[]): string {
+  return kinds.map((kind) => FACTOR_KIND_WORDS[kind]).join(', ');
 }
 
 /** LIKE wildcards typed in the search box match themselves (`\` is the escape character). */

@@ -5,6 +5,9 @@ import { describeEvent } from '../audit/security-events';
 import { Clock } from '../common/clock';
 import { OrganizersService } from '../organizers/organizers.service';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
+import { PasskeyFactor } from '../two-factor/passkeys/passkey.factor';
+import { RecoveryCodesService } from '../two-factor/recovery-codes.service';
+import { TotpFactor } from '../two-factor/totp.factor';
 import { OneTimeToken } from '../users/one-time-token.entity';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { User } from '../users/user.entity';
@@ -36,6 +39,9 @@ export class AdminUserPageService {
     private readonly audit: AuditService,
     private readonly organizers: OrganizersService,
     private readonly clock: Clock,
+    private readonly totp: TotpFactor,
+    private readonly passkeys: PasskeyFactor,
+    private readonly recoveryCodes: RecoveryCodesService,
   ) {}
 
   async userPage(admin: User, id: string) {
@@ -49,6 +55,11 @@ export class AdminUserPageService {
       this.factors.state(user),
       this.factors.hasConfirmed(user),
       this.limiter.locksOf(user.id, user.email),
+    ]);
+    const [authenticator, passkeys, recoveryCodesLeft] = await Promise.all([
+      this.totp.active(user.id),
+      this.passkeys.of(user.id),
+      this.recoveryCodes.remaining(user.id),
     ]);
     const names = await this.users.namesIn(admin.organizerId, [
       ...events.map((event) => event.actorId),
@@ -72,6 +83,16 @@ export class AdminUserPageService {
       },
       ...stateView(state),
       lockedUntil: state === 'locked' ? locks.code : null,
+      factors: {
+        authenticator: authenticator ? { since: authenticator.confirmedAt } : null,
+        passkeys: passkeys.map((passkey) => ({
+          name: passkey.name,
+          createdAt: passkey.createdAt,
+          lastUsedAt: passkey.lastUsedAt,
+        })),
+        recoveryCodesLeft: confirmed ? recoveryCodesLeft : null,
+        none: !authenticator && !passkeys.length,
+      },
       invited,
       accountLock: user.accountLockedAt ? { since: user.accountLockedAt } : null,
       attemptLocks: locks.password || locks.code ? locks : null,

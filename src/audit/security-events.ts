@@ -10,6 +10,7 @@ type Via = { via?: 'command line' };
  */
 export interface SecurityEventDetails {
   'login.succeeded': { method: SignInMethod };
+  'login.passkey_failed': { reason: string };
   'login.failed': { pool: 'untrusted' | 'device' };
   'login.locked': { minutes: number; pool: 'untrusted' | 'device' };
   'code.failed': { during?: 'setup'; recoveryCode?: true; passkey?: true; clockOffsetSeconds?: number };
@@ -32,6 +33,7 @@ export interface SecurityEventDetails {
   'password.changed': Record<string, never>;
   'session.logout': Record<string, never>;
   'mail.failed': { template: MailTemplate; error?: string; to?: string };
+  'organizer.passkey_sign_in_changed': { allowed: boolean };
   'organizer.policy_changed': {
     requireTwoFactor: 'on' | 'off';
     graceDays: number;
@@ -45,7 +47,7 @@ export interface SecurityEventDetails {
 export type AuditType = keyof SecurityEventDetails;
 
 /** How a sign-in was completed (the note of `login.succeeded`). */
-export type SignInMethod = 'password' | 'totp' | 'passkey' | 'recovery-code' | 'setup';
+export type SignInMethod = 'password' | 'totp' | 'passkey' | 'passkey-only' | 'recovery-code' | 'setup';
 
 interface SecurityEvent<T extends AuditType> {
   /** What the admin's user page and the person's account page call it. */
@@ -60,6 +62,7 @@ const SIGN_IN_METHODS: Record<SignInMethod, string> = {
   password: 'password only',
   totp: 'password and code',
   passkey: 'password and a passkey',
+  'passkey-only': 'a passkey alone',
   'recovery-code': 'password and a recovery code',
   setup: 'password, then 2FA setup',
 };
@@ -86,6 +89,7 @@ export const SECURITY_EVENTS = {
     note: (d) => (d.method ? `With ${SIGN_IN_METHODS[d.method] ?? d.method}` : undefined),
   },
   'login.failed': { label: 'Wrong password' },
+  'login.passkey_failed': { label: 'Sign-in with a passkey refused', note: (d) => d.reason },
   'login.locked': {
     label: 'Sign-in locked after wrong passwords',
     email: { template: 'account-locked', subject: 'Your sign-in was locked after wrong passwords' },
@@ -149,6 +153,10 @@ export const SECURITY_EVENTS = {
     note: (d) => (d.template ? `Email: ${MAIL_LABELS[d.template] ?? d.template}` : undefined),
   },
   'organizer.policy_changed': { label: 'Organizer 2FA policy changed' },
+  'organizer.passkey_sign_in_changed': {
+    label: 'Organizer setting changed: sign-in with a passkey alone',
+    note: (d) => (d.allowed === undefined ? undefined : d.allowed ? 'Allowed' : 'Not allowed'),
+  },
 } satisfies { [T in AuditType]: SecurityEvent<T> };
 
 /** The events that email the person. */

@@ -189,6 +189,39 @@ export class AuthSessionService {
     return stashed.purpose === purpose && stashed.expiresAt > this.clock.nowMs() ? stashed.challenge : null;
   }
 
+  /** The challenge of a sign-in with a passkey alone, for a browser that is not signed in (the session holds nothing else). */
+  async stashPasskeySignInChallenge(req: Request, challenge: string): Promise<void> {
+    req.session.passkeySignIn = { challenge, expiresAt: this.clock.nowMs() + PENDING_MS };
+    await save(req);
+  }
+
+  /** That challenge, once; null when none or expired. */
+  async takePasskeySignInChallenge(req: Request): Promise<string | null> {
+    const stashed = req.session?.passkeySignIn;
+    if (!stashed) return null;
+    delete req.session.passkeySignIn;
+    await save(req);
+    return stashed.expiresAt > this.clock.nowMs() ? stashed.challenge : null;
+  }
+
+  /**
+   * A passkey with user verification signed the person in on its own (two factors in one,
+   * NIST 800-63B AAL2): a new session id, fully signed in, the second factor just proved.
+   */
+  async signInWithPasskey(req: Request, user: User, organizerName: string): Promise<void> {
+    const now = this.clock.nowMs();
+    await regenerate(req);
+    req.session.auth = {
+      userId: user.id,
+      stage: 'full',
+      organizerName,
+      stamp: user.securityStamp,
+      startedAt: now,
+      verifiedAt: now,
+    };
+    await save(req);
+  }
+
   /** The session of `userId` in this browser stops being signed in (its owner locked the account). */
   async forgetIfSignedInAs(req: Request, userId: string): Promise<void> {
     if (req.session?.auth?.userId !== userId) return;

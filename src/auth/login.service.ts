@@ -136,6 +136,14 @@ export class LoginService {
     if (req.res) this.devices.issue(req, req.res, user.id);
   }
 
+  /** A passkey alone signed the person in (two-factor's PasskeysService verified it): a full session. Returns where to go. */
+  async passkeyAccepted(req: Request, user: User, returnTo?: string): Promise<string> {
+    const organizer = await this.organizers.getById(user.organizerId);
+    await this.sessions.signInWithPasskey(req, user, organizer.name);
+    await this.signedIn(req, user, 'passkey-only');
+    return returnTo ?? '/';
+  }
+
   /** Log out: recorded for the signed-in person, then the session ends on the server (ASVS 3.3.1). */
   async signOut(req: Request): Promise<void> {
     const user = req.user as User | undefined;

@@ -31,5 +31,7 @@ export interface AuthState {
 declare module 'express-session' {
   interface SessionData {
     auth?: AuthState;
+    /** The challenge of a sign-in with a passkey alone, given to a browser not signed in yet (single use, 5 minutes). */
+    passkeySignIn?: { challenge: string; expiresAt: number };
   }
 }

@@ -18,6 +18,10 @@ export class Organizer {
   @Column({ name: 'two_factor_grace_days', type: 'integer', default: 0 })
   twoFactorGraceDays: number;
 
+  /** "Allow sign-in with a passkey alone": a passkey with user verification signs its owner in fully (issue 13). */
+  @Column({ name: 'allow_passkey_sign_in', type: 'boolean', default: () => 'true' })
+  allowPasskeySignIn: boolean;
+
   @Column(timestampColumn({ name: 'created_at' }))
   createdAt: Date;
 

@@ -49,6 +49,17 @@ export class OrganizersService {
     return this.organizers.save(organizer);
   }
 
+  /** The switch "Allow sign-in with a passkey alone"; false when it already was so (nothing changed). */
+  async setPasskeySignIn(organizerId: string, allowed: boolean): Promise<boolean> {
+    const result = await this.organizers
+      .createQueryBuilder()
+      .update()
+      .set({ allowPasskeySignIn: allowed })
+      .where('id = :organizerId AND allow_passkey_sign_in = :was', { organizerId, was: !allowed })
+      .execute();
+    return result.affected === 1;
+  }
+
   /**
    * Whether the organizer requires 2FA of everyone. With a transaction's manager the row is
    * share-locked on PostgreSQL (readForPolicy), so a policy change saved at the same moment waits.

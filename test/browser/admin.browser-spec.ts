@@ -72,7 +72,7 @@ describe('admin pages in a browser (journeys 1, 4)', () => {
     expect(new URL(page.url()).pathname).toBe('/login');
     await page.getByLabel('Email').fill(adminEmail);
     await page.getByLabel('Password', { exact: true }).fill(DEFAULT_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL('**/2fa/verify');
     await page.getByLabel('Verification code').fill(nextCode(adminSecret));
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -162,7 +162,7 @@ describe('admin pages in a browser (journeys 1, 4)', () => {
     // The password alone never shows a QR: Lin is told to use the email.
     await lin.getByLabel('Email').fill(memberEmail);
     await lin.getByLabel('Password', { exact: true }).fill(memberPassword);
-    await lin.getByRole('button', { name: 'Sign in' }).click();
+    await lin.getByRole('button', { name: 'Sign in', exact: true }).click();
     await lin.waitForURL('**/2fa/setup');
     await expect(lin.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Check your email');
     await expect(lin.getByRole('img', { name: /QR code/ }).count()).resolves.toBe(0);

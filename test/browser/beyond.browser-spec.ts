@@ -120,7 +120,7 @@ describe('beyond the usual in a browser (issue 7)', () => {
     if (new URL(page.url()).pathname !== '/login') await page.goto('/login');
     await page.getByLabel('Email').fill(who.email);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await press(page, page.getByRole('button', { name: 'Sign in' }));
+    await press(page, page.getByRole('button', { name: 'Sign in', exact: true }));
     if (who.secret && new URL(page.url()).pathname === '/2fa/verify') {
       await page.getByLabel('Verification code').fill(nextCode(who));
       await press(page, page.getByRole('button', { name: 'Verify' }));
@@ -396,7 +396,7 @@ describe('beyond the usual in a browser (issue 7)', () => {
     await page.goto('/login');
     await page.getByLabel('Email').fill(abe.email);
     await page.getByLabel('Password', { exact: true }).fill(abe.password);
-    await press(page, page.getByRole('button', { name: 'Sign in' }));
+    await press(page, page.getByRole('button', { name: 'Sign in', exact: true }));
     await page.waitForURL('**/2fa/verify');
 
     app.clock.advance(30_000);
@@ -435,7 +435,7 @@ describe('beyond the usual in a browser (issue 7)', () => {
     const date = app.clock.now().toISOString().slice(0, 10);
     expect(download.suggestedFilename()).toBe(`users-acme-events-${date}.csv`);
     const [header, ...rows] = parseCsv(readFileSync((await download.path())!, 'utf8'));
-    expect(header).toEqual(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created']);
+    expect(header).toEqual(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created', 'Factors']);
     expect(rows.map((row) => row[1]).sort()).toEqual([...acmeEmails].sort());
     const everything = rows.flat().join('\n');
     for (const email of globexEmails) expect(everything).not.toContain(email);

@@ -33,7 +33,7 @@ describe('error pages in a browser', () => {
     await page.getByLabel('Password', { exact: true }).fill(password);
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     ]);
     await page.waitForLoadState('load');
     return response;
@@ -60,7 +60,7 @@ describe('error pages in a browser', () => {
       .evaluate((input: HTMLInputElement) => (input.value = 'forged'));
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     ]);
     await page.waitForLoadState('load');
     await expectFriendlyPage(page, response, 403, 'Not allowed');
@@ -123,7 +123,7 @@ describe('error pages in a browser', () => {
     await page.getByLabel('Password', { exact: true }).fill('whatever it is');
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.request().method() === 'POST'),
-      page.getByRole('button', { name: 'Sign in' }).click(),
+      page.getByRole('button', { name: 'Sign in', exact: true }).click(),
     ]);
     await page.waitForLoadState('load');
     await expectFriendlyPage(page, response, 413, 'Too much data');

@@ -5,8 +5,8 @@ import { BrowserApp, launchChromium, newPerson, reviewPage, startBrowserApp } fr
 /**
  * Issue 13 in Chromium: a virtual authenticator (DevTools' WebAuthn domain: ctap2, internal
  * transport, resident key, user verification) plays the phone. Add a passkey on /account, sign
- * out, then password and **Use a passkey**; a browser whose authenticator holds another
- * credential is refused with a message on the page.
+ * out, then password and **Use a passkey**, then **Sign in with a passkey** alone from /login; a
+ * browser whose authenticator holds no credential of the account gets a message on the page.
  */
 describe('passkeys in a browser', () => {
   let app: BrowserApp;
@@ -44,7 +44,7 @@ describe('passkeys in a browser', () => {
     await page.goto('/login');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(DEFAULT_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   it('adds a passkey on /account, then signs in with password and Use a passkey; another authenticator is refused', async () => {
@@ -69,6 +69,14 @@ describe('passkeys in a browser', () => {
     await page.waitForURL('**/2fa/verify');
     await reviewPage(page, '41-verify-passkey');
     await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await expect(page.getByText('Signed in as').count()).resolves.toBeGreaterThan(0);
+
+    // Sign in with a passkey alone, from /login (a discoverable credential with user verification).
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL('**/login**');
+    await reviewPage(page, '42-login-passkey');
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.waitForURL((url) => url.pathname === '/');
     await expect(page.getByText('Signed in as').count()).resolves.toBeGreaterThan(0);
     await cdp.detach();

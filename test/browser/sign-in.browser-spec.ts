@@ -37,7 +37,7 @@ describe('sign-in in a browser (journeys 2, 3, 7)', () => {
     await page.goto('/login');
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password', { exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   /** A 6-digit code no authenticator shows right now (outside the accepted window). */

@@ -223,7 +223,7 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
       expect(text).not.toContain('csv-b.test');
 
       const [header, ...rows] = parseCsv(text.replace(/^\uFEFF/, ''));
-      expect(header).toEqual(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created']);
+      expect(header).toEqual(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created', 'Factors']);
       expect(rows.map((row) => row[1]).sort()).toEqual(
         [
           admin.email,

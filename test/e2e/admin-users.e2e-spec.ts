@@ -78,9 +78,16 @@ describe('admin users (journey 1, users list, New user)', () => {
         'Paula Pending',
       ]);
       const byName = Object.fromEntries(rows.map((row) => [row[0], row]));
-      expect(byName['Abe Active']).toEqual(['Abe Active', 'abe@list.test', 'Member', 'Active', '2026-01-15 09:00 UTC']);
+      expect(byName['Abe Active']).toEqual([
+        'Abe Active',
+        'abe@list.test',
+        'Member',
+        'Active',
+        '2026-01-15 09:00 UTC',
+        'Authenticator app',
+      ]);
       expect(byName['Luke Locked'][3]).toBe('Locked');
-      expect(byName['Oscar Off'].slice(1)).toEqual(['oscar@list.test', 'Member', 'Off', 'Never']);
+      expect(byName['Oscar Off'].slice(1)).toEqual(['oscar@list.test', 'Member', 'Off', 'Never', 'None']);
       expect(byName['Paula Pending'][3]).toBe('Pending setup');
       expect(byName['Ivy Invited'][4]).toBe('Invited, not signed in yet');
       expect(byName['Lena Admin (you)'].slice(1, 4)).toEqual([admin.email, 'Admin', 'Off']);

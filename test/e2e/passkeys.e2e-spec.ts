@@ -61,7 +61,7 @@ describe('passkeys', () => {
     await person.login(email, DEFAULT_PASSWORD);
     const { options: request } = await options(person, '/2fa/passkey/options', '/2fa/verify');
     // `anyCredential`: an authenticator that answers with a credential the page did not ask for.
-    const asked = anyCredential ? { ...(request as object), allowCredentials: [] } : request;
+    const asked = anyCredential ? { ...(request as unknown as object), allowCredentials: [] } : request;
     const response = authenticator.authenticate(asked as never, origin, override);
     const answer = await person.post('/2fa/passkey', { response: JSON.stringify(response) }, '/2fa/verify');
     return { person, answer, response };
@@ -194,5 +194,92 @@ describe('passkeys', () => {
     await pressAndConfirm(admin, `/admin/users/${user.id}`, `/admin/users/${user.id}/resend-qr`);
     expect(await t.get(DataSource).getRepository(Passkey).countBy({ userId: user.id })).toBe(0);
     expect(await hasFactor(t, user.id)).toBe(false);
+  });
+
+  it('shows the person’s factors on the admin’s user page, in the list and the CSV; another organizer’s admin gets a 404', async () => {
+    const { person: admin } = await adminOf(t, 'Factors Org', 'Fay Factors');
+    const { user, person } = await signedInMember('Factors Org');
+    await addPasskey(person, new SoftAuthenticator(), 'Desk key');
+    const page = await admin.get(`/admin/users/${user.id}`);
+    expect(page.text).toMatch(/<li>Authenticator app, since /);
+    expect(page.text).toContain('Passkey “Desk key”');
+    expect(page.text).toContain('10 recovery codes left');
+    expect((await admin.get('/admin/users')).text).toContain('Authenticator app, Passkey');
+    const csv = (await admin.get('/admin/users/export.csv')).text;
+    expect(csv.split('\r\n').find((line) => line.includes(user.email))).toMatch(/"?Authenticator app, Passkey"?$/);
+    const { person: outsider } = await adminOf(t, 'Other Factors Org', 'Oscar Outside');
+    expect((await outsider.get(`/admin/users/${user.id}`)).status).toBe(404);
+  });
+
+  describe('Sign in with a passkey (alone)', () => {
+    async function passkeyOnly(authenticator: SoftAuthenticator, next = '') {
+      const visitor = new Person(t.server);
+      const { options: request } = await options(visitor, '/login/passkey/options', '/login');
+      const response = authenticator.authenticate(request!, ORIGIN);
+      const answer = await visitor.post('/login/passkey', { response: JSON.stringify(response), next }, '/login');
+      return { visitor, answer };
+    }
+
+    it('signs its owner in fully with user verification, to the page asked for; audited as a passkey alone', async () => {
+      const { user, person } = await signedInMember('Alone Org');
+      const authenticator = new SoftAuthenticator();
+      await addPasskey(person, authenticator);
+      const { visitor, answer } = await passkeyOnly(authenticator, '/account');
+      expect(answer.headers.location).toBe('/account');
+      expect((await visitor.get('/account')).status).toBe(200);
+      const succeeded = await t
+        .get(DataSource)
+        .getRepository(AuditEvent)
+        .findBy({ userId: user.id, type: 'login.succeeded' });
+      expect(succeeded.map((event) => JSON.parse(event.detail!).method)).toContain('passkey-only');
+    });
+
+    it('refuses a passkey without user verification, an unknown one, and a replayed answer', async () => {
+      const { person } = await signedInMember('Alone Org');
+      const withoutVerification = new SoftAuthenticator({ userVerification: false });
+      await addPasskey(person, withoutVerification, 'Plain key');
+      const plain = await passkeyOnly(withoutVerification);
+      expect(plain.answer.status).toBe(401);
+      expect(plain.answer.text).toContain('did not verify that it is you');
+      expect(plain.answer.text).toContain('Sign in with a passkey');
+
+      const stranger = new SoftAuthenticator();
+      stranger.register(
+        {
+          challenge: 'x',
+          rp: { id: 'localhost', name: 'x' },
+          user: { id: 'eA', name: 'x', displayName: 'x' },
+          pubKeyCredParams: [],
+        } as never,
+        ORIGIN,
+      );
+      expect((await passkeyOnly(stranger)).answer.status).toBe(401);
+
+      const good = new SoftAuthenticator();
+      await addPasskey(person, good, 'Good key');
+      const visitor = new Person(t.server);
+      const { options: request } = await options(visitor, '/login/passkey/options', '/login');
+      const response = JSON.stringify(good.authenticate(request!, ORIGIN));
+      expect((await visitor.post('/login/passkey', { response }, '/login')).headers.location).toBe('/');
+      const again = new Person(t.server);
+      await options(again, '/login/passkey/options', '/login');
+      expect((await again.post('/login/passkey', { response }, '/login')).status).toBe(401);
+    });
+
+    it('is refused once the organizer turns "Allow sign-in with a passkey alone" off; the second step still works', async () => {
+      const { person: admin } = await adminOf(t, 'Switch Org', 'Sue Switch');
+      const { user, person } = await signedInMember('Switch Org');
+      const authenticator = new SoftAuthenticator();
+      await addPasskey(person, authenticator);
+      expect((await admin.get('/admin/organizer')).text).toContain('Allow sign-in with a passkey alone');
+      const saved = await admin.post('/admin/organizer/passkeys', {}, '/admin/organizer');
+      expect(saved.headers.location).toBe('/admin/organizer');
+      const refused = await passkeyOnly(authenticator);
+      expect(refused.answer.status).toBe(403);
+      expect(refused.answer.text).toContain('does not allow signing in with a passkey alone');
+      expect((await signInWithPasskey(user.email, authenticator)).answer.headers.location).toBe('/');
+      await admin.post('/admin/organizer/passkeys', { allowPasskeySignIn: 'on' }, '/admin/organizer');
+      expect((await passkeyOnly(authenticator)).answer.headers.location).toBe('/');
+    });
   });
 });

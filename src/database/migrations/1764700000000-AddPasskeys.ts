@@ -1,6 +1,9 @@
 import { MigrationInterface, QueryRunner, Table } from 'typeorm';
 
-/** Passkeys and security keys (WebAuthn credentials), a second factor of their own (issue 13). */
+/**
+ * Passkeys and security keys (WebAuthn credentials), a second factor of their own (issue 13),
+ * and the organizer's switch "Allow sign-in with a passkey alone" (on by default).
+ */
 export class AddPasskeys1764700000000 implements MigrationInterface {
   name = 'AddPasskeys1764700000000';
 
@@ -30,9 +33,12 @@ export class AddPasskeys1764700000000 implements MigrationInterface {
         indices: [{ columnNames: ['user_id'] }, { columnNames: ['credential_id'], isUnique: true }],
       }),
     );
+    // Plain ALTER TABLE (see MoveTotpToDevices: no table rebuild).
+    await q.query('ALTER TABLE "organizers" ADD COLUMN "allow_passkey_sign_in" boolean NOT NULL DEFAULT true');
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE "organizers" DROP COLUMN "allow_passkey_sign_in"');
     await q.dropTable('passkeys');
   }
 }

@@ -3,6 +3,13 @@ import type { EntityManager } from 'typeorm';
 /** The kinds of second factor (django-two-factor-auth's methods; django-otp's devices). */
 export type FactorKindName = 'totp' | 'passkey' | 'recovery-codes';
 
+/** What the admin pages and the export call each kind. */
+export const FACTOR_KIND_WORDS = {
+  totp: 'Authenticator app',
+  passkey: 'Passkey',
+  'recovery-codes': 'Recovery codes',
+} as const satisfies Record<FactorKindName, string>;
+
 /**
  * One kind of second factor, plugged into SecondFactors: how to tell in SQL that a user has
  * a confirmed one, and how to remove all of a user's. Its own setup and verification live

@@ -107,6 +107,26 @@ export class SecondFactors extends SecondFactorGate {
     return row === null;
   }
 
+  /** Of these users, which kinds of second factor each has (kinds that stand alone), in one query. */
+  async kindsOf(userIds: string[]): Promise<Map<string, FactorKindName[]>> {
+    const kinds = new Map<string, FactorKindName[]>(userIds.map((id) => [id, []]));
+    if (!userIds.length) return kinds;
+    const standing = this.kinds.filter((kind) => kind.standsAlone);
+    const query = this.dataSource
+      .createQueryBuilder()
+      .select('u.id', 'id')
+      .from(User, 'u')
+      .where('u.id IN (:...ids)', { ids: userIds });
+    standing.forEach((kind, i) => query.addSelect(`CASE WHEN ${kind.confirmedSql('u.id')} THEN 1 ELSE 0 END`, `k${i}`));
+    for (const row of await query.getRawMany<Record<string, string | number>>()) {
+      kinds.set(
+        String(row.id),
+        standing.filter((_, i) => Number(row[`k${i}`]) === 1).map((kind) => kind.kind),
+      );
+    }
+    return kinds;
+  }
+
   async owed(user: User, now: Date): Promise<boolean> {
     if (user.twoFactorRequired || deadlinePassed(user, now)) return true;
     return this.hasConfirmed(user);

@@ -16,7 +16,9 @@ import type { Request } from 'express';
 import { AttemptLimiter } from '../../attempts/attempt-limiter.service';
 import { AuditService } from '../../audit/audit.service';
 import { AuthSessionService } from '../../auth/auth-session.service';
+import { ACCOUNT_LOCKED } from '../../auth/local.strategy';
 import { Clock } from '../../common/clock';
+import { OrganizersService } from '../../organizers/organizers.service';
 import { AppConfig } from '../../config/app-config';
 import { isUniqueViolation } from '../../database/database-errors';
 import { SecurityNoticesService } from '../../users/security-notices.service';
@@ -43,7 +45,14 @@ const MESSAGES = {
   duplicate: 'This passkey is already registered.',
   tooMany: `You have ${MAX_PASSKEYS} passkeys, the most there can be. Remove one first.`,
   name: 'Give the passkey a name of 1 to 64 characters, e.g. “YubiKey 5” or “MacBook”.',
+  notAlone:
+    'Your organizer does not allow signing in with a passkey alone. Sign in with your email and password, then use your passkey.',
+  verification:
+    'This passkey did not verify that it is you (a PIN, fingerprint or face). Use one that does, or sign in with your email and password.',
+  unusable: 'This passkey cannot sign in. Sign in with your email and password.',
 } as const;
+
+export type PasskeySignIn = { ok: true; user: User } | { ok: false; message: string; status: 401 | 403 | 429 };
 
 /**
  * Passkeys and security keys (WebAuthn, @simplewebauthn/server), SECURITY.md 29: the relying
@@ -65,6 +74,7 @@ export class PasskeysService {
     private readonly limiter: AttemptLimiter,
     private readonly audit: AuditService,
     private readonly notices: SecurityNoticesService,
+    private readonly organizers: OrganizersService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {}
@@ -224,6 +234,65 @@ export class PasskeysService {
     };
   }
 
+  /** Options for a sign-in with a passkey alone: any discoverable credential of this site, user verification required. */
+  async signInOptions(req: Request): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const options = await generateAuthenticationOptions({
+      rpID: this.config.webauthn.rpId,
+      allowCredentials: [],
+      userVerification: 'required',
+    });
+    await this.sessions.stashPasskeySignInChallenge(req, options.challenge);
+    return options;
+  }
+
+  /**
+   * Sign in with a passkey alone (issue 13): a discoverable credential with user verification
+   * is both factors. The person is whoever the credential belongs to; their organizer must
+   * allow it; a locked account or a locked second factor is refused as at the second step.
+   * Attempts count for the client address like wrong passwords (SECURITY.md 26).
+   */
+  async signIn(req: Request, responseText: unknown, ip: string | null): Promise<PasskeySignIn> {
+    let owner: User | null = null;
+    const result = await this.limiter.guard([this.limiter.clientKey(ip)], async () => {
+      const response = parseResponse<AuthenticationResponseJSON>(responseText);
+      const challenge = await this.sessions.takePasskeySignInChallenge(req);
+      if (!response) return { ok: false, value: 'ceremony' as const };
+      if (!challenge) return { ok: false, value: 'expired' as const };
+      const passkey = await this.passkeys.byCredentialId(response.id);
+      const user = passkey ? await this.users.findById(passkey.userId) : null;
+      if (!passkey || !user || !user.isActive) return { ok: false, value: 'unusable' as const };
+      owner = user;
+      const organizer = await this.organizers.getById(user.organizerId);
+      if (!organizer.allowPasskeySignIn) return { ok: false, value: 'notAlone' as const };
+      const outcome = await this.verifyAssertion(response, challenge, passkey, user, ip, true);
+      return outcome === 'ok' ? { ok: true, value: 'ok' as const } : { ok: false, value: outcome };
+    });
+    if (!result.checked) return { ok: false, status: 429, message: lockedMessage(result.retryAt, this.clock.nowMs()) };
+    const user = owner as User | null;
+    if (result.ok && user) {
+      if (user.accountLockedAt) return { ok: false, status: 403, message: ACCOUNT_LOCKED };
+      if (await this.limiter.lockedUntil(this.limiter.codeKey(user.id))) {
+        return {
+          ok: false,
+          status: 429,
+          message: 'Your second factor is locked after wrong codes. Try again later, or ask an admin.',
+        };
+      }
+      return { ok: true, user };
+    }
+    const reason = result.value === 'ok' ? 'ceremony' : result.value;
+    if (user) {
+      await this.audit.record({
+        type: 'login.passkey_failed',
+        organizerId: user.organizerId,
+        userId: user.id,
+        ip,
+        detail: { reason },
+      });
+    }
+    return { ok: false, status: reason === 'notAlone' ? 403 : 401, message: MESSAGES[reason] };
+  }
+
   /** Removes one of the person's passkeys; refused for the last factor while 2FA is required of them. */
   async remove(
     user: User,
@@ -267,6 +336,21 @@ export class PasskeysService {
     if (!challenge) return 'expired';
     const passkey = await this.passkeys.byCredentialId(response.id);
     if (!passkey || passkey.userId !== user.id) return 'unknown';
+    return this.verifyAssertion(response, challenge, passkey, user, ip, false);
+  }
+
+  /** Verifies an assertion against the stored credential; the counter must move forward, and moves once. */
+  private async verifyAssertion(
+    response: AuthenticationResponseJSON,
+    challenge: string,
+    passkey: Passkey,
+    user: User,
+    ip: string | null,
+    requireUserVerification: boolean,
+  ): Promise<keyof typeof MESSAGES | 'ok'> {
+    if (response.response.userHandle && response.response.userHandle !== Buffer.from(user.id).toString('base64url')) {
+      return 'unknown';
+    }
     const verification = await verifyAuthenticationResponse({
       response,
       expectedChallenge: challenge,
@@ -278,12 +362,15 @@ export class PasskeysService {
         counter: passkey.counter,
         transports: transportsOf(passkey),
       },
-      requireUserVerification: false,
+      requireUserVerification,
     }).catch((error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(`Passkey assertion refused: ${message}`);
-      return message.includes('counter') ? ('cloned' as const) : null;
+      if (message.includes('counter')) return 'cloned' as const;
+      if (/user verif/i.test(message)) return 'verification' as const;
+      return null;
     });
+    if (verification === 'verification') return 'verification';
     if (verification === 'cloned') {
       await this.audit.record({
         type: 'passkey.counter_rejected',
