@@ -35,6 +35,7 @@
     if (!lib || !window.PublicKeyCredential) return show(form, 'This browser cannot use passkeys.');
     optionsFrom(form)
       .then(function (answer) {
+        if (answer.error) throw new Error(answer.error);
         if (answer.confirmUrl) {
           window.location.assign(answer.confirmUrl);
           return null;

@@ -16,7 +16,7 @@ export interface SecurityEventDetails {
   'code.failed': { during?: 'setup'; recoveryCode?: true; passkey?: true; clockOffsetSeconds?: number };
   'code.replayed': { step: number };
   'code.locked': { minutes: number };
-  'two_factor.setup': { viaResetLink: boolean };
+  'two_factor.setup': { viaResetLink: boolean; kind?: 'passkey' };
   'two_factor.reset': { linkId: string } & Via;
   'two_factor.enabled': Via;
   'two_factor.disabled': Via;

@@ -58,7 +58,7 @@ export class TwoFactorController {
   async setupPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
     if (!(await this.maySetUp(req, user))) return res.redirect(303, this.sessions.isPending(req) ? '/2fa/verify' : '/');
     res.setHeader('Cache-Control', NO_STORE);
-    res.render(...(await this.setupView(user, this.sessions.resetTokenId(req))));
+    res.render(...(await this.setupView(user, this.sessions.resetTokenId(req), this.sessions.isPending(req))));
   }
 
   @AllowPending()
@@ -72,7 +72,7 @@ export class TwoFactorController {
         return res.redirect(303, (await this.factors.hasConfirmed(user)) ? '/2fa/verify' : '/2fa/setup');
       }
       res.setHeader('Cache-Control', NO_STORE);
-      const [view, model] = await this.setupView(user, resetTokenId);
+      const [view, model] = await this.setupView(user, resetTokenId, this.sessions.isPending(req));
       const message =
         outcome.reason === 'reset-required'
           ? 'Use the link in the email.'
@@ -94,6 +94,53 @@ export class TwoFactorController {
   async verifyPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
     if (!(await this.factors.hasConfirmed(user))) return res.redirect(303, '/2fa/setup');
     res.render('two-factor/verify', await this.verifyModel(user));
+  }
+
+  /** **Use a passkey instead** on the setup page: the options of the registration ceremony (JSON). */
+  @AllowPending()
+  @Post('setup/passkey/options')
+  @HttpCode(200)
+  async setupPasskeyOptions(@Req() req: Request, @CurrentUser() user: User) {
+    if (!(await this.mayStartWithPasskey(req, user)))
+      return { error: 'Use the link in the email, or ask an admin of your organizer.' };
+    return { options: await this.passkeys.registrationOptions(req, user) };
+  }
+
+  /**
+   * A passkey as the first factor: saved under its name, with the recovery codes of a first
+   * factor; a Resend QR link is spent as the authenticator's setup would spend it.
+   */
+  @AllowPending()
+  @Post('setup/passkey')
+  async setupPasskeySubmit(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: User,
+    @Body('response') response: unknown,
+    @Body('passkeyName') name: unknown,
+  ) {
+    if (!(await this.mayStartWithPasskey(req, user))) return res.redirect(303, '/2fa/setup');
+    const resetTokenId = this.sessions.resetTokenId(req);
+    const outcome = await this.passkeys.register(req, user, response, name, req.ip ?? null);
+    if (!outcome.ok) {
+      const [view, model] = await this.setupView(user, resetTokenId, this.sessions.isPending(req));
+      throw new FormException(view, model, { [outcome.field]: outcome.message }, HttpStatus.BAD_REQUEST);
+    }
+    await this.twoFactor.firstFactorSetUp(user, resetTokenId, 'passkey', req.ip ?? null);
+    const fresh = await this.users.getById(user.id);
+    await this.sessions.stashRecoveryCodes(req, fresh, outcome.recoveryCodes ?? []);
+    await this.sessions.endReset(req);
+    if (this.sessions.isPending(req))
+      return res.redirect(303, await this.login.secondFactorAccepted(req, fresh, 'setup'));
+    await this.sessions.authenticatorReplaced(req);
+    res.redirect(303, outcome.recoveryCodes ? RECOVERY_CODES_PAGE : '/account');
+  }
+
+  /** The setup page's passkey option: only where a first factor is being set up (sign-in or a reset link), never to replace one. */
+  private async mayStartWithPasskey(req: Request, user: User): Promise<boolean> {
+    if (!this.sessions.isPending(req) && !this.sessions.resetTokenId(req)) return false;
+    if (!(await this.maySetUp(req, user))) return false;
+    return this.twoFactor.maySetUpWith(user, this.sessions.resetTokenId(req));
   }
 
   /** The options of the browser's passkey ceremony for the second step (JSON, for public/passkeys.js). */
@@ -258,9 +305,18 @@ export class TwoFactorController {
     return this.sessions.maySetUpAgain(req) || !(await this.factors.hasConfirmed(user));
   }
 
-  private async setupView(user: User, resetTokenId: string | undefined): Promise<[string, Record<string, unknown>]> {
+  private async setupView(
+    user: User,
+    resetTokenId: string | undefined,
+    pending = true,
+  ): Promise<[string, Record<string, unknown>]> {
     const page = await this.twoFactor.setupPage(user, resetTokenId);
     if (page.kind === 'reset-required') return ['two-factor/reset-required', { title: 'Check your email' }];
-    return ['two-factor/setup', { title: 'Set up two-factor authentication', ...page }];
+    // A first factor may be a passkey instead (at sign-in, or with a Resend QR link); replacing an app is the app's page.
+    const passkeyInstead = pending || resetTokenId !== undefined;
+    return [
+      'two-factor/setup',
+      { title: 'Set up two-factor authentication', ...page, passkeyInstead, passkeyScripts: passkeyInstead },
+    ];
   }
 }

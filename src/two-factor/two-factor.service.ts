@@ -238,6 +238,37 @@ export class TwoFactorService {
     return { ok: false, reason: 'locked', retryAt: lock.until };
   }
 
+  /** Whether this session may set up a new first factor of any kind (the Resend QR rule below). */
+  maySetUpWith(user: User, resetTokenId: string | undefined): Promise<boolean> {
+    return this.maySetUp(user, resetTokenId);
+  }
+
+  /**
+   * A first factor of another kind (a passkey) was set up: the reset is over, its link is spent,
+   * and it is audited as a setup.
+   */
+  async firstFactorSetUp(
+    user: User,
+    resetTokenId: string | undefined,
+    kind: 'passkey',
+    ip: string | null,
+  ): Promise<void> {
+    await this.users.transaction(async (manager) => {
+      await this.users.endSecondFactorReset(user, manager);
+      if (resetTokenId) await this.tokens.spend(resetTokenId, manager);
+      await this.audit.record(
+        {
+          type: 'two_factor.setup',
+          organizerId: user.organizerId,
+          userId: user.id,
+          ip,
+          detail: { viaResetLink: Boolean(resetTokenId), kind },
+        },
+        manager,
+      );
+    });
+  }
+
   /** A Resend QR (secondFactorResetAt set) allows a new secret only with the emailed link. */
   private async maySetUp(user: User, resetTokenId: string | undefined): Promise<boolean> {
     if (!user.secondFactorResetAt) return true;

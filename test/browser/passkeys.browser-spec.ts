@@ -93,4 +93,26 @@ describe('passkeys in a browser', () => {
     await expect(error.textContent()).resolves.toMatch(/not used|cancelled|timed out/i);
     await stranger.context.close();
   });
+
+  it('sets up a passkey instead of an authenticator app at the first sign-in', async () => {
+    const first = 'new@passkey.example';
+    await createUser(app, { email: first, name: 'Nia New', organizer: 'Keys Org', twoFactor: true });
+    const { context, page } = await newPerson(browser, app);
+    await withAuthenticator(context, page);
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(first);
+    await page.getByLabel('Password', { exact: true }).fill(DEFAULT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL('**/2fa/setup');
+    await reviewPage(page, '43-setup-passkey');
+    await page.getByRole('button', { name: 'Use a passkey instead' }).click();
+    await page.getByLabel('Passkey name').fill('Phone');
+    await page.getByRole('button', { name: 'Save passkey' }).click();
+    await page.waitForURL('**/2fa/recovery-codes');
+    await page.getByLabel('I have saved these codes').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await expect(page.getByText('Signed in as').count()).resolves.toBeGreaterThan(0);
+    await context.close();
+  });
 });

@@ -4,7 +4,7 @@ import { Passkey } from '../../src/two-factor/passkeys/passkey.entity';
 import { adminOf, pressAndConfirm } from '../utils/admin';
 import { codeAt, csrfFrom, Person, recoveryCodesFrom } from '../utils/agent';
 import { hasFactor } from '../utils/factors';
-import { lastMailTo } from '../utils/mail';
+import { lastMailTo, linkIn } from '../utils/mail';
 import { SoftAuthenticator } from '../utils/soft-authenticator';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
 
@@ -209,6 +209,49 @@ describe('passkeys', () => {
     expect(csv.split('\r\n').find((line) => line.includes(user.email))).toMatch(/"?Authenticator app, Passkey"?$/);
     const { person: outsider } = await adminOf(t, 'Other Factors Org', 'Oscar Outside');
     expect((await outsider.get(`/admin/users/${user.id}`)).status).toBe(404);
+  });
+
+  describe('Use a passkey instead (the setup page)', () => {
+    async function passkeyAtSetup(person: Person, authenticator: SoftAuthenticator, name = 'First key') {
+      const { options: creation } = await options(person, '/2fa/setup/passkey/options', '/2fa/setup');
+      const response = authenticator.register(creation!, ORIGIN);
+      return person.post('/2fa/setup/passkey', { response: JSON.stringify(response), passkeyName: name }, '/2fa/setup');
+    }
+
+    it('sets up a passkey as the first factor at the first sign-in, with recovery codes; later sign-ins use it', async () => {
+      const user = await createUser(t, { organizer: 'Setup Org', twoFactor: true });
+      const person = new Person(t.server);
+      expect((await person.login(user.email, DEFAULT_PASSWORD)).headers.location).toBe('/2fa/setup');
+      expect((await person.get('/2fa/setup')).text).toContain('Use a passkey instead');
+      const authenticator = new SoftAuthenticator();
+      const saved = await passkeyAtSetup(person, authenticator);
+      expect(saved.headers.location).toBe('/2fa/recovery-codes');
+      expect(recoveryCodesFrom((await person.get('/2fa/recovery-codes')).text)).toHaveLength(10);
+      expect(await events(user.id)).toEqual(
+        expect.arrayContaining(['passkey.added', 'two_factor.setup', 'login.succeeded']),
+      );
+      expect((await signInWithPasskey(user.email, authenticator)).answer.headers.location).toBe('/');
+    });
+
+    it('works with a Resend QR link, which it spends; without the link the option is refused', async () => {
+      const { person: admin } = await adminOf(t, 'Setup Reset Org', 'Rob Reset');
+      const { user } = await signedInMember('Setup Reset Org');
+      await pressAndConfirm(admin, `/admin/users/${user.id}`, `/admin/users/${user.id}/resend-qr`);
+      const noLink = new Person(t.server);
+      await noLink.login(user.email, DEFAULT_PASSWORD);
+      expect(await options(noLink, '/2fa/setup/passkey/options', '/2fa/setup')).toEqual({
+        error: expect.stringContaining('link in the email'),
+      });
+
+      const link = linkIn(await lastMailTo(t.dataDir, user.email, /authenticator app again/), '/2fa/reset/');
+      const person = new Person(t.server);
+      expect((await person.submit(link, link, { password: DEFAULT_PASSWORD })).headers.location).toBe('/2fa/setup');
+      expect((await passkeyAtSetup(person, new SoftAuthenticator(), 'New phone')).headers.location).toBe(
+        '/2fa/recovery-codes',
+      );
+      expect((await new Person(t.server).get(link)).status).toBe(410);
+      expect((await admin.get(`/admin/users/${user.id}`)).text).toContain('Passkey “New phone”');
+    });
   });
 
   describe('Sign in with a passkey (alone)', () => {
