@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { AuthSessionService, RECOVERY_CODES_PAGE } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
 import { CurrentUser } from '../auth/auth.decorators';
+import { OpenWhilePasskeyOwed } from '../common/decorators';
 import { FormException, RedirectException } from '../common/exceptions';
 import { codeMessage } from '../two-factor/two-factor.controller';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
@@ -11,6 +12,7 @@ import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
 import { AccountService } from './account.service';
 
+@OpenWhilePasskeyOwed()
 @Controller('account')
 export class AccountController {
   constructor(

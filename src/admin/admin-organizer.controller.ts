@@ -19,15 +19,15 @@ export class AdminOrganizerController {
     return this.organizer.page(admin);
   }
 
-  /** "Allow sign-in with a passkey alone" (its own form: the policy form never changes it). */
+  /** The passkey settings (their own form: the 2FA policy form never changes them). */
   @Post('passkeys')
   async savePasskeys(
     @Req() req: Request,
     @Res() res: Response,
     @CurrentUser() admin: User,
-    @Body('allowPasskeySignIn') allow: unknown,
+    @Body() body: Record<string, unknown>,
   ) {
-    const outcome = await this.organizer.savePasskeySignIn(admin, allow, req.ip ?? null);
+    const outcome = await this.organizer.savePasskeys(admin, body ?? {}, req.ip ?? null);
     (req.session.flash ??= []).push(outcome.flash);
     res.redirect(303, outcome.location);
   }

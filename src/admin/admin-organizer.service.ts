@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { ConflictException, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { OrganizersService } from '../organizers/organizers.service';
@@ -43,7 +43,11 @@ export class AdminOrganizerService {
         graceDays: String(organizer.twoFactorGraceDays),
       },
       maxGraceDays: MAX_GRACE_DAYS,
-      allowPasskeySignIn: organizer.allowPasskeySignIn,
+      passkeyPolicy: {
+        allowPasskeySignIn: organizer.allowPasskeySignIn,
+        requireAdminPasskey: organizer.requireAdminPasskey,
+        graceDays: organizer.adminPasskeyGraceDays,
+      },
       current: {
         on: organizer.requireTwoFactor,
         graceDays: organizer.twoFactorGraceDays,
@@ -58,31 +62,40 @@ export class AdminOrganizerService {
     };
   }
 
-  /** "Allow sign-in with a passkey alone" for the admin's organizer: audited when it changes. */
-  async savePasskeySignIn(admin: User, checkbox: unknown, ip: string | null): Promise<Outcome> {
-    const allowed = isChecked(typeof checkbox === 'string' ? checkbox : undefined);
-    const changed = await this.organizers.setPasskeySignIn(admin.organizerId, allowed);
-    if (!changed)
+  /** The passkey settings of the admin's organizer (its own form on the page). */
+  async savePasskeys(admin: User, body: Record<string, unknown>, ip: string | null): Promise<Outcome> {
+    const typed = body.adminPasskeyGraceDays;
+    const days =
+      typed === undefined || typed === ''
+        ? 0
+        : typeof typed === 'string' && /^\s*\d{1,3}\s*$/.test(typed)
+          ? Number(typed)
+          : NaN;
+    const checked = (field: string) => isChecked(typeof body[field] === 'string' ? (body[field] as string) : undefined);
+    try {
+      const changed = await this.policies.updatePasskeys(
+        admin.organizerId,
+        {
+          allowPasskeySignIn: checked('allowPasskeySignIn'),
+          requireAdminPasskey: checked('requireAdminPasskey'),
+          graceDays: days,
+        },
+        admin.id,
+        ip,
+      );
       return {
         location: ORGANIZER_PAGE,
-        flash: { type: 'info', text: 'Nothing changed: the setting was already as you saved it.' },
+        flash: changed
+          ? { type: 'success', text: 'Passkey settings saved.' }
+          : { type: 'info', text: 'Nothing changed: the passkey settings were already as you saved them.' },
       };
-    await this.audit.record({
-      type: 'organizer.passkey_sign_in_changed',
-      organizerId: admin.organizerId,
-      actorId: admin.id,
-      ip,
-      detail: { allowed },
-    });
-    return {
-      location: ORGANIZER_PAGE,
-      flash: {
-        type: 'success',
-        text: allowed
-          ? 'People of your organizer can now sign in with a passkey alone.'
-          : 'Sign-in with a passkey alone is off: passkeys now work only after the password.',
-      },
-    };
+    } catch (error) {
+      if (!(error instanceof ConflictException)) throw error;
+      return {
+        location: ORGANIZER_PAGE,
+        flash: { type: 'error', text: `Passkey settings not saved: ${error.message}` },
+      };
+    }
   }
 
   /** Saves the admin's organizer's policy (never another organizer's: the id is the session's). */

@@ -33,7 +33,12 @@ export interface SecurityEventDetails {
   'password.changed': Record<string, never>;
   'session.logout': Record<string, never>;
   'mail.failed': { template: MailTemplate; error?: string; to?: string };
-  'organizer.passkey_sign_in_changed': { allowed: boolean };
+  'organizer.passkey_policy_changed': {
+    allowPasskeySignIn: boolean;
+    requireAdminPasskey: boolean;
+    graceDays: number;
+    started: number;
+  };
   'organizer.policy_changed': {
     requireTwoFactor: 'on' | 'off';
     graceDays: number;
@@ -153,10 +158,7 @@ export const SECURITY_EVENTS = {
     note: (d) => (d.template ? `Email: ${MAIL_LABELS[d.template] ?? d.template}` : undefined),
   },
   'organizer.policy_changed': { label: 'Organizer 2FA policy changed' },
-  'organizer.passkey_sign_in_changed': {
-    label: 'Organizer setting changed: sign-in with a passkey alone',
-    note: (d) => (d.allowed === undefined ? undefined : d.allowed ? 'Allowed' : 'Not allowed'),
-  },
+  'organizer.passkey_policy_changed': { label: 'Organizer passkey settings changed' },
 } satisfies { [T in AuditType]: SecurityEvent<T> };
 
 /** The events that email the person. */

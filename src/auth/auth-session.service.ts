@@ -248,6 +248,12 @@ export class AuthSessionService {
    * A fully signed-in session of a user who now owes a second factor that was never set
    * up (the organizer's grace period is over): only the setup page is open to it.
    */
+  /** A full session of an admin who owes a passkey (SecondFactorGate.passkeyOverdue). */
+  passkeyOverdue(auth: AuthState, user: User): Promise<boolean> {
+    if (auth.stage !== 'full') return Promise.resolve(false);
+    return this.secondFactors.passkeyOverdue(user, this.clock.now());
+  }
+
   async setupOverdue(auth: AuthState, user: User): Promise<boolean> {
     // A session that passed a second factor had one (removing it ends the session): only a
     // password-only session can owe one; most requests ask the database nothing here.

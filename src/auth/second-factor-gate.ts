@@ -17,4 +17,7 @@ export abstract class SecondFactorGate {
 
   /** A signed-in user who owes a second factor never set up (the grace period ended): only the setup page is open. */
   abstract setupOverdue(user: User, now: Date): Promise<boolean>;
+
+  /** An admin whose organizer requires a passkey of admins, past their deadline, without one: only their account page is open. */
+  abstract passkeyOverdue(user: User, now: Date): Promise<boolean>;
 }

@@ -34,6 +34,7 @@ function setUp(options: {
   const sessions = {
     problem: () => options.problem ?? 'none',
     setupOverdue: async () => options.setupOverdue ?? false,
+    passkeyOverdue: async () => false,
     hasSessionCookie: () => options.cookie ?? false,
     end,
   } as unknown as AuthSessionService;

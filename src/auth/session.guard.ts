@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { Access, ACCESS_KEY } from '../common/decorators';
+import { Access, ACCESS_KEY, PASSKEY_SETUP_KEY } from '../common/decorators';
 import { ROLES_KEY } from './auth.decorators';
 import { RedirectException } from '../common/exceptions';
 import { Role, User } from '../users/user.entity';
@@ -61,10 +61,21 @@ export class SessionGuard implements CanActivate {
     // The organizer's grace period ended while this session was open: set up 2FA before anything else.
     if (access !== 'pending' && (await this.sessions.setupOverdue(auth, user)))
       throw new RedirectException('/2fa/setup');
+    // An admin past the deadline of "Require a passkey for admins": only where they add one.
+    const passkeyPages = this.reflector.getAllAndOverride<boolean | undefined>(PASSKEY_SETUP_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (access !== 'pending' && !passkeyPages && (await this.sessions.passkeyOverdue(auth, user))) {
+      throw new RedirectException('/account', { type: 'error', text: PASSKEY_OWED });
+    }
     if (roles && !roles.includes(user.role)) throw new ForbiddenException('This page is for admins only.');
     return true;
   }
 }
+
+/** What an admin who owes a passkey is told on their account page. */
+export const PASSKEY_OWED = 'Your organizer requires a passkey for admins: add one below (Add a passkey) to go on.';
 
 function loginPath(req: Request, reason?: 'timeout' | 'ended'): string {
   const query = new URLSearchParams();

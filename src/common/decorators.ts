@@ -11,6 +11,13 @@ export const AllowPending = () => SetMetadata(ACCESS_KEY, 'pending' satisfies Ac
 /** Only a pending session (the steps of the second factor at sign-in); a fully signed-in one goes to the dashboard. */
 export const PendingOnly = () => SetMetadata(ACCESS_KEY, 'pending-only' satisfies Access);
 
+export const PASSKEY_SETUP_KEY = 'passkeySetup';
+/**
+ * Routes open to an admin who owes a passkey (their organizer requires one and the deadline
+ * passed): where they add it. Every other page sends them there.
+ */
+export const OpenWhilePasskeyOwed = () => SetMetadata(PASSKEY_SETUP_KEY, true);
+
 export const FORM_VIEW_KEY = 'formView';
 /** A form's view and the DTO that declares its fields. */
 export interface FormViewMetadata {

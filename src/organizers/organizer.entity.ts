@@ -22,6 +22,13 @@ export class Organizer {
   @Column({ name: 'allow_passkey_sign_in', type: 'boolean', default: () => 'true' })
   allowPasskeySignIn: boolean;
 
+  /** "Require a passkey for admins": phishing-resistant sign-in for the accounts that matter most (issue 13). */
+  @Column({ name: 'require_admin_passkey', type: 'boolean', default: () => 'false' })
+  requireAdminPasskey: boolean;
+
+  @Column({ name: 'admin_passkey_grace_days', type: 'integer', default: 0 })
+  adminPasskeyGraceDays: number;
+
   @Column(timestampColumn({ name: 'created_at' }))
   createdAt: Date;
 

@@ -81,6 +81,13 @@ export class OrganizersService {
     return new Date(this.clock.nowMs() + organizer.twoFactorGraceDays * DAY_MS);
   }
 
+  /** The passkey deadline of an admin created now: now + the admin-passkey grace while that policy is on, none otherwise. */
+  async passkeyDeadlineForNewAdmin(organizerId: string, manager?: EntityManager): Promise<Date | null> {
+    const organizer = await this.readForPolicy(organizerId, manager ?? this.organizers.manager, !!manager);
+    if (!organizer?.requireAdminPasskey) return null;
+    return new Date(this.clock.nowMs() + organizer.adminPasskeyGraceDays * DAY_MS);
+  }
+
   /** The organizer row; inside a transaction on PostgreSQL, locked (share or update) against a concurrent policy change. */
   readForPolicy(
     organizerId: string,

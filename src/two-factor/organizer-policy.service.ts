@@ -6,6 +6,7 @@ import { Organizer } from '../organizers/organizer.entity';
 import { OrganizersService } from '../organizers/organizers.service';
 import { UsersService } from '../users/users.service';
 import { SecondFactors } from './factors/second-factors.service';
+import { PasskeyFactor } from './passkeys/passkey.factor';
 
 /** The longest grace period an admin can give (issue 7: 0 to 30 days). */
 export const MAX_GRACE_DAYS = 30;
@@ -14,6 +15,15 @@ export const DAY_MS = 24 * 60 * 60 * 1000;
 /** "Require 2FA for everyone in this organizer", and how long people have to set it up. */
 export interface OrganizerPolicy {
   requireTwoFactor: boolean;
+  graceDays: number;
+}
+
+/** The organizer's passkey settings (issue 13). */
+export interface PasskeyPolicy {
+  /** "Allow sign-in with a passkey alone". */
+  allowPasskeySignIn: boolean;
+  /** "Require a passkey for admins", with a grace period like the 2FA policy's. */
+  requireAdminPasskey: boolean;
   graceDays: number;
 }
 
@@ -47,9 +57,60 @@ export class OrganizerPolicyService {
     private readonly organizers: OrganizersService,
     private readonly users: UsersService,
     private readonly factors: SecondFactors,
+    private readonly passkeys: PasskeyFactor,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
+
+  /**
+   * Saves the passkey settings. "Require a passkey for admins" follows the 2FA policy's grace
+   * rules: turning it on gives every admin without a passkey one deadline (now + grace), a
+   * shorter grace applies at once, a longer one never pushes a deadline back, admins created
+   * while it is on get one (OrganizersService.passkeyDeadlineForNewAdmin), and turning it off
+   * removes them. False when nothing changed.
+   */
+  async updatePasskeys(
+    organizerId: string,
+    wanted: PasskeyPolicy,
+    actorId: string | null,
+    ip: string | null,
+  ): Promise<boolean> {
+    if (!Number.isInteger(wanted.graceDays) || wanted.graceDays < 0 || wanted.graceDays > MAX_GRACE_DAYS) {
+      throw new ConflictException(`The grace period is a whole number of days from 0 to ${MAX_GRACE_DAYS}.`);
+    }
+    return this.dataSource.transaction(async (manager) => {
+      const organizer = await this.organizers.readForPolicy(organizerId, manager, true, 'pessimistic_write');
+      if (!organizer) throw new NotFoundException('No such organizer.');
+      if (
+        organizer.allowPasskeySignIn === wanted.allowPasskeySignIn &&
+        organizer.requireAdminPasskey === wanted.requireAdminPasskey &&
+        organizer.adminPasskeyGraceDays === wanted.graceDays
+      ) {
+        return false;
+      }
+      await manager.getRepository(Organizer).update(
+        { id: organizerId },
+        {
+          allowPasskeySignIn: wanted.allowPasskeySignIn,
+          requireAdminPasskey: wanted.requireAdminPasskey,
+          adminPasskeyGraceDays: wanted.graceDays,
+        },
+      );
+      let started = 0;
+      if (wanted.requireAdminPasskey) {
+        const deadline = deadlineFrom(this.clock.now(), wanted.graceDays);
+        const noPasskey = `NOT ${this.passkeys.confirmedSql('"users"."id"')}`;
+        started = await this.users.startPasskeyDeadlines(organizerId, deadline, noPasskey, manager);
+      } else {
+        await this.users.clearPasskeyDeadlines(organizerId, manager);
+      }
+      await this.audit.record(
+        { type: 'organizer.passkey_policy_changed', organizerId, actorId, ip, detail: { ...wanted, started } },
+        manager,
+      );
+      return true;
+    });
+  }
 
   /**
    * Saves the policy and applies it to the organizer's users in one transaction with its

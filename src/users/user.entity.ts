@@ -57,6 +57,10 @@ export class User {
   @Column(timestampColumn({ name: 'two_factor_deadline', nullable: true }))
   twoFactorDeadline: Date | null;
 
+  /** Organizer policy: this admin must have a passkey by then (issue 13). */
+  @Column(timestampColumn({ name: 'passkey_deadline', nullable: true }))
+  passkeyDeadline: Date | null;
+
   @Column(timestampColumn({ name: 'last_login_at', nullable: true }))
   lastLoginAt: Date | null;
 

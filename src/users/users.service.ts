@@ -77,6 +77,8 @@ export class UsersService {
       accountLockedAt: null,
       // The organizer may require 2FA of everyone: a new user gets the same grace period (issue 7).
       twoFactorDeadline: await this.organizers.twoFactorDeadlineForNewUser(input.organizerId, manager),
+      passkeyDeadline:
+        input.role === 'admin' ? await this.organizers.passkeyDeadlineForNewAdmin(input.organizerId, manager) : null,
       lastLoginAt: null,
       createdAt: this.clock.now(),
     });
@@ -182,6 +184,46 @@ export class UsersService {
       .where(`organizer_id = :organizerId AND two_factor_deadline IS NULL AND ${condition}`, { organizerId })
       .execute();
     return result.affected ?? 0;
+  }
+
+  /**
+   * The organizer's "Require a passkey for admins": admins without a deadline who match
+   * `condition` (no passkey) get `deadline`; later deadlines are brought forward to it. Returns how many started.
+   */
+  async startPasskeyDeadlines(
+    organizerId: string,
+    deadline: Date,
+    condition: string,
+    manager: EntityManager,
+  ): Promise<number> {
+    await this.repository(manager)
+      .createQueryBuilder()
+      .update()
+      .set({ passkeyDeadline: deadline })
+      .where("organizer_id = :organizerId AND role = 'admin' AND passkey_deadline > :deadline", {
+        organizerId,
+        deadline: deadline.getTime(),
+      })
+      .execute();
+    const started = await this.repository(manager)
+      .createQueryBuilder()
+      .update()
+      .set({ passkeyDeadline: deadline })
+      .where(`organizer_id = :organizerId AND role = 'admin' AND passkey_deadline IS NULL AND ${condition}`, {
+        organizerId,
+      })
+      .execute();
+    return started.affected ?? 0;
+  }
+
+  /** That policy was turned off: every admin's passkey deadline goes. */
+  async clearPasskeyDeadlines(organizerId: string, manager: EntityManager): Promise<void> {
+    await this.repository(manager)
+      .createQueryBuilder()
+      .update()
+      .set({ passkeyDeadline: null })
+      .where('organizer_id = :organizerId AND passkey_deadline IS NOT NULL', { organizerId })
+      .execute();
   }
 
   /** The organizer's policy was turned off: every deadline of its users goes. Returns how many. */

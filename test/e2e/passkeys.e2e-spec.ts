@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '../../src/audit/audit-event.entity';
 import { Passkey } from '../../src/two-factor/passkeys/passkey.entity';
-import { adminOf, pressAndConfirm } from '../utils/admin';
+import { adminOf, pressAndConfirm, signedIn } from '../utils/admin';
+import { User } from '../../src/users/user.entity';
 import { codeAt, csrfFrom, Person, recoveryCodesFrom } from '../utils/agent';
 import { hasFactor } from '../utils/factors';
 import { lastMailTo, linkIn } from '../utils/mail';
@@ -323,6 +324,72 @@ describe('passkeys', () => {
       expect((await signInWithPasskey(user.email, authenticator)).answer.headers.location).toBe('/');
       await admin.post('/admin/organizer/passkeys', { allowPasskeySignIn: 'on' }, '/admin/organizer');
       expect((await passkeyOnly(authenticator)).answer.headers.location).toBe('/');
+    });
+  });
+
+  describe('Require a passkey for admins', () => {
+    const DAY = 24 * 60 * 60_000;
+    const reload = (id: string) => t.get(DataSource).getRepository(User).findOneByOrFail({ id });
+
+    it('gives admins without a passkey a deadline and a banner, then only their account page until they add one', async () => {
+      const { admin: owner, person: ownerBrowser } = await adminOf(t, 'Strict Org', 'Olga Owner');
+      const other = await createUser(t, {
+        organizer: 'Strict Org',
+        role: 'admin',
+        twoFactor: false,
+        name: 'Ada Other',
+      });
+      const member = await createUser(t, { organizer: 'Strict Org', twoFactor: false });
+      const saved = await ownerBrowser.post(
+        '/admin/organizer/passkeys',
+        { allowPasskeySignIn: 'on', requireAdminPasskey: 'on', adminPasskeyGraceDays: '2' },
+        '/admin/organizer',
+      );
+      expect(saved.headers.location).toBe('/admin/organizer');
+      const deadline = t.clock.nowMs() + 2 * DAY;
+      expect((await reload(other.id)).passkeyDeadline?.getTime()).toBe(deadline);
+      expect((await reload(owner.id)).passkeyDeadline?.getTime()).toBe(deadline);
+      expect((await reload(member.id)).passkeyDeadline).toBeNull();
+      expect((await ownerBrowser.get('/admin/users')).text).toContain('2 days left to add one');
+      // An admin created now gets the same rule.
+      const newcomer = await createUser(t, { organizer: 'Strict Org', role: 'admin', twoFactor: false });
+      expect((await reload(newcomer.id)).passkeyDeadline?.getTime()).toBe(deadline);
+
+      t.clock.advance(2 * DAY + 60_000);
+      const late = await signedIn(t, await reload(other.id));
+      const sent = await late.get('/admin/users');
+      expect(sent.headers.location).toBe('/account');
+      expect((await late.get('/account')).text).toContain('Your organizer requires a passkey for admins');
+      const first = await addPasskey(late, new SoftAuthenticator(), 'Admin key');
+      expect(first.headers.location).toBe('/2fa/recovery-codes');
+      expect((await late.get('/admin/users')).status).toBe(200);
+      // A member is not concerned.
+      expect((await (await signedIn(t, member)).get('/')).status).toBe(200);
+    });
+
+    it('turning it off removes the deadlines; a shorter grace period brings them forward, a longer one never pushes them back', async () => {
+      const { admin, person } = await adminOf(t, 'Grace Org', 'Gil Grace');
+      const save = (on: boolean, days: string) =>
+        person.post(
+          '/admin/organizer/passkeys',
+          { allowPasskeySignIn: 'on', ...(on ? { requireAdminPasskey: 'on' } : {}), adminPasskeyGraceDays: days },
+          '/admin/organizer',
+        );
+      await save(true, '10');
+      const first = (await reload(admin.id)).passkeyDeadline!.getTime();
+      await save(true, '20');
+      expect((await reload(admin.id)).passkeyDeadline!.getTime()).toBe(first);
+      await save(true, '3');
+      expect((await reload(admin.id)).passkeyDeadline!.getTime()).toBe(t.clock.nowMs() + 3 * DAY);
+      await save(false, '3');
+      expect((await reload(admin.id)).passkeyDeadline).toBeNull();
+      const refused = await person.post(
+        '/admin/organizer/passkeys',
+        { requireAdminPasskey: 'on', adminPasskeyGraceDays: '99' },
+        '/admin/organizer',
+      );
+      expect(refused.headers.location).toBe('/admin/organizer');
+      expect((await person.get('/admin/organizer')).text).toContain('Passkey settings not saved');
     });
   });
 });

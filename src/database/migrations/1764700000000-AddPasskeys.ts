@@ -2,7 +2,8 @@ import { MigrationInterface, QueryRunner, Table } from 'typeorm';
 
 /**
  * Passkeys and security keys (WebAuthn credentials), a second factor of their own (issue 13),
- * and the organizer's switch "Allow sign-in with a passkey alone" (on by default).
+ * the organizer's switch "Allow sign-in with a passkey alone" (on by default), and its policy
+ * "Require a passkey for admins" with a grace period (the admins' deadlines live on users).
  */
 export class AddPasskeys1764700000000 implements MigrationInterface {
   name = 'AddPasskeys1764700000000';
@@ -35,9 +36,15 @@ export class AddPasskeys1764700000000 implements MigrationInterface {
     );
     // Plain ALTER TABLE (see MoveTotpToDevices: no table rebuild).
     await q.query('ALTER TABLE "organizers" ADD COLUMN "allow_passkey_sign_in" boolean NOT NULL DEFAULT true');
+    await q.query('ALTER TABLE "organizers" ADD COLUMN "require_admin_passkey" boolean NOT NULL DEFAULT false');
+    await q.query('ALTER TABLE "organizers" ADD COLUMN "admin_passkey_grace_days" integer NOT NULL DEFAULT 0');
+    await q.query('ALTER TABLE "users" ADD COLUMN "passkey_deadline" bigint NULL');
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query('ALTER TABLE "users" DROP COLUMN "passkey_deadline"');
+    await q.query('ALTER TABLE "organizers" DROP COLUMN "admin_passkey_grace_days"');
+    await q.query('ALTER TABLE "organizers" DROP COLUMN "require_admin_passkey"');
     await q.query('ALTER TABLE "organizers" DROP COLUMN "allow_passkey_sign_in"');
     await q.dropTable('passkeys');
   }

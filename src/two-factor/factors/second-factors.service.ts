@@ -137,6 +137,16 @@ export class SecondFactors extends SecondFactorGate {
     return !(await this.hasConfirmed(user));
   }
 
+  async passkeyOverdue(user: User, now: Date): Promise<boolean> {
+    // Most requests stop here, on the row already read: only an admin with a passed deadline asks the database.
+    if (user.role !== 'admin' || !user.passkeyDeadline || user.passkeyDeadline.getTime() > now.getTime()) return false;
+    return !(await this.sql.get(`SELECT 1 AS "yes" WHERE ${this.passkeyKind().confirmedSql('?')}`, [user.id]));
+  }
+
+  private passkeyKind(): FactorKind {
+    return this.kinds.find((kind) => kind.kind === 'passkey')!;
+  }
+
   /** The user's 2FA state (the one rule, twoFactorState). */
   async state(user: User): Promise<TwoFactorState> {
     const [confirmed, lockedUntil] = await Promise.all([
