@@ -190,8 +190,11 @@ export class PasskeysService {
    * failure counts toward the same lock), then verified against the user's own credentials.
    */
   async verifySecondFactor(req: Request, user: User, responseText: unknown, ip: string | null): Promise<PasskeyCheck> {
+    // An answer that is no answer (a cancelled ceremony, a broken page) is refused before it counts, like a malformed code.
+    const response = parseResponse<AuthenticationResponseJSON>(responseText);
+    if (!response) return { ok: false, reason: 'invalid', message: MESSAGES.ceremony };
     const result = await this.limiter.guard([this.limiter.codeKey(user.id)], async () => {
-      const outcome = await this.check(req, user, responseText, ip);
+      const outcome = await this.check(req, user, response, ip);
       return { ok: outcome === 'ok', value: outcome };
     });
     if (!result.checked)
@@ -327,12 +330,10 @@ export class PasskeysService {
   private async check(
     req: Request,
     user: User,
-    responseText: unknown,
+    response: AuthenticationResponseJSON,
     ip: string | null,
   ): Promise<keyof typeof MESSAGES | 'ok'> {
-    const response = parseResponse<AuthenticationResponseJSON>(responseText);
     const challenge = await this.sessions.takeWebauthnChallenge(req, 'sign-in');
-    if (!response) return 'ceremony';
     if (!challenge) return 'expired';
     const passkey = await this.passkeys.byCredentialId(response.id);
     if (!passkey || passkey.userId !== user.id) return 'unknown';
