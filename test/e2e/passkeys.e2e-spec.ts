@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { AuditEvent } from '../../src/audit/audit-event.entity';
 import { Passkey } from '../../src/two-factor/passkeys/passkey.entity';
-import { adminOf, pressAndConfirm, signedIn } from '../utils/admin';
+import { adminOf, hiddenFields, pressAndConfirm, signedIn } from '../utils/admin';
 import { User } from '../../src/users/user.entity';
 import { codeAt, csrfFrom, Person, recoveryCodesFrom } from '../utils/agent';
 import { hasFactor } from '../utils/factors';
@@ -17,7 +17,7 @@ const ORIGIN = 'http://localhost:3000';
  * origin from PUBLIC_URL only, challenges single use and server-side, a counter that goes
  * backwards refused and audited, a credential bound to its user.
  */
-describe('passkeys', () => {
+describe('passkeys (SECURITY.md 29)', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -97,7 +97,7 @@ describe('passkeys', () => {
     expect((await person.get('/2fa/verify')).text).not.toContain('Use a passkey');
   });
 
-  it('refuses a replayed challenge, an answer for another origin, another user’s credential, and a counter that goes backwards (audited)', async () => {
+  it('SECURITY.md 29: refuses a replayed challenge, an answer for another origin, another user’s credential, and a counter that goes backwards (audited)', async () => {
     const { user, person } = await signedInMember();
     const authenticator = new SoftAuthenticator();
     await addPasskey(person, authenticator);
@@ -147,7 +147,13 @@ describe('passkeys', () => {
     const { user, person } = await signedInMember();
     await addPasskey(person, new SoftAuthenticator(), 'Old phone');
     const passkey = await t.get(DataSource).getRepository(Passkey).findOneByOrFail({ userId: user.id });
-    const step = await person.post(`/account/passkeys/${passkey.id}/remove`, {}, '/account');
+    // The Remove form's own hidden fields, as a browser sends them (its token is the page's, inside the list too).
+    const account = await person.get('/account');
+    const step = await person.agent
+      .post(`/account/passkeys/${passkey.id}/remove`)
+      .type('form')
+      .send(hiddenFields(account.text, `/account/passkeys/${passkey.id}/remove`))
+      .redirects(0);
     expect(step.status).toBe(200);
     expect(step.text).toContain('Remove the passkey “Old phone”?');
     const done = await person.post(`/account/passkeys/${passkey.id}/remove`, { confirm: 'yes' }, '/account');
@@ -278,7 +284,7 @@ describe('passkeys', () => {
       expect(succeeded.map((event) => JSON.parse(event.detail!).method)).toContain('passkey-only');
     });
 
-    it('refuses a passkey without user verification, an unknown one, and a replayed answer', async () => {
+    it('SECURITY.md 29: refuses a passkey without user verification, an unknown one, and a replayed answer', async () => {
       const { person } = await signedInMember('Alone Org');
       const withoutVerification = new SoftAuthenticator({ userVerification: false });
       await addPasskey(person, withoutVerification, 'Plain key');
