@@ -122,4 +122,70 @@ describe('passkeys in a browser', () => {
     await expect(page.getByText('Signed in as').count()).resolves.toBeGreaterThan(0);
     await context.close();
   });
+
+  it('the organizer switch turns sign-in with a passkey alone off; Resend QR removes the passkeys', async () => {
+    const adminEmail = 'owner@passkey.example';
+    const member = 'member@passkey.example';
+    await createUser(app, {
+      email: adminEmail,
+      name: 'Olive Owner',
+      organizer: 'Switch Keys Org',
+      role: 'admin',
+      twoFactor: false,
+    });
+    const memberUser = await createUser(app, {
+      email: member,
+      name: 'Milo Member',
+      organizer: 'Switch Keys Org',
+      twoFactor: false,
+    });
+
+    // The member adds a passkey (in their own browser, with its own authenticator).
+    const phone = await newPerson(browser, app);
+    await withAuthenticator(phone.context, phone.page);
+    await signInAs(phone.page, member);
+    await phone.page.waitForURL('**/');
+    await phone.page.goto('/account');
+    await phone.page.getByRole('button', { name: 'Add a passkey' }).click();
+    await phone.page.getByLabel('Passkey name').fill('Phone');
+    await phone.page.getByRole('button', { name: 'Save passkey' }).click();
+    await phone.page.waitForURL('**/2fa/recovery-codes');
+    await phone.page.getByLabel('I have saved these codes').check();
+    await phone.page.getByRole('button', { name: 'Continue' }).click();
+    await phone.page.getByRole('button', { name: 'Log out' }).click();
+
+    // The admin turns "Allow sign-in with a passkey alone" off.
+    const desk = await newPerson(browser, app);
+    await signInAs(desk.page, adminEmail);
+    await desk.page.waitForURL('**/');
+    await desk.page.goto('/admin/organizer');
+    await desk.page.getByLabel('Allow sign-in with a passkey alone').uncheck();
+    await desk.page.getByRole('button', { name: 'Save passkey settings' }).click();
+    await desk.page.waitForURL('**/admin/organizer');
+    await reviewPage(desk.page, '45-organizer-passkeys');
+
+    await phone.page.goto('/login');
+    await phone.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await phone.page.waitForURL('**/login/passkey');
+    await expect(phone.page.locator('[data-passkey-error]').textContent()).resolves.toContain(
+      'does not allow signing in with a passkey alone',
+    );
+
+    // Resend QR on the member's page takes the passkey too (a lost phone takes its passkeys).
+    await desk.page.goto(`/admin/users/${memberUser.id}`);
+    await expect(desk.page.locator('#factors').textContent()).resolves.toContain('Passkey “Phone”');
+    await desk.page.getByRole('button', { name: 'Resend QR' }).click();
+    await desk.page.getByRole('button', { name: 'Resend QR' }).click();
+    await desk.page.waitForURL(`**/admin/users/${memberUser.id}`);
+    await expect(desk.page.locator('#factors').textContent()).resolves.toContain('None set up');
+    await phone.context.close();
+    await desk.context.close();
+  });
+
+  async function signInAs(page: Page, address: string) {
+    await page.goto('/login');
+    await page.getByLabel('Email').fill(address);
+    await page.getByLabel('Password', { exact: true }).fill(DEFAULT_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
 });
