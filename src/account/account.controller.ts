@@ -47,7 +47,7 @@ export class AccountController {
   @Get('confirm')
   async confirmPage(@Res() res: Response, @CurrentUser() user: User, @Query('continue') action?: unknown) {
     if (!(await this.factors.hasConfirmed(user))) return res.redirect(303, '/account');
-    res.render('account/confirm', confirmModel(action));
+    res.render('account/confirm', await this.confirmView(user, action));
   }
 
   @Post('confirm')
@@ -63,11 +63,44 @@ export class AccountController {
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
       throw new FormException(
         'account/confirm',
-        confirmModel(action),
+        await this.confirmView(user, action),
         { code: codeMessage(outcome, this.clock.nowMs()) },
         status,
       );
     }
+    await this.confirmed(req, res, user, action);
+  }
+
+  /** "Confirm it is you" with a passkey instead of a code: the options of the ceremony (JSON). */
+  @Post('confirm/passkey/options')
+  @HttpCode(200)
+  async confirmPasskeyOptions(@Req() req: Request, @CurrentUser() user: User) {
+    return { options: await this.passkeys.secondFactorOptions(req, user) };
+  }
+
+  @Post('confirm/passkey')
+  async confirmWithPasskey(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() user: User,
+    @Body('response') response: unknown,
+    @Body('continue') action: unknown,
+  ) {
+    const outcome = await this.passkeys.verifySecondFactor(req, user, response, req.ip ?? null);
+    if (!outcome.ok) {
+      const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
+      throw new FormException(
+        'account/confirm',
+        await this.confirmView(user, action),
+        { passkey: outcome.message },
+        status,
+      );
+    }
+    await this.confirmed(req, res, user, action);
+  }
+
+  /** A fresh second factor: the change that asked for it goes on. */
+  private async confirmed(req: Request, res: Response, user: User, action: unknown): Promise<void> {
     await this.sessions.markVerified(req);
     if (action === 'recovery-codes') return this.regenerate(req, res, user);
     if (action === 'authenticator') return this.replaceAuthenticator(req, res, user);
@@ -75,6 +108,12 @@ export class AccountController {
       (req.session.flash ??= []).push({ type: 'info', text: 'Thank you. Now click Add a passkey.' });
     }
     res.redirect(303, '/account');
+  }
+
+  /** The confirmation page: a code, or a passkey when the person has one. */
+  private async confirmView(user: User, action: unknown) {
+    const hasPasskey = (await this.passkeys.list(user)).length > 0;
+    return { ...confirmModel(action), hasPasskey, passkeyScripts: hasPasskey };
   }
 
   /**

@@ -191,6 +191,33 @@ describe('passkeys (SECURITY.md 29)', () => {
     expect((await options(person, '/account/passkeys/options', '/account')).options).toBeDefined();
   });
 
+  it('"Confirm it is you" takes a passkey too (a person whose only factor is a passkey)', async () => {
+    const solo = await createUser(t, { organizer: 'Passkey Org', twoFactor: false });
+    const browser = new Person(t.server);
+    await browser.login(solo.email, DEFAULT_PASSWORD);
+    const authenticator = new SoftAuthenticator();
+    await addPasskey(browser, authenticator, 'Only key');
+    t.clock.advance(6 * 60_000);
+    expect(await options(browser, '/account/passkeys/options', '/account')).toEqual({
+      confirmUrl: '/account/confirm?continue=passkey',
+    });
+    const page = await browser.get('/account/confirm?continue=passkey');
+    expect(page.text).toContain('Use a passkey');
+    const { options: request } = await options(
+      browser,
+      '/account/confirm/passkey/options',
+      '/account/confirm?continue=passkey',
+    );
+    const response = JSON.stringify(authenticator.authenticate(request!, ORIGIN));
+    const confirmed = await browser.post(
+      '/account/confirm/passkey',
+      { response, continue: 'passkey' },
+      '/account/confirm?continue=passkey',
+    );
+    expect(confirmed.headers.location).toBe('/account');
+    expect((await options(browser, '/account/passkeys/options', '/account')).options).toBeDefined();
+  });
+
   it('a name is required, and Resend QR removes the passkeys with the rest', async () => {
     const { user, person } = await signedInMember('Reset Passkey Org');
     const unnamed = await addPasskey(person, new SoftAuthenticator(), '   ');
