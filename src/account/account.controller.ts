@@ -5,7 +5,7 @@ import { Clock } from '../common/clock';
 import { CurrentUser } from '../auth/auth.decorators';
 import { OpenWhilePasskeyOwed } from '../common/decorators';
 import { FormException, RedirectException } from '../common/exceptions';
-import { codeMessage } from '../two-factor/two-factor.controller';
+import { codeMessage } from '../two-factor/code-messages';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
 import { PasskeysService } from '../two-factor/passkeys/passkeys.service';
 import { TwoFactorService } from '../two-factor/two-factor.service';

@@ -16,7 +16,7 @@ import type { Request } from 'express';
 import { AttemptLimiter } from '../../attempts/attempt-limiter.service';
 import { AuditService } from '../../audit/audit.service';
 import { AuthSessionService } from '../../auth/auth-session.service';
-import { ACCOUNT_LOCKED } from '../../auth/local.strategy';
+import { ACCOUNT_LOCKED, loginRefusal } from '../../auth/local.strategy';
 import { Clock } from '../../common/clock';
 import { OrganizersService } from '../../organizers/organizers.service';
 import { AppConfig } from '../../config/app-config';
@@ -24,6 +24,7 @@ import { isUniqueViolation } from '../../database/database-errors';
 import { SecurityNoticesService } from '../../users/security-notices.service';
 import { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
+import { codeLockedMessage } from '../code-messages';
 import { SecondFactors } from '../factors/second-factors.service';
 import { RecoveryCodesService } from '../recovery-codes.service';
 import { Passkey } from './passkey.entity';
@@ -201,7 +202,7 @@ export class PasskeysService {
       return {
         ok: false,
         reason: 'locked',
-        message: lockedMessage(result.retryAt, this.clock.nowMs()),
+        message: codeLockedMessage(result.retryAt, this.clock.nowMs()),
         retryAt: result.retryAt,
       };
     if (result.ok) return { ok: true };
@@ -226,7 +227,7 @@ export class PasskeysService {
       return {
         ok: false,
         reason: 'locked',
-        message: lockedMessage(lock.until, this.clock.nowMs()),
+        message: codeLockedMessage(lock.until, this.clock.nowMs()),
         retryAt: lock.until,
       };
     }
@@ -270,7 +271,14 @@ export class PasskeysService {
       const outcome = await this.verifyAssertion(response, challenge, passkey, user, ip, true);
       return outcome === 'ok' ? { ok: true, value: 'ok' as const } : { ok: false, value: outcome };
     });
-    if (!result.checked) return { ok: false, status: 429, message: lockedMessage(result.retryAt, this.clock.nowMs()) };
+    if (!result.checked) {
+      const refusal = loginRefusal(
+        { ok: false, reason: 'client-locked', retryAt: result.retryAt },
+        this.clock.nowMs(),
+        '',
+      );
+      return { ok: false, status: 429, message: refusal.message };
+    }
     const user = owner as User | null;
     if (result.ok && user) {
       if (user.accountLockedAt) return { ok: false, status: 403, message: ACCOUNT_LOCKED };
@@ -414,9 +422,4 @@ function parseResponse<T extends { id: string; response: object }>(text: unknown
   } catch {
     return null;
   }
-}
-
-function lockedMessage(retryAt: Date, nowMs: number): string {
-  const minutes = Math.max(1, Math.ceil((retryAt.getTime() - nowMs) / 60000));
-  return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}, or ask an admin to click Resend QR.`;
 }
