@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import * as QRCode from 'qrcode';
 import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
+import type { SecurityEventDetails } from '../audit/security-events';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
 import { User } from '../users/user.entity';
@@ -141,38 +142,47 @@ export class TwoFactorService {
   async verifyCode(user: User, codeInput: unknown, ip: string | null): Promise<CodeOutcome> {
     const code = normaliseCode(codeInput);
     if (!code) return { ok: false, reason: 'malformed' };
-    return this.guarded(user, ip, {}, async (): Promise<CodeOutcome> => {
-      // A user without a confirmed authenticator can never pass (SECURITY.md 8).
-      const device = await this.totp.active(user.id);
-      if (!device) return { ok: false, reason: 'invalid' };
-      const now = this.clock.now();
-      const secret = this.totp.secretOf(device);
-      const step = findMatchingStep(secret, code, now);
-      if (step === null)
-        return { ok: false, reason: 'invalid', clockOffsetSeconds: this.clockOffset(secret, code, now) };
-      // Each step once, decided by the database (SECURITY.md 7).
-      if (!(await this.totp.acceptStep(device, step))) {
-        await this.audit.record({
-          type: 'code.replayed',
-          organizerId: user.organizerId,
-          userId: user.id,
-          ip,
-          detail: { step },
-        });
-        return { ok: false, reason: 'replayed' };
-      }
-      return { ok: true };
-    });
+    return this.secondFactorAttempt(
+      user,
+      ip,
+      async (): Promise<CodeOutcome> => {
+        // A user without a confirmed authenticator can never pass (SECURITY.md 8).
+        const device = await this.totp.active(user.id);
+        if (!device) return { ok: false, reason: 'invalid' };
+        const now = this.clock.now();
+        const secret = this.totp.secretOf(device);
+        const step = findMatchingStep(secret, code, now);
+        if (step === null)
+          return { ok: false, reason: 'invalid', clockOffsetSeconds: this.clockOffset(secret, code, now) };
+        // Each step once, decided by the database (SECURITY.md 7).
+        if (!(await this.totp.acceptStep(device, step))) {
+          await this.audit.record({
+            type: 'code.replayed',
+            organizerId: user.organizerId,
+            userId: user.id,
+            ip,
+            detail: { step },
+          });
+          return { ok: false, reason: 'replayed' };
+        }
+        return { ok: true };
+      },
+      codeFailure({}),
+    );
   }
 
   /** A recovery code instead of a TOTP code: works once, counts toward the same lock. */
   async useRecoveryCode(user: User, codeInput: unknown, ip: string | null): Promise<CodeOutcome> {
     if (typeof codeInput !== 'string' || !codeInput.trim() || codeInput.length > 64)
       return { ok: false, reason: 'malformed' };
-    const outcome = await this.guarded(user, ip, { recoveryCode: true }, async (): Promise<CodeOutcome> =>
-      (await this.factors.hasConfirmed(user)) && (await this.recoveryCodes.spend(user.id, codeInput))
-        ? { ok: true }
-        : { ok: false, reason: 'invalid' },
+    const outcome = await this.secondFactorAttempt(
+      user,
+      ip,
+      async (): Promise<CodeOutcome> =>
+        (await this.factors.hasConfirmed(user)) && (await this.recoveryCodes.spend(user.id, codeInput))
+          ? { ok: true }
+          : { ok: false, reason: 'invalid' },
+      codeFailure({ recoveryCode: true }),
     );
     if (outcome.ok) {
       const remaining = await this.recoveryCodes.remaining(user.id);
@@ -194,16 +204,18 @@ export class TwoFactorService {
   }
 
   /**
-   * Every code check goes through the account's code pool: reserved before the check, so
-   * that however many arrive at once no more than the limit are checked; the failure that
-   * reaches the limit locks, audits it and emails the user, once per lock.
+   * Every second-factor check, of any kind (a TOTP code, a recovery code, a passkey), goes
+   * through the account's code pool: reserved before the check, so that however many arrive
+   * at once no more than the limit are checked; a failure is audited (`failedDetail`, or not
+   * when it returns null: a replayed code has its own event), and the failure that reaches
+   * the limit locks, audits it and emails the user, once per lock.
    */
-  private async guarded(
+  async secondFactorAttempt<T extends { ok: boolean }>(
     user: User,
     ip: string | null,
-    detail: Record<string, unknown>,
-    check: () => Promise<CodeOutcome>,
-  ): Promise<CodeOutcome> {
+    check: () => Promise<T>,
+    failedDetail: (outcome: T) => SecurityEventDetails['code.failed'] | null,
+  ): Promise<T | { ok: false; reason: 'locked'; retryAt: Date }> {
     const result = await this.limiter.guard([this.limiter.codeKey(user.id)], async () => {
       const outcome = await check();
       return { ok: outcome.ok, value: outcome };
@@ -211,19 +223,9 @@ export class TwoFactorService {
     if (!result.checked) return { ok: false, reason: 'locked', retryAt: result.retryAt };
     const outcome = result.value;
     if (outcome.ok) return outcome;
-    if (outcome.reason !== 'replayed') {
-      const clock =
-        outcome.reason === 'invalid' && outcome.clockOffsetSeconds
-          ? { clockOffsetSeconds: outcome.clockOffsetSeconds }
-          : {};
-      await this.audit.record({
-        type: 'code.failed',
-        organizerId: user.organizerId,
-        userId: user.id,
-        ip,
-        detail: { ...detail, ...clock },
-      });
-    }
+    const detail = failedDetail(outcome);
+    if (detail)
+      await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail });
     const lock = result.lockedNow[0];
     if (!lock) return outcome;
     const minutes = this.config.limits.code.lockMinutes;
@@ -288,3 +290,13 @@ export class TwoFactorService {
 }
 
 class LinkSpent extends Error {}
+
+/** The audit detail of a refused code: its kind and the clock hint; none for a replay (audited as `code.replayed`). */
+function codeFailure(kind: SecurityEventDetails['code.failed']) {
+  return (outcome: CodeOutcome): SecurityEventDetails['code.failed'] | null => {
+    if (outcome.ok || outcome.reason === 'replayed') return null;
+    return outcome.reason === 'invalid' && outcome.clockOffsetSeconds
+      ? { ...kind, clockOffsetSeconds: outcome.clockOffsetSeconds }
+      : kind;
+  };
+}

@@ -27,6 +27,7 @@ import { UsersService } from '../../users/users.service';
 import { codeLockedMessage } from '../code-messages';
 import { SecondFactors } from '../factors/second-factors.service';
 import { RecoveryCodesService } from '../recovery-codes.service';
+import { TwoFactorService } from '../two-factor.service';
 import { Passkey } from './passkey.entity';
 import { MAX_PASSKEYS, PasskeyFactor } from './passkey.factor';
 
@@ -69,6 +70,7 @@ export class PasskeysService {
   constructor(
     private readonly passkeys: PasskeyFactor,
     private readonly factors: SecondFactors,
+    private readonly twoFactor: TwoFactorService,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly users: UsersService,
     private readonly sessions: AuthSessionService,
@@ -194,47 +196,28 @@ export class PasskeysService {
     // An answer that is no answer (a cancelled ceremony, a broken page) is refused before it counts, like a malformed code.
     const response = parseResponse<AuthenticationResponseJSON>(responseText);
     if (!response) return { ok: false, reason: 'invalid', message: MESSAGES.ceremony };
-    const result = await this.limiter.guard([this.limiter.codeKey(user.id)], async () => {
-      const outcome = await this.check(req, user, response, ip);
-      return { ok: outcome === 'ok', value: outcome };
-    });
-    if (!result.checked)
-      return {
-        ok: false,
-        reason: 'locked',
-        message: codeLockedMessage(result.retryAt, this.clock.nowMs()),
-        retryAt: result.retryAt,
-      };
-    if (result.ok) return { ok: true };
-    await this.audit.record({
-      type: 'code.failed',
-      organizerId: user.organizerId,
-      userId: user.id,
+    const outcome = await this.twoFactor.secondFactorAttempt(
+      user,
       ip,
-      detail: { passkey: true },
-    });
-    const lock = result.lockedNow[0];
-    if (lock) {
-      const minutes = this.config.limits.code.lockMinutes;
-      await this.audit.record({
-        type: 'code.locked',
-        organizerId: user.organizerId,
-        userId: user.id,
-        ip,
-        detail: { minutes },
-      });
-      await this.notices.send(user, 'code.locked', { minutes });
+      async () => {
+        const reason = await this.check(req, user, response, ip);
+        return { ok: reason === 'ok', reason };
+      },
+      () => ({ passkey: true }),
+    );
+    if (outcome.ok) return { ok: true };
+    if (outcome.reason === 'locked' && 'retryAt' in outcome) {
       return {
         ok: false,
         reason: 'locked',
-        message: codeLockedMessage(lock.until, this.clock.nowMs()),
-        retryAt: lock.until,
+        message: codeLockedMessage(outcome.retryAt, this.clock.nowMs()),
+        retryAt: outcome.retryAt,
       };
     }
     return {
       ok: false,
       reason: 'invalid',
-      message: MESSAGES[result.value as keyof typeof MESSAGES] ?? MESSAGES.ceremony,
+      message: MESSAGES[outcome.reason as keyof typeof MESSAGES] ?? MESSAGES.ceremony,
     };
   }
 
