@@ -64,7 +64,10 @@ describe('passkeys in a browser', () => {
     await expect(page.locator('.passkeys').textContent()).resolves.toContain('Work laptop');
     await reviewPage(page, '40-account-passkey');
     // Remove asks first (the confirmation page, reviewed too), and Cancel changes nothing.
-    await page.getByRole('button', { name: 'Remove Work laptop' }).click();
+    await page
+      .locator('.passkeys li', { hasText: 'Work laptop' })
+      .getByRole('button', { name: 'Remove', exact: true })
+      .click();
     await page.waitForURL('**/account/passkeys/**/remove');
     await reviewPage(page, '44-remove-passkey');
     await page.getByRole('link', { name: 'Cancel' }).click();

@@ -74,7 +74,7 @@ describe('passkeys (SECURITY.md 29)', () => {
     const saved = await addPasskey(person, authenticator);
     expect(saved.headers.location).toBe('/account');
     const page = await person.get('/account');
-    expect(page.text).toContain('<strong>YubiKey 5</strong>');
+    expect(page.text).toMatch(/<strong id="passkey-[0-9a-f-]+">YubiKey 5<\/strong>/);
     expect(page.text).toContain('not used yet');
     expect(await events(user.id)).toContain('passkey.added');
     expect((await lastMailTo(t.dataDir, user.email)).subject).toBe('A passkey was added to your account');
