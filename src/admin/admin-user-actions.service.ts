@@ -165,8 +165,7 @@ export class AdminUserActionsService {
       const lockedSince = user.accountLockedAt;
       // Conditional: of two admins unlocking at once, one unlocks and audits, the other is told.
       const accountUnlocked = await this.users.unlock(user);
-      const locks = await this.limiter.locksOf(user.id, user.email);
-      await this.limiter.clearAccount(user.id, user.email);
+      const locks = await this.limiter.clearAccount(user.id, user.email);
       if (!accountUnlocked && !locks.password && !locks.code) throw new ConflictException(nothingToUnlock(user));
       const lifted = [accountUnlocked && 'account', locks.password && 'password', locks.code && 'code'].filter(
         (name): name is string => !!name,

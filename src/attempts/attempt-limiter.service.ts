@@ -172,13 +172,13 @@ export class AttemptLimiter {
 
   /**
    * Lifts every lock and count of an account (an admin's Unlock account): its untrusted
-   * password pool, every device pool, its code pool. Returns whether anything was locked.
+   * password pool, every device pool, its code pool. Returns the locks it lifted.
    */
-  async clearAccount(userId: string, email: string): Promise<boolean> {
-    const { password, code } = await this.locksOf(userId, email);
+  async clearAccount(userId: string, email: string): Promise<{ password: Date | null; code: Date | null }> {
+    const lifted = await this.locksOf(userId, email);
     await this.counters.delete({ userId });
     await this.counters.delete({ key: this.passwordKey(email, userId).key });
-    return password !== null || code !== null;
+    return lifted;
   }
 
   /** Clears an account's code pool (its authenticator was reset or removed: old failures mean nothing now). */
