@@ -106,15 +106,16 @@ export class LoginService {
    * Returns where to go next.
    */
   async passwordAccepted(req: Request, user: User, returnTo?: string, resetTokenId?: string): Promise<string> {
-    const owed = resetTokenId !== undefined || (await this.secondFactors.owed(user, this.clock.now()));
+    // A Resend QR link always leads to the setup page; otherwise one question decides the step.
+    const step = resetTokenId !== undefined ? 'setup' : await this.secondFactors.secondStep(user, this.clock.now());
     const organizer = await this.organizers.getById(user.organizerId);
-    await this.sessions.signInWithPassword(req, user, owed, returnTo, organizer.name);
+    await this.sessions.signInWithPassword(req, user, step !== null, returnTo, organizer.name);
     if (resetTokenId) await this.sessions.beginReset(req, resetTokenId);
-    if (!owed) {
+    if (!step) {
       await this.signedIn(req, user, 'password');
       return returnTo ?? '/';
     }
-    return !resetTokenId && (await this.secondFactors.hasConfirmed(user)) ? '/2fa/verify' : '/2fa/setup';
+    return step === 'verify' ? '/2fa/verify' : '/2fa/setup';
   }
 
   /** The second factor was right: a new session id, fully signed in. Returns where to go next. */

@@ -15,6 +15,12 @@ export abstract class SecondFactorGate {
    */
   abstract owed(user: User, now: Date): Promise<boolean>;
 
+  /**
+   * The step after the password, in one question: `verify` (a confirmed factor to pass),
+   * `setup` (one is owed but none is set up), or null (none owed: signed in).
+   */
+  abstract secondStep(user: User, now: Date): Promise<'verify' | 'setup' | null>;
+
   /** A signed-in user who owes a second factor never set up (the grace period ended): only the setup page is open. */
   abstract setupOverdue(user: User, now: Date): Promise<boolean>;
 

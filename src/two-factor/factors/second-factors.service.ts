@@ -128,8 +128,12 @@ export class SecondFactors extends SecondFactorGate {
   }
 
   async owed(user: User, now: Date): Promise<boolean> {
-    if (user.twoFactorRequired || deadlinePassed(user, now)) return true;
-    return this.hasConfirmed(user);
+    return (await this.secondStep(user, now)) !== null;
+  }
+
+  async secondStep(user: User, now: Date): Promise<'verify' | 'setup' | null> {
+    if (await this.hasConfirmed(user)) return 'verify';
+    return user.twoFactorRequired || deadlinePassed(user, now) ? 'setup' : null;
   }
 
   async setupOverdue(user: User, now: Date): Promise<boolean> {
