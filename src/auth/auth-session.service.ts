@@ -10,7 +10,7 @@ import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { SecondFactorGate } from './second-factor-gate';
 import { SessionRecord } from './session.entity';
-import { AuthState } from './session-state';
+import { AuthState, WebauthnPurpose } from './session-state';
 import { DatabaseSessionStore, sessionCookie } from './session-store';
 
 /** 12 hours after the password step a session ends, active or not (ASVS 3.3.1). */
@@ -175,33 +175,20 @@ export class AuthSessionService {
 
   /**
    * A WebAuthn challenge for this browser's next ceremony, kept server-side (never trusted from
-   * the page), expiring with the pending state's 5 minutes.
+   * the page), expiring with the pending state's 5 minutes; also for a browser not signed in yet.
    */
-  stashWebauthnChallenge(req: Request, purpose: 'register' | 'sign-in', challenge: string): Promise<void> {
-    return this.change(req, { webauthn: { purpose, challenge, expiresAt: this.clock.nowMs() + PENDING_MS } });
+  async stashWebauthnChallenge(req: Request, purpose: WebauthnPurpose, challenge: string): Promise<void> {
+    req.session.webauthnChallenge = { purpose, challenge, expiresAt: this.clock.nowMs() + PENDING_MS };
+    await save(req);
   }
 
   /** The challenge of a ceremony of `purpose`, once: it is forgotten as it is taken; null when none, another purpose, or expired. */
-  async takeWebauthnChallenge(req: Request, purpose: 'register' | 'sign-in'): Promise<string | null> {
-    const stashed = req.session?.auth?.webauthn;
+  async takeWebauthnChallenge(req: Request, purpose: WebauthnPurpose): Promise<string | null> {
+    const stashed = req.session?.webauthnChallenge;
     if (!stashed) return null;
-    await this.change(req, { webauthn: undefined });
+    delete req.session.webauthnChallenge;
+    await save(req);
     return stashed.purpose === purpose && stashed.expiresAt > this.clock.nowMs() ? stashed.challenge : null;
-  }
-
-  /** The challenge of a sign-in with a passkey alone, for a browser that is not signed in (the session holds nothing else). */
-  async stashPasskeySignInChallenge(req: Request, challenge: string): Promise<void> {
-    req.session.passkeySignIn = { challenge, expiresAt: this.clock.nowMs() + PENDING_MS };
-    await save(req);
-  }
-
-  /** That challenge, once; null when none or expired. */
-  async takePasskeySignInChallenge(req: Request): Promise<string | null> {
-    const stashed = req.session?.passkeySignIn;
-    if (!stashed) return null;
-    delete req.session.passkeySignIn;
-    await save(req);
-    return stashed.expiresAt > this.clock.nowMs() ? stashed.challenge : null;
   }
 
   /**

@@ -24,14 +24,18 @@ export interface AuthState {
   replacingAuthenticatorUntil?: number;
   /** When the user last proved a second factor (re-authentication for sensitive actions). */
   verifiedAt?: number;
-  /** A WebAuthn challenge given to this browser, single use, until it expires (SECURITY.md 29). */
-  webauthn?: { purpose: 'register' | 'sign-in'; challenge: string; expiresAt: number };
 }
+
+/** What a WebAuthn challenge was given for: adding a passkey, the second step, or a sign-in with a passkey alone. */
+export type WebauthnPurpose = 'register' | 'sign-in' | 'passkey-only';
 
 declare module 'express-session' {
   interface SessionData {
     auth?: AuthState;
-    /** The challenge of a sign-in with a passkey alone, given to a browser not signed in yet (single use, 5 minutes). */
-    passkeySignIn?: { challenge: string; expiresAt: number };
+    /**
+     * The WebAuthn challenge given to this browser, signed in or not yet (a sign-in with a passkey
+     * alone), single use, until it expires (SECURITY.md 29). A new session id drops it.
+     */
+    webauthnChallenge?: { purpose: WebauthnPurpose; challenge: string; expiresAt: number };
   }
 }

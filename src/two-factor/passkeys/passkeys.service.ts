@@ -228,7 +228,7 @@ export class PasskeysService {
       allowCredentials: [],
       userVerification: 'required',
     });
-    await this.sessions.stashPasskeySignInChallenge(req, options.challenge);
+    await this.sessions.stashWebauthnChallenge(req, 'passkey-only', options.challenge);
     return options;
   }
 
@@ -242,7 +242,7 @@ export class PasskeysService {
     let owner: User | null = null;
     const result = await this.limiter.guard([this.limiter.clientKey(ip)], async () => {
       const response = parseResponse<AuthenticationResponseJSON>(responseText);
-      const challenge = await this.sessions.takePasskeySignInChallenge(req);
+      const challenge = await this.sessions.takeWebauthnChallenge(req, 'passkey-only');
       if (!response) return { ok: false, value: 'ceremony' as const };
       if (!challenge) return { ok: false, value: 'expired' as const };
       const passkey = await this.passkeys.byCredentialId(response.id);
