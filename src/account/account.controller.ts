@@ -112,7 +112,7 @@ export class AccountController {
 
   /** The confirmation page: a code, or a passkey when the person has one. */
   private async confirmView(user: User, action: unknown) {
-    const hasPasskey = (await this.passkeys.list(user)).length > 0;
+    const hasPasskey = await this.passkeys.hasPasskey(user);
     return { ...confirmModel(action), hasPasskey, passkeyScripts: hasPasskey };
   }
 

@@ -8,11 +8,14 @@ describe('renderGuard', () => {
   function guardedResponse() {
     const render = jest.fn();
     const res = { render } as unknown as Response;
-    renderGuard()({} as Request, res, () => undefined);
+    renderGuard({ apply: async () => undefined })({} as Request, res, () => undefined);
     return { res, render };
   }
 
-  it('never hands Express or hbs an option from a model, and keeps the rest of it', () => {
+  /** The render runs once the layout's locals are set (a promise): let it. */
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('never hands Express or hbs an option from a model, and keeps the rest of it', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const { res, render } = guardedResponse();
     const model = Object.fromEntries([
@@ -21,17 +24,19 @@ describe('renderGuard', () => {
       ['email', 'kept@example.com'],
     ]);
     res.render('sample/form', model);
+    await settled();
     expect(warn).toHaveBeenCalledWith(expect.stringContaining('layout, settings, cache, partials, helpers, _locals'));
     warn.mockRestore();
     expect(render).toHaveBeenCalledWith('sample/form', { title: 'Sample', email: 'kept@example.com' }, undefined);
   });
 
-  it('passes a model without such names, and a callback, unchanged', () => {
+  it('passes a model without such names, and a callback, unchanged', async () => {
     const { res, render } = guardedResponse();
     const model = { title: 'Sample' };
     const callback = () => undefined;
     res.render('a', model, callback);
     res.render('b', callback);
+    await settled();
     expect(render.mock.calls[0]).toEqual(['a', model, callback]);
     expect(render.mock.calls[1]).toEqual(['b', undefined, callback]);
   });

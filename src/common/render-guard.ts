@@ -24,7 +24,7 @@ const logger = new Logger('Views');
  * this is the net under that rule: a name Express or hbs would read as an option is
  * dropped, and logged (the key only), since only a bug puts it there.
  */
-export function renderGuard(layout?: LayoutLocals) {
+export function renderGuard(layout: Pick<LayoutLocals, 'apply'>) {
   return (req: Request, res: Response, next: NextFunction): void => {
     type Callback = (error: Error, html: string) => void;
     const render = res.render.bind(res) as (view: string, options?: object, callback?: Callback) => void;
@@ -35,7 +35,6 @@ export function renderGuard(layout?: LayoutLocals) {
           : options && withoutRenderOptions(view, options as Record<string, unknown>);
       const done = typeof options === 'function' ? (options as Callback) : callback;
       // The layout's locals, right before the page renders (LayoutLocals never throws).
-      if (!layout) return render(view, model, done);
       layout
         .apply(req, res)
         .then(() => render(view, model, done))

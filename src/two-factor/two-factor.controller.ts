@@ -270,7 +270,7 @@ export class TwoFactorController {
   }
 
   private async verifyModel(user: User) {
-    const hasPasskey = (await this.passkeys.list(user)).length > 0;
+    const hasPasskey = await this.passkeys.hasPasskey(user);
     return { title: 'Two-factor authentication', hasPasskey, passkeyScripts: hasPasskey };
   }
 

@@ -82,6 +82,11 @@ export class PasskeysService {
     private readonly clock: Clock,
   ) {}
 
+  /** Whether the person has a passkey (the pages that offer one). */
+  async hasPasskey(user: User): Promise<boolean> {
+    return (await this.passkeys.count(user.id)) > 0;
+  }
+
   /** The account page's list: name, when added, when last used. */
   async list(user: User) {
     const passkeys = await this.passkeys.of(user.id);
