@@ -31,7 +31,12 @@ export interface SecurityEventDetails {
   'account.not_me': Record<string, never>;
   'account.unlocked': { lifted: string[]; lockedSince?: string };
   'password.changed': Record<string, never>;
+  'password.reset_requested': Record<string, never>;
+  'password.reset': { linkId: string };
   'session.logout': Record<string, never>;
+  'session.ended': { device: string };
+  'session.ended_others': { count: number };
+  'session.ended_all': { count: number };
   'mail.failed': { template: MailTemplate; error?: string; to?: string };
   'organizer.passkey_policy_changed': {
     allowPasskeySignIn: boolean;
@@ -82,10 +87,16 @@ const MAIL_LABELS: Record<MailTemplate, string> = {
   'account-locked': 'account locked',
   'account-unlocked': 'account unlocked',
   'password-changed': 'password changed',
+  'password-reset': 'password reset link',
+  'signed-out-everywhere': 'signed out everywhere',
   'passkey-added': 'passkey added',
   'passkey-removed': 'passkey removed',
   'not-me-admin-alert': 'security report to the admins',
 };
+
+/** The note of the events that end sessions: how many. */
+const sessionsEnded = (detail: { count?: number }) =>
+  typeof detail.count === 'number' ? `${detail.count} ${detail.count === 1 ? 'session' : 'sessions'} ended` : undefined;
 
 /** The one definition of each security event: label, note, email (the compiler checks every type has one). */
 export const SECURITY_EVENTS = {
@@ -152,7 +163,25 @@ export const SECURITY_EVENTS = {
     label: 'Password changed',
     email: { template: 'password-changed', subject: 'Your password was changed' },
   },
+  'password.reset_requested': {
+    label: 'Password reset link requested',
+    email: { template: 'password-reset', subject: 'Reset your password' },
+  },
+  'password.reset': {
+    label: 'Password reset with an emailed link',
+    email: { template: 'password-changed', subject: 'Your password was changed' },
+  },
   'session.logout': { label: 'Logged out' },
+  'session.ended': { label: 'Signed out one of their sessions', note: (d) => d.device },
+  'session.ended_others': {
+    label: 'Signed out everywhere else',
+    note: sessionsEnded,
+  },
+  'session.ended_all': {
+    label: 'Signed out everywhere',
+    note: sessionsEnded,
+    email: { template: 'signed-out-everywhere', subject: 'You were signed out everywhere' },
+  },
   'mail.failed': {
     label: 'Email could not be sent',
     note: (d) => (d.template ? `Email: ${MAIL_LABELS[d.template] ?? d.template}` : undefined),

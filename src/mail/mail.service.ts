@@ -19,6 +19,8 @@ export type MailTemplate =
   | 'account-locked'
   | 'account-unlocked'
   | 'password-changed'
+  | 'password-reset'
+  | 'signed-out-everywhere'
   | 'passkey-added'
   | 'passkey-removed'
   | 'not-me-admin-alert';

@@ -3,7 +3,7 @@ import { User } from './user.entity';
 import { newId, timestampColumn } from '../database/columns';
 
 /** What an emailed single-use link is for. */
-export type TokenPurpose = 'invitation' | 'totp-reset' | 'not-me';
+export type TokenPurpose = 'invitation' | 'totp-reset' | 'not-me' | 'password-reset';
 
 /** A single-use, expiring link token. Only its SHA-256 is stored. */
 @Entity('one_time_tokens')
