@@ -21,6 +21,7 @@ import { DatabaseModule } from './database/database.module';
 import { ENTITIES } from './entities';
 import { MailModule } from './mail/mail.module';
 import { OrganizersModule } from './organizers/organizers.module';
+import { PasswordResetModule } from './password-reset/password-reset.module';
 import { TwoFactorModule } from './two-factor/two-factor.module';
 import { UsersModule } from './users/users.module';
 
@@ -50,6 +51,7 @@ export class AppModule {
         TwoFactorModule,
         AdminModule,
         AccountModule,
+        PasswordResetModule,
         // Last: its catch-all route must come after every other route.
         NotFoundModule,
       ],

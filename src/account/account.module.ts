@@ -8,11 +8,12 @@ import { AccountService } from './account.service';
 import { InvitationsController } from './invitations.controller';
 import { NotMeController } from './not-me.controller';
 import { NotMeService } from './not-me.service';
+import { SessionsController } from './sessions.controller';
 
-/** /account: every signed-in user's own password, authenticator and recovery codes; /not-me links; the invitation link. */
+/** /account: every signed-in user's own password, authenticator, recovery codes and sessions; /not-me links; the invitation link. */
 @Module({
   imports: [AuthModule, TwoFactorModule, UsersModule, AuditModule],
-  controllers: [AccountController, NotMeController, InvitationsController],
+  controllers: [AccountController, SessionsController, NotMeController, InvitationsController],
   providers: [AccountService, NotMeService],
 })
 export class AccountModule {}

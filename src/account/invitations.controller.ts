@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { LoginService } from '../auth/login.service';
-import { Public } from '../common/decorators';
+import { EmailedLinkPage } from '../common/decorators';
 import { FormException } from '../common/exceptions';
 import { InvitationsService, LinkStatus } from '../users/invitations.service';
 import { User } from '../users/user.entity';
@@ -29,7 +29,7 @@ export class InvitationsController {
     private readonly login: LoginService,
   ) {}
 
-  @Public()
+  @EmailedLinkPage()
   @Get(':token')
   async page(@Res() res: Response, @Param('token') token: string) {
     const opened = await this.invitations.open(token);
@@ -37,7 +37,7 @@ export class InvitationsController {
     res.render('invitations/accept', pageModel(opened.user, token));
   }
 
-  @Public()
+  @EmailedLinkPage()
   @Post(':token')
   async submit(
     @Req() req: Request,

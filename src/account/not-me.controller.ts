@@ -1,7 +1,7 @@
 import { Controller, Get, HttpStatus, Param, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AuthSessionService } from '../auth/auth-session.service';
-import { Public } from '../common/decorators';
+import { EmailedLinkPage } from '../common/decorators';
 import { NotMeOutcome, NotMeService } from './not-me.service';
 
 const UNUSABLE: Record<string, string> = {
@@ -17,7 +17,7 @@ export class NotMeController {
     private readonly sessions: AuthSessionService,
   ) {}
 
-  @Public()
+  @EmailedLinkPage()
   @Get(':token')
   async confirmPage(@Res() res: Response, @Param('token') token: string) {
     const outcome = await this.notMe.preview(token);
@@ -25,7 +25,7 @@ export class NotMeController {
     res.render('account/not-me', { title: "This wasn't me", email: outcome.user.email, token });
   }
 
-  @Public()
+  @EmailedLinkPage()
   @Post(':token')
   async confirm(@Req() req: Request, @Res() res: Response, @Param('token') token: string) {
     const outcome = await this.notMe.confirm(token, req.ip ?? null);

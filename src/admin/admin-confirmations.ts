@@ -1,7 +1,7 @@
 import type { User } from '../users/user.entity';
 import { userPath, utcMinute } from './admin-views';
 
-export type ConfirmedAction = 'resend-qr' | 'enable' | 'disable' | 'unlock';
+export type ConfirmedAction = 'resend-qr' | 'enable' | 'disable' | 'unlock' | 'sign-out-everywhere';
 
 export interface ConfirmationView {
   title: string;
@@ -19,8 +19,13 @@ export interface ConfirmationView {
 export type AttemptLocks = { password: Date | null; code: Date | null };
 export const NO_LOCKS: AttemptLocks = { password: null, code: null };
 
-/** What a confirmation page says and posts. */
-export function confirmationView(user: User, action: ConfirmedAction, locks: AttemptLocks): ConfirmationView {
+/** What a confirmation page says and posts; `activeSessions` is the count a Sign out everywhere names. */
+export function confirmationView(
+  user: User,
+  action: ConfirmedAction,
+  locks: AttemptLocks,
+  activeSessions = 0,
+): ConfirmationView {
   const who = `${user.name} (${user.email})`;
   const base = { user: { id: user.id, name: user.name, email: user.email }, cancelHref: userPath(user) };
   switch (action) {
@@ -93,6 +98,22 @@ export function confirmationView(user: User, action: ConfirmedAction, locks: Att
         action: `${userPath(user)}/unlock`,
         fields: [],
         button: 'Unlock account',
+      };
+    case 'sign-out-everywhere':
+      return {
+        ...base,
+        title: 'Sign out everywhere',
+        heading: `Sign out ${who} everywhere?`,
+        consequences: [
+          `Every session of ${user.name} ends at once, on every device (${activeSessions} active now, sign-ins in progress included).`,
+          'They can sign in again with their password and, if 2FA is on, their second factor.',
+          'If their password may be known to someone else, ask them to change it after signing in.',
+          'They get an email about this.',
+        ],
+        action: `${userPath(user)}/sign-out-everywhere`,
+        fields: [],
+        button: 'Sign out everywhere',
+        danger: true,
       };
   }
 }

@@ -1,6 +1,8 @@
 import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
 import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
+import { AuthSessionService } from '../auth/auth-session.service';
+import { UserSessionsService } from '../auth/user-sessions.service';
 import { FormException } from '../common/exceptions';
 import { TwoFactorAdminService } from '../two-factor/two-factor-admin.service';
 import { InvitationsService } from '../users/invitations.service';
@@ -29,6 +31,8 @@ export class AdminUserActionsService {
     private readonly audit: AuditService,
     private readonly notices: SecurityNoticesService,
     private readonly limiter: AttemptLimiter,
+    private readonly sessions: AuthSessionService,
+    private readonly userSessions: UserSessionsService,
   ) {}
 
   /** The empty *New user* form: Member, 2FA checked. */
@@ -90,8 +94,36 @@ export class AdminUserActionsService {
         user,
         action,
         action === 'unlock' ? await this.limiter.locksOf(user.id, user.email) : NO_LOCKS,
+        action === 'sign-out-everywhere' ? await this.userSessions.count(user) : 0,
       ),
     };
+  }
+
+  /**
+   * Sign out everywhere: every session of a user of the admin's organizer ends on every
+   * instance (a new security stamp, the rows deleted), pending sign-ins included. Audited
+   * with the admin as actor and the number of active sessions ended; the user is told by email.
+   */
+  async signOutEverywhere(admin: User, id: string, ip: string | null): Promise<Outcome> {
+    const user = await this.users.getInOrganizer(admin.organizerId, id);
+    return this.guarded(user, async () => {
+      await this.refuseUnlessAllowed(admin, user, 'sign-out-everywhere');
+      const count = await this.userSessions.count(user);
+      await this.sessions.endAllForUser(user.id);
+      await this.audit.record({
+        type: 'session.ended_all',
+        organizerId: user.organizerId,
+        userId: user.id,
+        actorId: admin.id,
+        ip,
+        detail: { count },
+      });
+      const mail = await this.notices.send(user, 'session.ended_all', { adminName: admin.name, count }, admin.id);
+      const ended = `${user.name} is signed out everywhere (${count} active ${count === 1 ? 'session' : 'sessions'} ended).`;
+      return mail.sent
+        ? { type: 'success', text: `${ended} They were told by email.` }
+        : { type: 'error', text: `${ended} The email to ${user.email} could not be sent.` };
+    });
   }
 
   /** Resend QR for a user of the admin's organizer (the rules are TwoFactorAdminService's). */
@@ -198,7 +230,11 @@ export class AdminUserActionsService {
   private async refuseUnlessAllowed(admin: User, user: User, action: ConfirmedAction): Promise<void> {
     if (user.id === admin.id)
       throw new ConflictException(
-        action === 'unlock' ? 'You cannot unlock your own account. Ask another admin of your organizer.' : SELF_CHANGE,
+        action === 'unlock'
+          ? 'You cannot unlock your own account. Ask another admin of your organizer.'
+          : action === 'sign-out-everywhere'
+            ? 'You cannot sign yourself out everywhere here: on your account, Your sessions has Sign out everywhere else.'
+            : SELF_CHANGE,
       );
     const problem =
       action === 'resend-qr'

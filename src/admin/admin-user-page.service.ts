@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
+import { UserSessionsService } from '../auth/user-sessions.service';
 import { describeEvent } from '../audit/security-events';
 import { Clock } from '../common/clock';
 import { OrganizersService } from '../organizers/organizers.service';
@@ -42,6 +43,7 @@ export class AdminUserPageService {
     private readonly totp: TotpFactor,
     private readonly passkeys: PasskeyFactor,
     private readonly recoveryCodes: RecoveryCodesService,
+    private readonly userSessions: UserSessionsService,
   ) {}
 
   async userPage(admin: User, id: string) {
@@ -56,10 +58,13 @@ export class AdminUserPageService {
       this.factors.hasConfirmed(user),
       this.limiter.locksOf(user.id, user.email),
     ]);
-    const [authenticator, passkeys, recoveryCodesLeft] = await Promise.all([
+    const [authenticator, passkeys, recoveryCodesLeft, activeSessions, passwordReset] = await Promise.all([
       this.totp.active(user.id),
       this.passkeys.of(user.id),
       this.recoveryCodes.remaining(user.id),
+      this.userSessions.count(user),
+      // Forgot password: whether a link the person asked for is waiting.
+      this.tokens.latest(user.id, 'password-reset'),
     ]);
     const names = await this.users.namesIn(admin.organizerId, [
       ...events.map((event) => event.actorId),
@@ -111,6 +116,10 @@ export class AdminUserPageService {
             usable: invitation.status(now) === 'waiting',
           }
         : null,
+      passwordReset:
+        passwordReset?.status(now) === 'waiting'
+          ? { sentAt: passwordReset.createdAt, expiresAt: passwordReset.expiresAt }
+          : null,
       reset: reset
         ? {
             at: reset.createdAt,
@@ -127,6 +136,8 @@ export class AdminUserPageService {
       canEnable: !isSelf && !user.twoFactorRequired,
       canDisable: !isSelf && !ownOff && !policyOn,
       canResendInvitation: invited,
+      activeSessions,
+      canSignOutEverywhere: !isSelf,
       events: events.map((event) => describeEvent(event, (actorId) => names.get(actorId))),
     };
   }

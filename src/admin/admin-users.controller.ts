@@ -100,6 +100,20 @@ export class AdminUsersController {
     redirect(req, res, await this.actions.unlock(admin, id, req.ip ?? null));
   }
 
+  /** Sign out everywhere: without `confirm=yes` the confirmation step, with it every session of the user ends. */
+  @Post(':id/sign-out-everywhere')
+  async signOutEverywhere(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() admin: User,
+    @Param('id') id: string,
+    @Body() body: ConfirmDto,
+  ) {
+    if (body.confirm !== 'yes')
+      return confirmOrRefuse(req, res, await this.actions.confirmation(admin, id, 'sign-out-everywhere'));
+    redirect(req, res, await this.actions.signOutEverywhere(admin, id, req.ip ?? null));
+  }
+
   @Post(':id/invitation')
   async resendInvitation(
     @Req() req: Request,

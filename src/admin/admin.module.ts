@@ -11,11 +11,19 @@ import { AdminUsersController } from './admin-users.controller';
 import { AdminUserActionsService } from './admin-user-actions.service';
 import { AdminUserListService } from './admin-user-list.service';
 import { AdminUserPageService } from './admin-user-page.service';
+import { SecurityLogController } from './security-log/security-log.controller';
+import { SecurityLogService } from './security-log/security-log.service';
 
 /** The admin pages: they drive users and two-factor, which know nothing of admin. */
 @Module({
   imports: [OrganizersModule, UsersModule, AuthModule, TwoFactorModule, AuditModule, AttemptsModule],
-  controllers: [AdminUsersController, AdminOrganizerController],
-  providers: [AdminUserListService, AdminUserPageService, AdminUserActionsService, AdminOrganizerService],
+  controllers: [AdminUsersController, AdminOrganizerController, SecurityLogController],
+  providers: [
+    AdminUserListService,
+    AdminUserPageService,
+    AdminUserActionsService,
+    AdminOrganizerService,
+    SecurityLogService,
+  ],
 })
 export class AdminModule {}

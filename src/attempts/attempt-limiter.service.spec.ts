@@ -106,6 +106,42 @@ describe('AttemptLimiter', () => {
     });
   });
 
+  describe('take', () => {
+    it('counts every forgot-password request: the 3rd per address fills the window, the 4th is refused until it passes', async () => {
+      const address = ctx.limiter.resetAddressKey('someone@example.com');
+      const client = ctx.limiter.resetClientKey('203.0.113.9');
+      for (let i = 0; i < 3; i++) expect(await ctx.limiter.take([address, client])).toEqual({ taken: true });
+      expect(await ctx.limiter.take([address, client])).toEqual({
+        taken: false,
+        refusedBy: 'reset-address',
+        retryAt: new Date(ctx.clock.nowMs() + 60 * MINUTE),
+      });
+      // Another address from the same client still counts there (3 of its 10 taken, the refusal took none).
+      const other = ctx.limiter.resetAddressKey('other@example.com');
+      expect(await ctx.limiter.take([other, client])).toEqual({ taken: true });
+      ctx.clock.advance(60 * MINUTE);
+      expect(await ctx.limiter.take([address, client])).toEqual({ taken: true });
+    });
+
+    it('limits one client (IPv6 by /64) across addresses: the 11th request in the window is refused', async () => {
+      const client = (n: number) => ctx.limiter.resetClientKey(`2001:db8:1:2::${n.toString(16)}`);
+      for (let i = 0; i < 10; i++)
+        expect(await ctx.limiter.take([ctx.limiter.resetAddressKey(`a${i}@example.com`), client(i)])).toEqual({
+          taken: true,
+        });
+      expect(await ctx.limiter.take([ctx.limiter.resetAddressKey('new@example.com'), client(99)])).toMatchObject({
+        taken: false,
+        refusedBy: 'reset-client',
+      });
+      expect(
+        await ctx.limiter.take([
+          ctx.limiter.resetAddressKey('new@example.com'),
+          ctx.limiter.resetClientKey('2001:db8:1:3::1'),
+        ]),
+      ).toEqual({ taken: true });
+    });
+  });
+
   describe('clearAccount', () => {
     it('lifts the untrusted, device and code locks of an account, and says which it lifted', async () => {
       const untrusted = ctx.limiter.passwordKey('owner@example.com', 'user-1');
@@ -121,6 +157,22 @@ describe('AttemptLimiter', () => {
       });
       expect(await ctx.limiter.locksOf('user-1', 'owner@example.com')).toEqual({ password: null, code: null });
       expect(await ctx.limiter.clearAccount('user-1', 'owner@example.com')).toEqual({ password: null, code: null });
+    });
+  });
+
+  describe('clearPasswords', () => {
+    it('lifts the untrusted and device password locks of an account, keeps its code lock and other accounts', async () => {
+      const untrusted = ctx.limiter.passwordKey('owner@example.com', 'user-1');
+      const device = ctx.limiter.deviceKey('device-1', 'user-1');
+      const otherDevice = ctx.limiter.deviceKey('device-2', 'user-2');
+      for (const key of [untrusted, device, pool, otherDevice])
+        for (let i = 0; i < 10; i++) await ctx.limiter.guard([key], wrong);
+      await ctx.limiter.clearPasswords('user-1', 'owner@example.com');
+      expect(await ctx.limiter.locksOf('user-1', 'owner@example.com')).toEqual({
+        password: null,
+        code: expect.any(Date),
+      });
+      expect(await ctx.limiter.lockedUntil(otherDevice)).toEqual(expect.any(Date));
     });
   });
 });

@@ -13,9 +13,11 @@ import { clientGroup } from './client-address';
  * - `password`: wrong passwords for one email from browsers that never signed in to it (the untrusted pool);
  * - `device`: wrong passwords from one browser holding a device cookie for the account;
  * - `client`: wrong passwords from one client address (IPv6 by /64) across every account;
- * - `code`: wrong TOTP or recovery codes of one account.
+ * - `code`: wrong TOTP or recovery codes of one account;
+ * - `reset-address`, `reset-client`: forgot-password requests for one address and from one client
+ *   address (IPv6 by /64); every request counts, whether or not an account has the address.
  */
-export type AttemptPool = 'password' | 'device' | 'client' | 'code';
+export type AttemptPool = 'password' | 'device' | 'client' | 'code' | 'reset-address' | 'reset-client';
 
 /** One pool an attempt counts in. Made by the limiter's key methods only. */
 export interface PoolKey {
@@ -60,7 +62,7 @@ export class AttemptLimiter {
     private readonly clock: Clock,
     config: AppConfig,
   ) {
-    const { password, code, client } = config.limits;
+    const { password, code, client, reset } = config.limits;
     const inARow = (limit: { maxFailures: number; lockMinutes: number }): PoolRule => ({
       maxFailures: limit.maxFailures,
       lockMs: limit.lockMinutes * MINUTE_MS,
@@ -77,6 +79,9 @@ export class AttemptLimiter {
         windowMs: client.lockMinutes * MINUTE_MS,
         onSuccess: 'release',
       },
+      // A request that reaches the limit locks for a whole window: at most that many per window.
+      'reset-address': perWindow(reset.perAddress, reset.windowMinutes),
+      'reset-client': perWindow(reset.perClient, reset.windowMinutes),
     } satisfies Record<AttemptPool, PoolRule>;
   }
 
@@ -93,6 +98,20 @@ export class AttemptLimiter {
   /** The pool of one client address (IPv6 by /64) across all accounts. */
   clientKey(address: string | null | undefined): PoolKey {
     return { pool: 'client', key: 'client:' + this.keys.hash('attempt-counter', clientGroup(address)), userId: null };
+  }
+
+  /** The forgot-password requests for one login name (keyed hash), whether or not an account has it. */
+  resetAddressKey(email: string): PoolKey {
+    return { pool: 'reset-address', key: 'reset-address:' + this.keys.hash('attempt-counter', email), userId: null };
+  }
+
+  /** The forgot-password requests from one client address (IPv6 by /64), whatever the email. */
+  resetClientKey(address: string | null | undefined): PoolKey {
+    return {
+      pool: 'reset-client',
+      key: 'reset-client:' + this.keys.hash('attempt-counter', clientGroup(address)),
+      userId: null,
+    };
   }
 
   /** The second-factor pool of an account (TOTP and recovery codes together). */
@@ -134,6 +153,15 @@ export class AttemptLimiter {
       if (until) lockedNow.push({ pool: key.pool, until });
     }
     return { checked: true, ok: false, value: result.value, lockedNow };
+  }
+
+  /**
+   * Counts one request in every pool, for actions limited however they end (a reset email:
+   * nothing is checked, every request counts). Refused without counting when a pool is full.
+   */
+  async take(keys: PoolKey[]): Promise<{ taken: true } | { taken: false; refusedBy: AttemptPool; retryAt: Date }> {
+    const result = await this.guard(keys, async () => ({ ok: false, value: undefined }));
+    return result.checked ? { taken: true } : { taken: false, refusedBy: result.refusedBy, retryAt: result.retryAt };
   }
 
   /** Until when the pool refuses attempts, or null. */
@@ -179,6 +207,20 @@ export class AttemptLimiter {
     await this.counters.delete({ userId });
     await this.counters.delete({ key: this.passwordKey(email, userId).key });
     return lifted;
+  }
+
+  /**
+   * Clears an account's password pools, untrusted and every device, but not its code pool: the
+   * owner proved the mailbox and chose a new password (a reset link); a 2FA lock still holds.
+   */
+  async clearPasswords(userId: string, email: string, manager?: EntityManager): Promise<void> {
+    const counters = manager ? manager.getRepository(AttemptCounter) : this.counters;
+    await counters.delete({ key: this.passwordKey(email, userId).key });
+    await counters
+      .createQueryBuilder()
+      .delete()
+      .where('"user_id" = :userId AND "key" LIKE :device', { userId, device: 'device:%' })
+      .execute();
   }
 
   /** Clears an account's code pool (its authenticator was reset or removed: old failures mean nothing now). */
@@ -294,6 +336,15 @@ export class AttemptLimiter {
   private async retryAt(key: PoolKey): Promise<Date> {
     return (await this.lockedUntil(key)) ?? new Date(this.clock.nowMs() + this.rules[key.pool].lockMs);
   }
+}
+
+function perWindow(max: number, windowMinutes: number): PoolRule {
+  return {
+    maxFailures: max,
+    lockMs: windowMinutes * MINUTE_MS,
+    windowMs: windowMinutes * MINUTE_MS,
+    onSuccess: 'release',
+  };
 }
 
 function codeKeyOf(userId: string): string {

@@ -4,14 +4,23 @@ import type { AuditType } from './security-events';
 
 export type { AuditType } from './security-events';
 
-/** One security event, shown to admins on the user's page. */
+/**
+ * One security event, shown to admins on the user's page and in the organizer's security log.
+ * Indexes: a person's events (user page, the log's person filter); the organizer's log newest
+ * first, keyset-paged on (created_at, id); and an organizer's events of one type by time (the
+ * log's kind filter, the chart's counts per day, the organizer page's latest policy change).
+ * Events of one instant come in the order they were written on the first and the last (their
+ * entries follow the row order), which the user page shows. Named as the migration that made
+ * or renamed them names them (AddSecurityLogIndexes): the security log pins them by name on SQLite.
+ */
 @Entity('audit_events')
-@Index(['userId', 'createdAt'])
+@Index('IDX_audit_events_user_created', ['userId', 'createdAt'])
+@Index('IDX_audit_events_organizer_created_id', ['organizerId', 'createdAt', 'id'])
+@Index('IDX_audit_events_organizer_type_created', ['organizerId', 'type', 'createdAt'])
 export class AuditEvent {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 
-  @Index()
   @Column({ name: 'organizer_id', type: 'varchar', length: 36, nullable: true })
   organizerId: string | null;
 

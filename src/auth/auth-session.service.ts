@@ -9,6 +9,7 @@ import { PreparedSql } from '../database/prepared-sql';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { SecondFactorGate } from './second-factor-gate';
+import { sessionClient } from './session-client';
 import { SessionRecord } from './session.entity';
 import { AuthState, WebauthnPurpose } from './session-state';
 import { DatabaseSessionStore, sessionCookie } from './session-store';
@@ -65,6 +66,7 @@ export class AuthSessionService {
       startedAt: now,
       pendingSince: secondFactorOwed ? now : undefined,
       returnTo,
+      client: sessionClient(req),
     };
     await save(req);
   }
@@ -87,6 +89,7 @@ export class AuthSessionService {
       verifiedAt: this.clock.nowMs(),
       recoveryCodesSealed: previous.recoveryCodesSealed,
       returnTo: codesWaiting ? previous.returnTo : undefined,
+      client: previous.client,
     };
     await save(req);
     return codesWaiting ? RECOVERY_CODES_PAGE : (previous.returnTo ?? '/');
@@ -205,6 +208,7 @@ export class AuthSessionService {
       stamp: user.securityStamp,
       startedAt: now,
       verifiedAt: now,
+      client: sessionClient(req),
     };
     await save(req);
   }

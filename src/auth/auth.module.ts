@@ -14,6 +14,7 @@ import { LoginService } from './login.service';
 import { SessionGuard } from './session.guard';
 import { SignedInLayout } from './signed-in-layout';
 import { SessionRecord } from './session.entity';
+import { UserSessionsService } from './user-sessions.service';
 
 @Module({
   imports: [
@@ -25,7 +26,15 @@ import { SessionRecord } from './session.entity';
     AttemptsModule,
   ],
   controllers: [AuthController, DashboardController],
-  providers: [AuthSessionService, LoginService, LocalStrategy, SessionGuard, DeviceCookies, SignedInLayout],
-  exports: [AuthSessionService, LoginService, SessionGuard],
+  providers: [
+    AuthSessionService,
+    LoginService,
+    LocalStrategy,
+    SessionGuard,
+    DeviceCookies,
+    SignedInLayout,
+    UserSessionsService,
+  ],
+  exports: [AuthSessionService, LoginService, SessionGuard, UserSessionsService],
 })
 export class AuthModule {}

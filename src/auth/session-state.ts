@@ -24,6 +24,14 @@ export interface AuthState {
   replacingAuthenticatorUntil?: number;
   /** When the user last proved a second factor (re-authentication for sensitive actions). */
   verifiedAt?: number;
+  /** The browser that signed in, for the person's list of their sessions (captured at the password or passkey step). */
+  client?: SessionClient;
+}
+
+/** What "Your sessions" shows of a session's browser: its User-Agent (cut to USER_AGENT_MAX chars) and address. */
+export interface SessionClient {
+  userAgent: string;
+  ip: string | null;
 }
 
 /** What a WebAuthn challenge was given for: adding a passkey, the second step, or a sign-in with a passkey alone. */

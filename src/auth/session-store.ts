@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { createHash } from 'node:crypto';
 import { SessionData, Store } from 'express-session';
-import { LessThan, Repository } from 'typeorm';
+import { LessThan, MoreThan, Not, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { PreparedSql } from '../database/prepared-sql';
 import { SessionRecord } from './session.entity';
@@ -22,7 +22,8 @@ export function sessionCookie(config: { secureCookies: boolean }) {
   };
 }
 
-const idHash = (sid: string): string => createHash('sha256').update(sid).digest('hex');
+/** The row key of a session id: its SHA-256 (the id itself is never stored). */
+export const idHash = (sid: string): string => createHash('sha256').update(sid).digest('hex');
 
 /**
  * express-session store on the app's database (never the memory store), so sessions
@@ -59,22 +60,31 @@ export class DatabaseSessionStore extends Store {
   /**
    * express-session saves a regenerated session again when the response ends even after
    * an explicit save (its "already saved" check compares the id from before regenerate),
-   * so an unchanged session is not written a second time.
+   * so an unchanged session is not written a second time. A session read from a row is
+   * written back only onto that row: if the row was deleted meanwhile (signed out from
+   * another device), a request still in flight cannot bring the session back.
    */
   set(sid: string, session: SessionData, callback?: (err?: unknown) => void): void {
-    const { __expiresAt: _ignored, ...data } = session as SessionData & { __expiresAt?: number };
+    const { __expiresAt: loadedExpiry, ...data } = session as SessionData & { __expiresAt?: number };
     const { cookie: _cookie, ...content } = data;
     const fingerprint = sid + JSON.stringify(content);
     if (this.written.get(session) === fingerprint) {
       callback?.();
       return;
     }
-    this.sql
-      .run(
-        'INSERT INTO "sessions" ("id_hash", "user_id", "data", "expires_at") VALUES (?, ?, ?, ?) ' +
-          'ON CONFLICT ("id_hash") DO UPDATE SET "user_id" = excluded."user_id", "data" = excluded."data", "expires_at" = excluded."expires_at"',
-        [idHash(sid), data.auth?.userId ?? null, JSON.stringify(data), this.clock.nowMs() + SESSION_IDLE_MS],
-      )
+    const values = [data.auth?.userId ?? null, JSON.stringify(data), this.clock.nowMs() + SESSION_IDLE_MS];
+    const write =
+      loadedExpiry !== undefined
+        ? this.sql.run('UPDATE "sessions" SET "user_id" = ?, "data" = ?, "expires_at" = ? WHERE "id_hash" = ?', [
+            ...values,
+            idHash(sid),
+          ])
+        : this.sql.run(
+            'INSERT INTO "sessions" ("id_hash", "user_id", "data", "expires_at") VALUES (?, ?, ?, ?) ' +
+              'ON CONFLICT ("id_hash") DO UPDATE SET "user_id" = excluded."user_id", "data" = excluded."data", "expires_at" = excluded."expires_at"',
+            [idHash(sid), ...values],
+          );
+    write
       .then(() => {
         this.written.set(session, fingerprint);
         callback?.();
@@ -122,6 +132,30 @@ export class DatabaseSessionStore extends Store {
   /** Ends every session of a user, on every instance. */
   async destroyAllForUser(userId: string): Promise<void> {
     await this.sessions.delete({ userId });
+  }
+
+  /** The unexpired rows of a user's sessions, with their data ("Your sessions"; a rare read, not per request). */
+  async listForUser(userId: string): Promise<{ idHash: string; data: SessionData; expiresAt: number }[]> {
+    const rows = await this.sessions.find({ where: { userId, expiresAt: MoreThan(new Date(this.clock.nowMs())) } });
+    return rows.flatMap((row) => {
+      try {
+        return [{ idHash: row.idHash, data: JSON.parse(row.data) as SessionData, expiresAt: row.expiresAt.getTime() }];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** Deletes one session of a user, found by its row key; another user's row is left alone. Returns whether one went. */
+  async destroyForUser(userId: string, rowKey: string): Promise<boolean> {
+    const result = await this.sessions.delete({ userId, idHash: rowKey });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Deletes every session of a user except the one with row key `keep`; returns how many went. */
+  async destroyOthersForUser(userId: string, keep: string): Promise<number> {
+    const result = await this.sessions.delete({ userId, idHash: Not(keep) });
+    return result.affected ?? 0;
   }
 
   /** Deletes expired rows; returns how many. */

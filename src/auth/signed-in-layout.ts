@@ -25,7 +25,8 @@ export class SignedInLayout implements OnModuleInit {
       };
       res.locals.nav = {
         dashboard: req.path === '/',
-        users: req.path.startsWith('/admin'),
+        users: req.path.startsWith('/admin') && !req.path.startsWith('/admin/security-log'),
+        securityLog: req.path.startsWith('/admin/security-log'),
         account: req.path.startsWith('/account'),
       };
     }

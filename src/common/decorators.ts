@@ -1,4 +1,4 @@
-import { SetMetadata, Type } from '@nestjs/common';
+import { applyDecorators, Header, SetMetadata, Type } from '@nestjs/common';
 
 export const ACCESS_KEY = 'access';
 /** Who may reach a route. The default, with no decorator, is a fully signed-in user. */
@@ -10,6 +10,13 @@ export const Public = () => SetMetadata(ACCESS_KEY, 'public' satisfies Access);
 export const AllowPending = () => SetMetadata(ACCESS_KEY, 'pending' satisfies Access);
 /** Only a pending session (the steps of the second factor at sign-in); a fully signed-in one goes to the dashboard. */
 export const PendingOnly = () => SetMetadata(ACCESS_KEY, 'pending-only' satisfies Access);
+
+/**
+ * A page reached through an emailed link whose address holds its secret token (invitation,
+ * Resend QR, password reset, "This wasn't me"): public, and it never sends its address in a
+ * Referer, not even to this site's own assets.
+ */
+export const EmailedLinkPage = () => applyDecorators(Public(), Header('Referrer-Policy', 'no-referrer'));
 
 export const PASSKEY_SETUP_KEY = 'passkeySetup';
 /**

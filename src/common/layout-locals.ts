@@ -8,6 +8,8 @@ import './flash';
 export type LayoutContributor = (req: Request, res: Response) => void | Promise<void>;
 
 const applied = new WeakSet<Response>();
+/** Responses whose page has no form: they get no CSRF token, so they set no random cookie. */
+const formless = new WeakSet<Response>();
 
 /**
  * The locals every page's layout reads, set once per response right before it renders
@@ -28,6 +30,15 @@ export class LayoutLocals {
     this.contributors.push(contributor);
   }
 
+  /**
+   * This page has no form (nor a Log out button: call it for visitors only), so it makes no
+   * CSRF token and sets no cookie: an answer that must read the same for every request (the
+   * forgot-password page) carries nothing random.
+   */
+  withoutForms(res: Response): void {
+    formless.add(res);
+  }
+
   async apply(req: Request, res: Response): Promise<void> {
     if (applied.has(res)) return;
     applied.add(res);
@@ -37,7 +48,7 @@ export class LayoutLocals {
     // gets a token bound to the new id. A page rendered before the cookies were read (a body
     // refused by the parser) has no form to protect, and gets none.
     let token: string | undefined;
-    const makeToken = () => (req.cookies ? this.csrf.token(req, res) : undefined);
+    const makeToken = () => (req.cookies && !formless.has(res) ? this.csrf.token(req, res) : undefined);
     Object.defineProperty(res.locals, 'csrfToken', {
       enumerable: true,
       configurable: true,

@@ -16,6 +16,26 @@ describe('AppConfig.fromEnv', () => {
     expect(config.databaseKind).toBe('sqlite');
     expect(config.secureCookies).toBe(false);
     expect(config.seedDemoData).toBe(true);
+    expect(config.limits.reset).toEqual({ perAddress: 3, perClient: 10, windowMinutes: 60 });
+  });
+
+  it('reads the forgot-password limits and refuses values out of range', () => {
+    const config = AppConfig.fromEnv({
+      DATA_DIR: dataDir(),
+      RESET_MAX_PER_ADDRESS: '5',
+      RESET_MAX_PER_CLIENT: '50',
+      RESET_WINDOW_MINUTES: '30',
+    });
+    expect(config.limits.reset).toEqual({ perAddress: 5, perClient: 50, windowMinutes: 30 });
+    expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), RESET_MAX_PER_ADDRESS: '0' })).toThrow(
+      /RESET_MAX_PER_ADDRESS must be between 1 and 100/,
+    );
+    expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), RESET_MAX_PER_CLIENT: 'many' })).toThrow(
+      /RESET_MAX_PER_CLIENT must be a whole number/,
+    );
+    expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), RESET_WINDOW_MINUTES: '100000' })).toThrow(
+      /RESET_WINDOW_MINUTES/,
+    );
   });
 
   it('generates a development secret once into DATA_DIR', () => {

@@ -133,6 +133,11 @@ export interface AttemptLimits {
   client: { maxFailures: number; lockMinutes: number };
   /** How long a device cookie (a browser that signed in before) is trusted. */
   deviceCookieDays: number;
+  /**
+   * Forgot password: requests per address and per client address (IPv6 by /64) within a window
+   * of `windowMinutes`, counted whether or not an account has the address (issue 14).
+   */
+  reset: { perAddress: number; perClient: number; windowMinutes: number };
 }
 
 /** SECURITY.md 3: never more than 100 failed passwords per account and hour. */
@@ -159,6 +164,11 @@ function attemptLimits(env: NodeJS.ProcessEnv): AttemptLimits {
       lockMinutes: integer(env.CLIENT_LOCK_MINUTES, 15, 'CLIENT_LOCK_MINUTES', 1, 24 * 60),
     },
     deviceCookieDays: integer(env.DEVICE_COOKIE_DAYS, 180, 'DEVICE_COOKIE_DAYS', 1, 400),
+    reset: {
+      perAddress: integer(env.RESET_MAX_PER_ADDRESS, 3, 'RESET_MAX_PER_ADDRESS', 1, 100),
+      perClient: integer(env.RESET_MAX_PER_CLIENT, 10, 'RESET_MAX_PER_CLIENT', 1, 1_000_000),
+      windowMinutes: integer(env.RESET_WINDOW_MINUTES, 60, 'RESET_WINDOW_MINUTES', 1, 24 * 60),
+    },
   };
 }
 

@@ -7,6 +7,7 @@ import { AddAttemptCounters1764400000000 } from './migrations/1764400000000-AddA
 import { NormaliseEmails1764500000000 } from './migrations/1764500000000-NormaliseEmails';
 import { MoveTotpToDevices1764600000000 } from './migrations/1764600000000-MoveTotpToDevices';
 import { AddPasskeys1764700000000 } from './migrations/1764700000000-AddPasskeys';
+import { AddSecurityLogIndexes1764800000000 } from './migrations/1764800000000-AddSecurityLogIndexes';
 
 export const MIGRATIONS = [
   CreateSchema1764270000000,
@@ -15,6 +16,7 @@ export const MIGRATIONS = [
   NormaliseEmails1764500000000,
   MoveTotpToDevices1764600000000,
   AddPasskeys1764700000000,
+  AddSecurityLogIndexes1764800000000,
 ];
 
 /**

@@ -4,7 +4,7 @@ import { AuthSessionService, RECOVERY_CODES_PAGE } from '../auth/auth-session.se
 import { LoginService } from '../auth/login.service';
 import { loginRefusal } from '../auth/local.strategy';
 import { Clock } from '../common/clock';
-import { AllowPending, PendingOnly, Public } from '../common/decorators';
+import { AllowPending, EmailedLinkPage, PendingOnly } from '../common/decorators';
 import { CurrentUser } from '../auth/auth.decorators';
 import { FormException } from '../common/exceptions';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
@@ -221,7 +221,7 @@ export class TwoFactorController {
   }
 
   /** A Resend QR link: valid, then the user's password, then the setup page with a new secret. */
-  @Public()
+  @EmailedLinkPage()
   @Get('reset/:token')
   async resetLink(@Req() req: Request, @Res() res: Response, @Param('token') token: string) {
     const record = await this.tokens.findUsable(token, 'totp-reset');
@@ -235,7 +235,7 @@ export class TwoFactorController {
     res.render('two-factor/reset-password', { title: 'Set up your authenticator again', email: user.email, token });
   }
 
-  @Public()
+  @EmailedLinkPage()
   @Post('reset/:token')
   async resetLinkSubmit(
     @Req() req: Request,

@@ -4,7 +4,7 @@ import { AppConfig } from '../config/app-config';
 import { MailResult, MailService } from '../mail/mail.service';
 import { OrganizersService } from '../organizers/organizers.service';
 import { HOUR_MS, OneTimeTokensService } from './one-time-tokens.service';
-import { passwordProblem } from './password-policy';
+import { newPasswordErrors } from './password-policy';
 import { User } from './user.entity';
 import { NewUser, UsersService } from './users.service';
 
@@ -131,7 +131,7 @@ export class InvitationsService {
     const found = await this.usable(token);
     if (!found.ok) return { ok: false, reason: 'unusable', status: found.status };
     const { user, tokenId } = found;
-    const errors = this.passwordErrors(user, newPassword, confirmPassword);
+    const errors = newPasswordErrors(newPassword, confirmPassword, { email: user.email, appName: this.config.appName });
     if (errors) return { ok: false, reason: 'invalid', user, errors };
 
     const spent = await this.users
@@ -161,17 +161,6 @@ export class InvitationsService {
     const user = await this.users.findById(record.userId);
     if (!user || !user.isActive) return { ok: false, status: 'revoked' };
     return { ok: true, user, tokenId: record.id };
-  }
-
-  private passwordErrors(user: User, newPassword: unknown, confirmPassword: unknown): Record<string, string> | null {
-    if (typeof newPassword !== 'string' || newPassword === '') return { newPassword: 'Enter a new password.' };
-    const problem = passwordProblem(newPassword, { email: user.email, appName: this.config.appName });
-    if (problem) return { newPassword: problem };
-    if (typeof confirmPassword !== 'string' || confirmPassword === '')
-      return { confirmPassword: 'Enter the same password again.' };
-    if (confirmPassword !== newPassword)
-      return { confirmPassword: 'The two passwords are not the same. Type them again.' };
-    return null;
   }
 
   private async unusableStatus(token: unknown): Promise<LinkStatus> {

@@ -41,3 +41,22 @@ function isSequence(value: string): boolean {
     (code, i) => i === 0 || code - codes[i - 1] === step || (step === 1 && codes[i - 1] === 57 && code === 48),
   );
 }
+
+/**
+ * Why a chosen password (and its confirmation) cannot be taken, by field, or null: the password
+ * policy (SECURITY.md 1), then the two must be the same. Only the first problem is told.
+ */
+export function newPasswordErrors(
+  newPassword: unknown,
+  confirmPassword: unknown,
+  context: { email: string; appName: string },
+): Record<string, string> | null {
+  if (typeof newPassword !== 'string' || newPassword === '') return { newPassword: 'Enter a new password.' };
+  const problem = passwordProblem(newPassword, context);
+  if (problem) return { newPassword: problem };
+  if (typeof confirmPassword !== 'string' || confirmPassword === '')
+    return { confirmPassword: 'Enter the same password again.' };
+  if (confirmPassword !== newPassword)
+    return { confirmPassword: 'The two passwords are not the same. Type them again.' };
+  return null;
+}

@@ -1,5 +1,6 @@
 import { Person } from '../utils/agent';
-import { createTestApp, TestApp } from '../utils/test-app';
+import { HOUR_MS, OneTimeTokensService } from '../../src/users/one-time-tokens.service';
+import { createTestApp, createUser, TestApp } from '../utils/test-app';
 
 /** The directives of a Permissions-Policy header: feature → allowlist text. */
 function directives(header: string | undefined): Record<string, string> {
@@ -62,6 +63,29 @@ describe('response headers', () => {
           expect({ name, feature, allow: policy[feature] }).toEqual({ name, feature, allow: '(self)' });
         }
       }
+    });
+  });
+
+  describe('Referrer-Policy', () => {
+    it('emailed link pages, whose address holds their token, send no Referer at all, not even to the site itself', async () => {
+      const person = new Person(t.server);
+      const user = await createUser(t);
+      const { token } = await t.get(OneTimeTokensService).issue(user.id, 'password-reset', HOUR_MS, null);
+      const bogus = 'x'.repeat(43);
+      const links = [
+        `/password/reset/${token}`,
+        `/password/reset/${bogus}`,
+        `/invitations/${bogus}`,
+        `/2fa/reset/${bogus}`,
+        `/not-me/${bogus}`,
+      ];
+      for (const link of links) {
+        const page = await person.get(link);
+        expect({ link, policy: page.headers['referrer-policy'] }).toEqual({ link, policy: 'no-referrer' });
+        // A <meta name="referrer"> in the page would override the header for its own requests (its stylesheet).
+        expect({ link, meta: /<meta[^>]+name="referrer"/i.test(page.text) }).toEqual({ link, meta: false });
+      }
+      expect((await person.get('/login')).headers['referrer-policy']).toBe('same-origin');
     });
   });
 });

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { format } from 'node:util';
-import { KeyRing, KeyPurpose } from '../../src/common/crypto/key-ring';
+import { KEY_PURPOSES, KeyRing } from '../../src/common/crypto/key-ring';
 import { UsersService } from '../../src/users/users.service';
 import { codeAt, csrfFrom, manualKeyFrom, Person, recoveryCodesFrom } from '../utils/agent';
 import { adminOf, pressAndConfirm, wrongCode } from '../utils/admin';
@@ -311,15 +311,7 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     // The app's own secrets.
     secrets.add('app secret', TEST_SECRET, 'APP_SECRET');
     const keys = t.get(KeyRing);
-    for (const purpose of [
-      'totp-secret',
-      'token-hash',
-      'recovery-code',
-      'session-cookie',
-      'csrf',
-      'attempt-counter',
-      'device-cookie',
-    ] as KeyPurpose[]) {
+    for (const purpose of KEY_PURPOSES) {
       secrets.add('derived key', keys.key(purpose).toString('hex'), `${purpose} key (hex)`);
       secrets.add('derived key', keys.key(purpose).toString('base64url'), `${purpose} key (base64url)`);
     }

@@ -3,7 +3,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
 import { AppConfig } from '../../config/app-config';
 
 /** What a derived key is for: one key per purpose, so no key serves two jobs. */
-const PURPOSES = [
+export const KEY_PURPOSES = [
   'totp-secret',
   'token-hash',
   'recovery-code',
@@ -11,8 +11,9 @@ const PURPOSES = [
   'csrf',
   'attempt-counter',
   'device-cookie',
+  'session-handle',
 ] as const;
-export type KeyPurpose = (typeof PURPOSES)[number];
+export type KeyPurpose = (typeof KEY_PURPOSES)[number];
 
 const VERSION = 'v1';
 
@@ -25,7 +26,7 @@ export class KeyRing {
   private readonly keys = new Map<KeyPurpose, Buffer>();
 
   constructor(config: AppConfig) {
-    for (const purpose of PURPOSES) {
+    for (const purpose of KEY_PURPOSES) {
       this.keys.set(purpose, Buffer.from(hkdfSync('sha256', config.appSecret, 'tixngo-backoffice', purpose, 32)));
     }
   }
