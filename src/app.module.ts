@@ -20,6 +20,8 @@ import { dataSourceOptions } from './database/data-source-options';
 import { DatabaseModule } from './database/database.module';
 import { ENTITIES } from './entities';
 import { MailModule } from './mail/mail.module';
+import type { LogDestination } from './operations/logging';
+import { OperationsModule } from './operations/operations.module';
 import { OrganizersModule } from './organizers/organizers.module';
 import { PasswordResetModule } from './password-reset/password-reset.module';
 import { TwoFactorModule } from './two-factor/two-factor.module';
@@ -29,11 +31,13 @@ export interface AppModuleOptions {
   config: AppConfig;
   /** Tests pass a clock they can move. */
   clock?: Clock;
+  /** Where log lines go instead of stdout (tests read them). */
+  logDestination?: LogDestination;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, clock = new SystemClock() }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, clock = new SystemClock(), logDestination }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -41,6 +45,7 @@ export class AppModule {
         TypeOrmModule.forRoot(dataSourceOptions(config, ENTITIES)),
         DatabaseModule,
         ClockModule.forRoot(clock),
+        OperationsModule.forRoot({ logDestination }),
         CryptoModule,
         LayoutModule,
         MailModule,

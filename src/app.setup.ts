@@ -1,4 +1,4 @@
-import { INestApplicationContext, ValidationError, ValidationPipe } from '@nestjs/common';
+import { INestApplicationContext, Logger, ValidationError, ValidationPipe } from '@nestjs/common';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import express, { NextFunction, Request, Response } from 'express';
@@ -8,16 +8,26 @@ import hbs from 'hbs';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { DataSource } from 'typeorm';
+import { AttemptLimiter } from './attempts/attempt-limiter.service';
+import { AuditService } from './audit/audit.service';
 import { AuthSessionService } from './auth/auth-session.service';
+import { Clock } from './common/clock';
 import { SESSION_IDLE_MS, sessionCookie } from './auth/session-store';
 import { AppConfig } from './config/app-config';
 import { KeyRing } from './common/crypto/key-ring';
+import { MailService } from './mail/mail.service';
+import { OutboxWorker } from './mail/outbox.worker';
 import { isDatabaseUnavailable } from './database/database-errors';
 import { runPendingMigrations } from './database/migrate';
 import { FieldErrorsException } from './common/exceptions';
 import { registerViewHelpers } from './common/view-helpers';
 import { renderGuard } from './common/render-guard';
 import { LayoutLocals } from './common/layout-locals';
+import { AppLogger, labelRoute, requestLogging } from './operations/logging';
+import { metricsOnMainPort } from './operations/metrics-endpoint';
+import { MetricsService } from './operations/metrics.service';
+import { PrunerService } from './operations/pruner.service';
+import { GracefulShutdown } from './operations/shutdown';
 
 export const ROOT_DIR = join(__dirname, '..');
 export const VIEWS_DIR = join(ROOT_DIR, 'views');
@@ -70,15 +80,31 @@ const PERMISSIONS_POLICY = [
   ].map((feature) => `${feature}=()`),
 ].join(', ');
 
+const DAY_MS = 86_400_000;
+
 /**
  * Everything around the routes, shared by main.ts and the tests so they run the same app:
- * headers, body parsing, sessions, views, validation. Call before app.init()/listen().
+ * logs and metrics, headers, body parsing, sessions, views, validation, the pruner's steps.
+ * Call before app.init()/listen(). Returns the graceful shutdown, which main.ts arms.
  */
-export function configureApp(app: NestExpressApplication): void {
+export function configureApp(app: NestExpressApplication): { shutdown: GracefulShutdown } {
   const config = app.get(AppConfig);
   const keys = app.get(KeyRing);
   const sessionService = app.get(AuthSessionService);
   const expressApp = app.getHttpAdapter().getInstance() as express.Express;
+  const logger = app.get(AppLogger);
+  const metrics = app.get(MetricsService);
+  const shutdown = new GracefulShutdown(app, app.getHttpServer(), logger, config.operations.shutdownGraceMs);
+
+  // Nest's own log lines (every `new Logger(…)`) go through pino from now on.
+  app.useLogger(logger);
+  // First: every request is timed and gets its one log line, error pages before routing included.
+  app.use(requestLogging(logger, (finished) => metrics.request(finished)));
+  app.use(shutdown.middleware());
+  registerPruning(app);
+  // The outbox's depth at each scrape, and each email it gives up on.
+  metrics.watchOutbox(app.get(MailService));
+  app.get(OutboxWorker).onGiveUp(() => metrics.outboxFailed());
 
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
@@ -109,8 +135,14 @@ export function configureApp(app: NestExpressApplication): void {
     res.setHeader('Permissions-Policy', PERMISSIONS_POLICY);
     next();
   });
+  // Before cookies and sessions are read: a scrape never makes a session or a CSRF cookie.
+  app.use(metricsOnMainPort(config, metrics));
   // Every render, the error pages before routing included: request data never becomes render options.
   app.use(renderGuard(app.get(LayoutLocals)));
+  app.use('/assets/', (req: Request, _res: Response, next: NextFunction) => {
+    labelRoute(req, '/assets/*');
+    next();
+  });
   app.useStaticAssets(PUBLIC_DIR, { prefix: '/assets/', maxAge: '1h', index: false });
   // The browser half of @simplewebauthn, served from our own origin (no CDN: the CSP stays 'self').
   app.useStaticAssets(SIMPLEWEBAUTHN_BROWSER_DIR, {
@@ -165,7 +197,21 @@ export function configureApp(app: NestExpressApplication): void {
       exceptionFactory: (errors: ValidationError[]) => new FieldErrorsException(fieldErrors(errors)),
     }),
   );
-  app.enableShutdownHooks();
+  return { shutdown };
+}
+
+/**
+ * What the pruner deletes (operations/pruner.service.ts runs it every 10 minutes): expired
+ * sessions, old attempt counters, and audit events older than AUDIT_RETENTION_DAYS.
+ */
+function registerPruning(app: NestExpressApplication): void {
+  const pruner = app.get(PrunerService);
+  const clock = app.get(Clock);
+  const retentionMs = app.get(AppConfig).operations.auditRetentionDays * DAY_MS;
+  pruner.register('expired sessions', () => app.get(AuthSessionService).store.prune());
+  pruner.register('attempt counters', () => app.get(AttemptLimiter).prune());
+  pruner.register('audit events', () => app.get(AuditService).prune(new Date(clock.nowMs() - retentionMs)));
+  pruner.register('sent and failed emails', () => app.get(MailService).prune());
 }
 
 /** Partials are registered once, synchronously, so the first request can use them. */
@@ -199,7 +245,10 @@ function middlewareErrorPage(
 ) {
   const status = error.status ?? error.statusCode ?? (isDatabaseUnavailable(error) ? 503 : 500);
   const code = status >= 400 && status < 600 ? status : 500;
-  if (code >= 500) console.error('Request failed before routing:', error);
+  if (code >= 500) {
+    const failure = error as Error;
+    new Logger('Request').error(`Request failed before routing: ${failure.message ?? String(error)}`, failure.stack);
+  }
   const text =
     code === 413
       ? 'The form sent more data than the app accepts. Go back and shorten what you typed.'

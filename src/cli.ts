@@ -6,6 +6,8 @@ import { AppModule } from './app.module';
 import { migrate } from './app.setup';
 import { Clock, SystemClock } from './common/clock';
 import { AppConfig, ConfigError } from './config/app-config';
+import { MailQueued, MailService } from './mail/mail.service';
+import { OutboxWorker } from './mail/outbox.worker';
 import { OrganizersService } from './organizers/organizers.service';
 import { TwoFactorAdminService } from './two-factor/two-factor-admin.service';
 import { emailAddressProblem } from './users/email-address';
@@ -106,8 +108,8 @@ const COMMANDS: Record<string, Command> = {
       out(`Admin ${user.email} created in organizer ${quoted(organizer.name)} (${twoFactor}).`);
       if (link) {
         out(`Invitation link (works once, for 72 hours): ${link}`);
-        if (mail && !mail.sent)
-          out(`The invitation email could not be sent (${mail.error}); give the link to ${user.email} yourself.`);
+        if (mail)
+          out(await delivery(app, mail, `The invitation email to ${user.email}`, 'give them the link yourself'));
       }
     },
   },
@@ -121,14 +123,30 @@ const COMMANDS: Record<string, Command> = {
       out(
         `2FA reset for ${user.email}: the old authenticator and recovery codes no longer work, and every session ended.`,
       );
-      if (mail.sent) out(`An email with a setup link (works once, for 24 hours) was sent to ${user.email}.`);
-      else
-        out(
-          `The email could not be sent (${mail.error}). Give ${user.email} this link (works once, for 24 hours): ${link}`,
-        );
+      out(
+        await delivery(
+          app,
+          mail,
+          `The email with a setup link (works once, for 24 hours) to ${user.email}`,
+          `give them this link yourself: ${link}`,
+        ),
+      );
     },
   },
 };
+
+/**
+ * What became of an email the command queued: the outbox is delivered before the command ends
+ * (the CLI is one-shot), and the line says honestly whether the mail server took it.
+ */
+async function delivery(app: INestApplicationContext, mail: MailQueued, what: string, otherwise: string) {
+  await app.get(OutboxWorker).drain();
+  const message = await app.get(MailService).find(mail.id);
+  if (message?.state === 'sent') return `${what} was sent.`;
+  if (message?.state === 'queued')
+    return `${what} could not be sent yet (${message.lastError ?? 'not tried'}); it stays in the outbox and a running app retries it from ${message.nextAttemptAt.toISOString()}, or ${otherwise}.`;
+  return `${what} could not be sent (${message?.lastError ?? 'unknown'}); ${otherwise}.`;
+}
 
 /**
  * The command line (PRODUCT.md): runs one command on the app's services, in an

@@ -1,6 +1,7 @@
 import { AttemptCounter } from './attempts/attempt-counter.entity';
 import { AuditEvent } from './audit/audit-event.entity';
 import { SessionRecord } from './auth/session.entity';
+import { OutboxMessage } from './mail/outbox-message.entity';
 import { Organizer } from './organizers/organizer.entity';
 import { RecoveryCode } from './two-factor/recovery-code.entity';
 import { Passkey } from './two-factor/passkeys/passkey.entity';
@@ -22,4 +23,5 @@ export const ENTITIES = [
   AuditEvent,
   SessionRecord,
   AttemptCounter,
+  OutboxMessage,
 ];

@@ -2,14 +2,13 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { AddressInfo } from 'node:net';
 import { AppModule } from './app.module';
 import { configureApp, migrate } from './app.setup';
-import { AuthSessionService } from './auth/auth-session.service';
-import { AttemptLimiter } from './attempts/attempt-limiter.service';
 import { AppConfig, ConfigError } from './config/app-config';
+import { MetricsServer } from './operations/metrics-endpoint';
+import { PrunerService } from './operations/pruner.service';
 import { DEMO, seedDemoData } from './seed';
-
-const PRUNE_EVERY_MS = 10 * 60 * 1000;
 
 async function bootstrap(): Promise<void> {
   let config: AppConfig;
@@ -22,22 +21,24 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), { bodyParser: false });
-  configureApp(app);
+  // Nest's start-up lines wait for the app's logger (pino), which configureApp installs.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config }), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  const { shutdown } = configureApp(app);
   await migrate(app);
   const logger = new Logger('Backoffice');
   const seeded = config.seedDemoData && (await seedDemoData(app));
 
-  const prune = async () => {
-    await app.get(AuthSessionService).store.prune();
-    await app.get(AttemptLimiter).prune();
-  };
-  const timer = setInterval(() => prune().catch((error) => logger.warn(`Pruning failed: ${error}`)), PRUNE_EVERY_MS);
-  timer.unref();
-
+  app.get(PrunerService).start();
   await app.listen(config.port);
+  // SIGTERM/SIGINT: stop accepting, finish the requests in flight, close the app, exit 0.
+  shutdown.listen();
+  await app.get(MetricsServer).start();
+  const port = (app.getHttpServer().address() as AddressInfo).port;
   logger.log(
-    `${config.appName} listening on ${config.publicUrl} (${config.databaseKind}${config.databaseKind === 'sqlite' ? `: ${config.sqlitePath}` : ''})`,
+    `${config.appName} listening on port ${port}, ${config.publicUrl} (${config.databaseKind}${config.databaseKind === 'sqlite' ? `: ${config.sqlitePath}` : ''})`,
   );
   if (seeded) {
     logger.log(

@@ -110,10 +110,16 @@ export class AccountController {
     res.redirect(303, '/account');
   }
 
-  /** The confirmation page: a code, or a passkey when the person has one. */
+  /**
+   * The confirmation page: a code from the authenticator app when the person has one (a
+   * recovery code works there too), a passkey when they have one; a person whose only
+   * factor is a passkey is not asked for an app they do not have.
+   */
   private async confirmView(user: User, action: unknown) {
-    const hasPasskey = await this.passkeys.hasPasskey(user);
-    return { ...confirmModel(action), hasPasskey, passkeyScripts: hasPasskey };
+    const kinds = (await this.factors.kindsOf([user.id])).get(user.id) ?? [];
+    const hasPasskey = kinds.includes('passkey');
+    const hasAuthenticator = kinds.includes('totp') || !hasPasskey;
+    return { ...confirmModel(action), hasAuthenticator, hasPasskey, passkeyScripts: hasPasskey };
   }
 
   /**

@@ -33,10 +33,16 @@ export class NotMeService {
     return { ok: true, user: await this.users.getById(record.userId) };
   }
 
-  /** Spends the link (once, atomically), then locks the account, ends its sessions and alerts the admins. */
+  /**
+   * Spends the link (once, atomically) and, in the same transaction, locks the account, ends its
+   * sessions and queues the alert to each admin of the organizer.
+   */
   async confirm(token: unknown, ip: string | null): Promise<NotMeOutcome> {
     const record = await this.tokens.findUsable(token, 'not-me');
     if (!record) return { ok: false, status: await this.tokens.describe(token, 'not-me') };
+    // The admins are read first: their alerts are queued in the transaction that locks the account.
+    const reported = await this.users.getById(record.userId);
+    const admins = (await this.users.adminsOf(reported.organizerId)).filter((admin) => admin.id !== reported.id);
     const user = await this.users.transaction(async (manager) => {
       if (!(await this.tokens.spend(record.id, manager))) return null;
       await this.users.lockAccount(record.userId, this.clock.now(), manager);
@@ -46,31 +52,27 @@ export class NotMeService {
         { type: 'account.not_me', organizerId: locked.organizerId, userId: locked.id, ip },
         manager,
       );
+      for (const admin of admins) {
+        await this.mail.queue(
+          {
+            to: admin.email,
+            subject: `Security report: ${locked.email} says a change was not theirs`,
+            template: 'not-me-admin-alert',
+            context: {
+              adminName: admin.name,
+              userName: locked.name,
+              userEmail: locked.email,
+              userPage: this.mail.link(`/admin/users/${locked.id}`),
+            },
+            userId: admin.id,
+            organizerId: admin.organizerId,
+          },
+          manager,
+        );
+      }
       return locked;
     });
     if (!user) return { ok: false, status: 'done' };
-    for (const admin of await this.users.adminsOf(user.organizerId)) {
-      if (admin.id === user.id) continue;
-      const result = await this.mail.send({
-        to: admin.email,
-        subject: `Security report: ${user.email} says a change was not theirs`,
-        template: 'not-me-admin-alert',
-        context: {
-          adminName: admin.name,
-          userName: user.name,
-          userEmail: user.email,
-          userPage: this.mail.link(`/admin/users/${user.id}`),
-        },
-      });
-      if (!result.sent) {
-        await this.audit.record({
-          type: 'mail.failed',
-          organizerId: user.organizerId,
-          userId: user.id,
-          detail: { template: 'not-me-admin-alert', to: admin.id, error: result.error },
-        });
-      }
-    }
     return { ok: true, user };
   }
 }

@@ -46,7 +46,7 @@ export class AdminUserActionsService {
    */
   async create(admin: User, dto: CreateUserDto, ip: string | null): Promise<Outcome> {
     try {
-      const { user, mail } = await this.invitations.createAccount(
+      const { user } = await this.invitations.createAccount(
         {
           organizerId: admin.organizerId,
           email: dto.email,
@@ -57,15 +57,10 @@ export class AdminUserActionsService {
         admin,
         ip,
       );
-      const flash: Flash = mail?.sent
-        ? {
-            type: 'success',
-            text: `Account created for ${user.name}. An invitation to choose a password, valid 72 hours, was emailed to ${user.email}.`,
-          }
-        : {
-            type: 'error',
-            text: `Account created for ${user.name}, but the invitation email could not be sent. Check the mail settings, then click Resend invitation on this page.`,
-          };
+      const flash: Flash = {
+        type: 'success',
+        text: `Account created for ${user.name}. An invitation to choose a password, valid 72 hours, is queued for ${user.email} (Emails below shows its delivery).`,
+      };
       return { location: userPath(user), flash };
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
@@ -102,27 +97,31 @@ export class AdminUserActionsService {
   /**
    * Sign out everywhere: every session of a user of the admin's organizer ends on every
    * instance (a new security stamp, the rows deleted), pending sign-ins included. Audited
-   * with the admin as actor and the number of active sessions ended; the user is told by email.
+   * with the admin as actor and the number of active sessions ended, and the email to the user
+   * queued, in one transaction.
    */
   async signOutEverywhere(admin: User, id: string, ip: string | null): Promise<Outcome> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     return this.guarded(user, async () => {
       await this.refuseUnlessAllowed(admin, user, 'sign-out-everywhere');
       const count = await this.userSessions.count(user);
-      await this.sessions.endAllForUser(user.id);
-      await this.audit.record({
-        type: 'session.ended_all',
-        organizerId: user.organizerId,
-        userId: user.id,
-        actorId: admin.id,
-        ip,
-        detail: { count },
+      await this.users.transaction(async (manager) => {
+        await this.sessions.endAllForUser(user.id, manager);
+        await this.audit.record(
+          {
+            type: 'session.ended_all',
+            organizerId: user.organizerId,
+            userId: user.id,
+            actorId: admin.id,
+            ip,
+            detail: { count },
+          },
+          manager,
+        );
+        await this.notices.send(user, 'session.ended_all', { adminName: admin.name, count }, admin.id, manager);
       });
-      const mail = await this.notices.send(user, 'session.ended_all', { adminName: admin.name, count }, admin.id);
       const ended = `${user.name} is signed out everywhere (${count} active ${count === 1 ? 'session' : 'sessions'} ended).`;
-      return mail.sent
-        ? { type: 'success', text: `${ended} They were told by email.` }
-        : { type: 'error', text: `${ended} The email to ${user.email} could not be sent.` };
+      return { type: 'success', text: `${ended} An email telling them is queued for ${user.email}.` };
     });
   }
 
@@ -131,16 +130,11 @@ export class AdminUserActionsService {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     return this.guarded(user, async () => {
       await this.refuseUnlessAllowed(admin, user, 'resend-qr');
-      const { mail } = await this.twoFactorAdmin.resendQr(user, admin, ip);
-      return mail.sent
-        ? {
-            type: 'success',
-            text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work, they are signed out, and a link valid 24 hours was emailed to ${user.email}.`,
-          }
-        : {
-            type: 'error',
-            text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work and they are signed out, but the email could not be sent. Check the mail settings, then click Resend QR again.`,
-          };
+      await this.twoFactorAdmin.resendQr(user, admin, ip);
+      return {
+        type: 'success',
+        text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work, they are signed out, and an email with a link valid 24 hours is queued for ${user.email} (Emails below shows its delivery).`,
+      };
     });
   }
 
@@ -162,9 +156,10 @@ export class AdminUserActionsService {
           type: 'info',
           text: `Nothing changed: two-factor authentication was already ${which === 'enable' ? 'on' : 'off'} for ${user.name}.`,
         };
-      return result.mail?.sent
-        ? { type: 'success', text: `${done} They were signed out and told by email.` }
-        : { type: 'error', text: `${done} They were signed out, but the email to ${user.email} could not be sent.` };
+      return {
+        type: 'success',
+        text: `${done} They were signed out; an email telling them is queued for ${user.email}.`,
+      };
     });
   }
 
@@ -172,23 +167,18 @@ export class AdminUserActionsService {
   async resendInvitation(admin: User, id: string, ip: string | null): Promise<Outcome> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     return this.guarded(user, async () => {
-      const { mail } = await this.invitations.resendInvitation(user, admin, ip);
-      return mail?.sent
-        ? {
-            type: 'success',
-            text: `A new invitation, valid 72 hours, was emailed to ${user.email}. Earlier links no longer work.`,
-          }
-        : {
-            type: 'error',
-            text: `A new invitation was made for ${user.email}, but the email could not be sent. Check the mail settings and try again.`,
-          };
+      await this.invitations.resendInvitation(user, admin, ip);
+      return {
+        type: 'success',
+        text: `A new invitation, valid 72 hours, is queued for ${user.email}. Earlier links no longer work.`,
+      };
     });
   }
 
   /**
    * Unlock account lifts every lock of the account: the one the user set with "This wasn't
    * me", the password locks (untrusted pool and every device) and the code lock. Audited
-   * with the admin as actor; the user is told by email (with a new "This wasn't me" link).
+   * with the admin as actor; an email to the user (with a new "This wasn't me" link) is queued.
    */
   async unlock(admin: User, id: string, ip: string | null): Promise<Outcome> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
@@ -210,16 +200,11 @@ export class AdminUserActionsService {
         ip,
         detail: { lifted, lockedSince: accountUnlocked ? lockedSince?.toISOString() : undefined },
       });
-      const mail = await this.notices.send(user, 'account.unlocked', { adminName: admin.name }, admin.id);
-      return mail.sent
-        ? {
-            type: 'success',
-            text: `The account of ${user.name} is unlocked: they can sign in again. They were told by email.`,
-          }
-        : {
-            type: 'error',
-            text: `The account of ${user.name} is unlocked: they can sign in again, but the email to ${user.email} could not be sent.`,
-          };
+      await this.notices.send(user, 'account.unlocked', { adminName: admin.name }, admin.id);
+      return {
+        type: 'success',
+        text: `The account of ${user.name} is unlocked: they can sign in again. An email telling them is queued for ${user.email}.`,
+      };
     });
   }
 

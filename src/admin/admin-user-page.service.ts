@@ -4,6 +4,8 @@ import { AuditService } from '../audit/audit.service';
 import { UserSessionsService } from '../auth/user-sessions.service';
 import { describeEvent } from '../audit/security-events';
 import { Clock } from '../common/clock';
+import { MailService } from '../mail/mail.service';
+import { OutboxMessage } from '../mail/outbox-message.entity';
 import { OrganizersService } from '../organizers/organizers.service';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
 import { PasskeyFactor } from '../two-factor/passkeys/passkey.factor';
@@ -29,7 +31,19 @@ const RESET_BADGES: Record<ReturnType<OneTimeToken['status']>, string> = {
   revoked: 'muted',
 };
 
-/** Users → one user's page: details, 2FA state, locks, the latest reset and invitation, the last 20 events, which buttons apply. */
+/**
+ * One email in the user page's Emails table: queued (not tried yet), retrying (the next try and
+ * why the last one failed), sent, or failed (when, and why).
+ */
+function emailView(message: OutboxMessage) {
+  const base = { queuedAt: message.createdAt, subject: message.subject, reason: message.lastError };
+  if (message.state === 'sent') return { ...base, state: 'sent', at: message.sentAt };
+  if (message.state === 'failed') return { ...base, state: 'failed', at: message.failedAt };
+  if (message.attempts > 0) return { ...base, state: 'retrying', at: message.nextAttemptAt, attempt: message.attempts };
+  return { ...base, state: 'queued', at: null };
+}
+
+/** Users → one user's page: details, 2FA state, locks, the latest reset and invitation, the last 20 events, the last 10 emails, which buttons apply. */
 @Injectable()
 export class AdminUserPageService {
   constructor(
@@ -44,6 +58,7 @@ export class AdminUserPageService {
     private readonly passkeys: PasskeyFactor,
     private readonly recoveryCodes: RecoveryCodesService,
     private readonly userSessions: UserSessionsService,
+    private readonly mail: MailService,
   ) {}
 
   async userPage(admin: User, id: string) {
@@ -58,13 +73,15 @@ export class AdminUserPageService {
       this.factors.hasConfirmed(user),
       this.limiter.locksOf(user.id, user.email),
     ]);
-    const [authenticator, passkeys, recoveryCodesLeft, activeSessions, passwordReset] = await Promise.all([
+    const [authenticator, passkeys, recoveryCodesLeft, activeSessions, passwordReset, emails] = await Promise.all([
       this.totp.active(user.id),
       this.passkeys.of(user.id),
       this.recoveryCodes.remaining(user.id),
       this.userSessions.count(user),
       // Forgot password: whether a link the person asked for is waiting.
       this.tokens.latest(user.id, 'password-reset'),
+      // The outbox (issue 15): what became of the latest emails to them.
+      this.mail.recentFor(user.id, 10),
     ]);
     const names = await this.users.namesIn(admin.organizerId, [
       ...events.map((event) => event.actorId),
@@ -139,6 +156,7 @@ export class AdminUserPageService {
       activeSessions,
       canSignOutEverywhere: !isSelf,
       events: events.map((event) => describeEvent(event, (actorId) => names.get(actorId))),
+      emails: emails.map(emailView),
     };
   }
 }

@@ -17,6 +17,8 @@ export type { AuditType } from './security-events';
 @Index('IDX_audit_events_user_created', ['userId', 'createdAt'])
 @Index('IDX_audit_events_organizer_created_id', ['organizerId', 'createdAt', 'id'])
 @Index('IDX_audit_events_organizer_type_created', ['organizerId', 'type', 'createdAt'])
+/** Retention: the pruner deletes by age (AddAuditCreatedIndex). */
+@Index('IDX_audit_events_created', ['createdAt'])
 export class AuditEvent {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

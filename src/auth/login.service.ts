@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import type { SignInMethod } from '../audit/security-events';
 import { Clock } from '../common/clock';
 import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../operations/metrics.service';
 import { OrganizersService } from '../organizers/organizers.service';
 import { User } from '../users/user.entity';
 import { SecurityNoticesService } from '../users/security-notices.service';
@@ -44,9 +45,16 @@ export class LoginService {
     private readonly secondFactors: SecondFactorGate,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly metrics: MetricsService,
   ) {}
 
   async attempt(emailInput: string, password: string, req: Request): Promise<LoginResult> {
+    const result = await this.checkPassword(emailInput, password, req);
+    this.metrics.signIn(result.ok ? 'succeeded' : result.reason === 'invalid' ? 'wrong-password' : result.reason);
+    return result;
+  }
+
+  private async checkPassword(emailInput: string, password: string, req: Request): Promise<LoginResult> {
     const email = normaliseEmail(emailInput);
     const ip = req.ip ?? null;
     const user = await this.users.findByEmail(email);
@@ -80,6 +88,8 @@ export class LoginService {
       });
     const accountLock = result.lockedNow.find((lock) => lock.pool !== 'client');
     const clientLock = result.lockedNow.find((lock) => lock.pool === 'client');
+    if (accountLock) this.metrics.lock('password');
+    if (clientLock) this.metrics.lock('client');
     if (accountLock && user) {
       const minutes = this.config.limits.password.lockMinutes;
       await this.audit.record({
@@ -126,6 +136,8 @@ export class LoginService {
 
   /** Fully signed in: recorded, and this browser gets its device cookie for the account. */
   private async signedIn(req: Request, user: User, method: SignInMethod): Promise<void> {
+    // Every audited method is a metric label (MetricsService.SIGN_IN_METHODS): the compiler checks it.
+    this.metrics.signedInWith(method);
     await this.users.recordLogin(user.id);
     await this.audit.record({
       type: 'login.succeeded',

@@ -57,6 +57,64 @@ describe('AppConfig.fromEnv', () => {
     ).toBe(true);
   });
 
+  it('reads the operations settings (issue 15) with their defaults, and refuses bad ones with one line', () => {
+    expect(AppConfig.fromEnv({ DATA_DIR: dataDir() }).operations).toEqual({
+      logLevel: 'info',
+      logFormat: 'pretty',
+      logRoutes: false,
+      metricsPort: undefined,
+      metricsToken: undefined,
+      shutdownGraceMs: 10_000,
+      auditRetentionDays: 400,
+    });
+    const token = 'a'.repeat(32);
+    const production = AppConfig.fromEnv({
+      DATA_DIR: dataDir(),
+      NODE_ENV: 'production',
+      APP_SECRET: 'x'.repeat(32),
+      LOG_LEVEL: 'debug',
+      LOG_ROUTES: 'true',
+      METRICS_PORT: '9464',
+      METRICS_TOKEN: token,
+      SHUTDOWN_GRACE_MS: '2500',
+      AUDIT_RETENTION_DAYS: '90',
+    }).operations;
+    expect(production).toEqual({
+      logLevel: 'debug',
+      logFormat: 'json',
+      logRoutes: true,
+      metricsPort: 9464,
+      metricsToken: token,
+      shutdownGraceMs: 2500,
+      auditRetentionDays: 90,
+    });
+    const refused = (env: Record<string, string>) => () => AppConfig.fromEnv({ DATA_DIR: dataDir(), ...env });
+    expect(refused({ LOG_LEVEL: 'loud' })).toThrow(
+      /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/,
+    );
+    expect(refused({ LOG_FORMAT: 'xml' })).toThrow(/^LOG_FORMAT must be json or pretty/);
+    expect(refused({ LOG_ROUTES: 'yes' })).toThrow(/^LOG_ROUTES must be true or false/);
+    expect(refused({ METRICS_PORT: '70000' })).toThrow(/^METRICS_PORT must be between 0 and 65535/);
+    expect(refused({ METRICS_PORT: '3000' })).toThrow(/^METRICS_PORT must differ from PORT/);
+    expect(refused({ METRICS_TOKEN: 'short' })).toThrow(/^METRICS_TOKEN must be at least 32/);
+    expect(refused({ METRICS_TOKEN: `${'b'.repeat(32)} c` })).toThrow(/^METRICS_TOKEN/);
+    expect(refused({ SHUTDOWN_GRACE_MS: '-1' })).toThrow(/^SHUTDOWN_GRACE_MS must be a whole number/);
+    expect(refused({ AUDIT_RETENTION_DAYS: '7' })).toThrow(/^AUDIT_RETENTION_DAYS must be between 30 and 36500/);
+    const bad: Record<string, string>[] = [
+      { LOG_LEVEL: 'loud' },
+      { METRICS_TOKEN: 'short' },
+      { AUDIT_RETENTION_DAYS: '7' },
+    ];
+    for (const env of bad) {
+      expect(() => refused(env)()).toThrow(ConfigError);
+      try {
+        refused(env)();
+      } catch (error) {
+        expect((error as Error).message).not.toContain('\n');
+      }
+    }
+  });
+
   it('refuses bad values with one clear message', () => {
     expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), PORT: 'abc' })).toThrow(/PORT/);
     expect(() => AppConfig.fromEnv({ DATA_DIR: dataDir(), DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);

@@ -30,6 +30,11 @@ export class AppConfig {
   readonly seedDemoData: boolean;
   /** How many wrong passwords, codes and sign-ins from one client lock, and for how long. */
   readonly limits: AttemptLimits;
+  /** Logs, metrics, shutdown and retention (issue 15). */
+  readonly operations: OperationsConfig;
+  /** The mail outbox (issue 15): how often each instance looks for due emails, and how long a claim holds. */
+  readonly outboxPollMs: number;
+  readonly outboxLeaseMs: number;
 
   constructor(values: Omit<AppConfig, never>) {
     Object.assign(this, values);
@@ -115,6 +120,10 @@ export class AppConfig {
       trustProxy,
       seedDemoData: !production && env.SEED_DEMO_DATA !== 'false',
       limits: attemptLimits(env),
+      operations: operationsConfig(env, production, port),
+      outboxPollMs: integer(env.OUTBOX_POLL_MS, 2000, 'OUTBOX_POLL_MS', 100, 600_000),
+      // Longer than an SMTP try can take (the transport's timeouts: ~40 s), or two instances may send one email.
+      outboxLeaseMs: integer(env.OUTBOX_LEASE_MS, 120_000, 'OUTBOX_LEASE_MS', 1000, 3_600_000),
     } as AppConfig);
   }
 }
@@ -170,6 +179,67 @@ function attemptLimits(env: NodeJS.ProcessEnv): AttemptLimits {
       windowMinutes: integer(env.RESET_WINDOW_MINUTES, 60, 'RESET_WINDOW_MINUTES', 1, 24 * 60),
     },
   };
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+
+/** Logs, metrics, graceful shutdown and retention (issue 15, README "Operating it"). */
+export interface OperationsConfig {
+  /** LOG_LEVEL: the lowest level written (default info). */
+  logLevel: LogLevelName;
+  /** LOG_FORMAT: one JSON object a line (production's default) or readable lines (development's). */
+  logFormat: 'json' | 'pretty';
+  /** LOG_ROUTES=true: write Nest's start-up route map (hidden by default). */
+  logRoutes: boolean;
+  /** METRICS_PORT: a second listener serving only /metrics, without a token (unset: none). */
+  metricsPort?: number;
+  /** METRICS_TOKEN: /metrics on the main port for `Authorization: Bearer <token>` (unset: 404 there). */
+  metricsToken?: string;
+  /** SHUTDOWN_GRACE_MS: how long requests in flight may take after SIGTERM before their connections are closed. */
+  shutdownGraceMs: number;
+  /** AUDIT_RETENTION_DAYS: audit events older than this are deleted by the pruner. */
+  auditRetentionDays: number;
+}
+
+function operationsConfig(env: NodeJS.ProcessEnv, production: boolean, port: number): OperationsConfig {
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevelName;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  }
+  const logFormat = env.LOG_FORMAT || (production ? 'json' : 'pretty');
+  if (logFormat !== 'json' && logFormat !== 'pretty') {
+    throw new ConfigError(`LOG_FORMAT must be json or pretty, got "${env.LOG_FORMAT}"`);
+  }
+  const metricsPort =
+    env.METRICS_PORT === undefined || env.METRICS_PORT === ''
+      ? undefined
+      : integer(env.METRICS_PORT, 0, 'METRICS_PORT', 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('METRICS_PORT must differ from PORT (or leave it unset and use METRICS_TOKEN)');
+  }
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && (metricsToken.length < 32 || !/^[\x21-\x7e]+$/.test(metricsToken))) {
+    throw new ConfigError(
+      'METRICS_TOKEN must be at least 32 printable characters without spaces (e.g. `openssl rand -hex 32`)',
+    );
+  }
+  return {
+    logLevel,
+    logFormat,
+    logRoutes: boolean(env.LOG_ROUTES, false, 'LOG_ROUTES'),
+    metricsPort,
+    metricsToken,
+    shutdownGraceMs: integer(env.SHUTDOWN_GRACE_MS, 10_000, 'SHUTDOWN_GRACE_MS', 0, 600_000),
+    auditRetentionDays: integer(env.AUDIT_RETENTION_DAYS, 400, 'AUDIT_RETENTION_DAYS', 30, 36_500),
+  };
+}
+
+function boolean(raw: string | undefined, fallback: boolean, name: string): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
 }
 
 function integer(raw: string | undefined, fallback: number, name: string, min: number, max: number): number {

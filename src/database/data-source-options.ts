@@ -8,6 +8,8 @@ import { NormaliseEmails1764500000000 } from './migrations/1764500000000-Normali
 import { MoveTotpToDevices1764600000000 } from './migrations/1764600000000-MoveTotpToDevices';
 import { AddPasskeys1764700000000 } from './migrations/1764700000000-AddPasskeys';
 import { AddSecurityLogIndexes1764800000000 } from './migrations/1764800000000-AddSecurityLogIndexes';
+import { AddMailOutbox1764900000000 } from './migrations/1764900000000-AddMailOutbox';
+import { AddAuditCreatedIndex1765000000000 } from './migrations/1765000000000-AddAuditCreatedIndex';
 
 export const MIGRATIONS = [
   CreateSchema1764270000000,
@@ -17,6 +19,8 @@ export const MIGRATIONS = [
   MoveTotpToDevices1764600000000,
   AddPasskeys1764700000000,
   AddSecurityLogIndexes1764800000000,
+  AddMailOutbox1764900000000,
+  AddAuditCreatedIndex1765000000000,
 ];
 
 /**

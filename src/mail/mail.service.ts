@@ -1,12 +1,17 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import Handlebars from 'handlebars';
-import { createTransport, Transporter } from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { AppConfig } from '../config/app-config';
+import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
+import { KeyRing } from '../common/crypto/key-ring';
+import { AppConfig } from '../config/app-config';
+import { outboxId } from './outbox-id';
+import { OutboxMessage } from './outbox-message.entity';
+import { OUTBOX_KEEP_MS } from './outbox-schedule';
+import { OutboxWorker } from './outbox.worker';
 
 /** The emails the app sends; each has views/mail/<name>.text.hbs and <name>.html.hbs. */
 export type MailTemplate =
@@ -29,43 +34,52 @@ export interface MailMessage {
   to: string;
   subject: string;
   template: MailTemplate;
-  /** Values for the template; `appName` and `publicUrl` are added. Never a secret. */
+  /** Values for the template; `appName` and `publicUrl` are added. Its links are the body's secrets. */
   context: Record<string, unknown>;
+  /** The recipient's account and organizer: the email shows on their admin page, a final failure is audited on it. */
+  userId?: string | null;
+  organizerId?: string | null;
 }
 
-export interface MailResult {
-  sent: boolean;
-  /** The .eml file in outbox mode. */
-  path?: string;
-  error?: string;
+/** An email in the outbox: not sent yet, but it will be (or its failure audited and shown). */
+export interface MailQueued {
+  queued: true;
+  id: string;
 }
+
+/** The body as stored (sealed) in the outbox. */
+export interface SealedBody {
+  text: string;
+  html: string;
+}
+
+/** The associated data that binds a sealed body to its row. */
+export const bodyAad = (id: string) => `outbox:${id}`;
 
 const handlebars = Handlebars.create();
 const VIEWS_DIR = join(__dirname, '..', '..', 'views', 'mail');
 
 /**
- * The one mailer: SMTP when SMTP_URL is set, otherwise an outbox of .eml files in
- * DATA_DIR/mail. It never throws: a failed send is returned so the caller can keep
- * the action, tell the admin and audit it.
+ * The one way to email someone (issue 15): `queue` renders the email now, in the request (its
+ * links keep the expiry their tokens got), and writes it to the outbox, in the caller's
+ * transaction when given one: the email exists exactly when the action does. No request
+ * talks to the mail server; OutboxWorker delivers, retries and, after 24 hours, gives up and
+ * audits `mail.failed`. Right after the commit the worker is nudged, so an email normally
+ * leaves within milliseconds.
  */
 @Injectable()
 export class MailService {
-  private readonly logger = new Logger('Mail');
-  private readonly transport: Transporter;
   private readonly templates = new Map<string, HandlebarsTemplateDelegate>();
+  private readonly host: string;
 
   constructor(
+    @InjectRepository(OutboxMessage) private readonly outbox: Repository<OutboxMessage>,
     private readonly config: AppConfig,
     private readonly clock: Clock,
+    private readonly keys: KeyRing,
+    private readonly worker: OutboxWorker,
   ) {
-    this.transport = config.smtpUrl
-      ? createTransport({
-          url: config.smtpUrl,
-          connectionTimeout: 10_000,
-          greetingTimeout: 10_000,
-          socketTimeout: 20_000,
-        } as SMTPTransport.Options)
-      : createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+    this.host = new URL(config.publicUrl).hostname;
   }
 
   /** An absolute link into the app, built from PUBLIC_URL. */
@@ -73,36 +87,100 @@ export class MailService {
     return this.config.publicUrl + path;
   }
 
-  async send(message: MailMessage): Promise<MailResult> {
-    try {
-      const context = { appName: this.config.appName, publicUrl: this.config.publicUrl, ...message.context };
-      const [text, html] = await Promise.all([
-        this.render(`${message.template}.text.hbs`, context),
-        this.render(`${message.template}.html.hbs`, context),
-      ]);
-      const info = await this.transport.sendMail({
-        from: this.config.mailFrom,
-        to: message.to,
-        subject: message.subject,
-        text,
-        html,
-      });
-      if (this.config.smtpUrl) return { sent: true };
-      return { sent: true, path: await this.writeOutbox(info.message as Buffer) };
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`Could not send "${message.subject}" to ${message.to}: ${reason}`);
-      return { sent: false, error: reason };
+  /**
+   * Renders the email and writes it to the outbox; with `manager`, inside that transaction (it
+   * is delivered only if the transaction commits). Throws only when the database does, which
+   * undoes the caller's transaction with it.
+   */
+  async queue(message: MailMessage, manager?: EntityManager): Promise<MailQueued> {
+    const context = { appName: this.config.appName, publicUrl: this.config.publicUrl, ...message.context };
+    const [text, html] = await Promise.all([
+      this.render(`${message.template}.text.hbs`, context),
+      this.render(`${message.template}.html.hbs`, context),
+    ]);
+    const now = this.clock.now();
+    const id = outboxId(now.getTime());
+    const body: SealedBody = { text, html };
+    const row: OutboxMessage = {
+      id,
+      userId: message.userId ?? null,
+      organizerId: message.organizerId ?? null,
+      toAddress: message.to,
+      subject: message.subject,
+      template: message.template,
+      messageId: `<${randomUUID()}@${this.host}>`,
+      bodySealed: this.keys.encrypt(JSON.stringify(body), bodyAad(id)),
+      state: 'queued',
+      attempts: 0,
+      nextAttemptAt: now,
+      claimedUntil: null,
+      claimedBy: null,
+      lastError: null,
+      createdAt: now,
+      sentAt: null,
+      failedAt: null,
+    };
+    if (manager) {
+      await manager.getRepository(OutboxMessage).insert(row);
+      this.worker.nudgeAfterCommit(manager);
+    } else {
+      await this.outbox.insert(row);
+      this.worker.nudge();
     }
+    return { queued: true, id };
   }
 
-  private async writeOutbox(raw: Buffer): Promise<string> {
-    await mkdir(this.config.mailDir, { recursive: true });
-    const name = `${this.clock.now().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}.eml`;
-    const path = join(this.config.mailDir, name);
-    await writeFile(path, raw, { mode: 0o600 });
-    this.logger.log(`Email written to ${path}`);
-    return path;
+  /** The latest emails to one user, newest first, for their admin page (no body). */
+  recentFor(userId: string, limit = 10): Promise<OutboxMessage[]> {
+    return this.outbox.find({
+      select: {
+        id: true,
+        subject: true,
+        template: true,
+        state: true,
+        attempts: true,
+        nextAttemptAt: true,
+        lastError: true,
+        createdAt: true,
+        sentAt: true,
+        failedAt: true,
+      },
+      where: { userId },
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: limit,
+    });
+  }
+
+  /** One email's state (no body), e.g. for the command line to say what happened to it. */
+  find(id: string): Promise<OutboxMessage | null> {
+    return this.outbox.findOne({
+      select: { id: true, state: true, attempts: true, nextAttemptAt: true, lastError: true, sentAt: true },
+      where: { id },
+    });
+  }
+
+  /** How many emails are in each state now (queued = the depth of the outbox), for the metrics. */
+  async countsByState(): Promise<Record<string, number>> {
+    const rows: { state: string; count: string | number }[] = await this.outbox
+      .createQueryBuilder('m')
+      .select('m.state', 'state')
+      .addSelect('COUNT(*)', 'count')
+      .groupBy('m.state')
+      .getRawMany();
+    const counts: Record<string, number> = { queued: 0, sent: 0, failed: 0 };
+    for (const row of rows) counts[row.state] = Number(row.count);
+    return counts;
+  }
+
+  /** Deletes sent and failed emails queued more than 30 days ago; resolves with how many. */
+  async prune(): Promise<number> {
+    const result = await this.outbox
+      .createQueryBuilder()
+      .delete()
+      .where('state IN (:...done)', { done: ['sent', 'failed'] })
+      .andWhere('created_at < :before', { before: this.clock.nowMs() - OUTBOX_KEEP_MS })
+      .execute();
+    return result.affected ?? 0;
   }
 
   private async render(file: string, context: Record<string, unknown>): Promise<string> {

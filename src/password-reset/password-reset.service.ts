@@ -36,7 +36,7 @@ export type ResetCompleted =
 /**
  * Forgot password (issue 14, SECURITY.md 30). A request answers the same, in the same time, for
  * every address: it is counted per address and per client, and the work for a real account
- * (the link, its audit event, the email) runs after the response has gone. The emailed link
+ * (the link, its audit event, queueing the email) runs after the response has gone. The emailed link
  * (256 bits, stored as a keyed hash, 1 hour, single use, only the newest works) sets a new
  * password and ends every session of the person; it never signs anyone in: the person then
  * signs in with the new password and passes their second factor as usual.
@@ -82,8 +82,9 @@ export class PasswordResetService implements BeforeApplicationShutdown {
 
   /**
    * Resolves once the background work of every request so far is done (tests await it instead
-   * of sleeping; shutdown waits for it). Issue 15's outbox, written in the request's
-   * transaction, will replace this background send.
+   * of sleeping; shutdown waits for it). That work stays after the response even with the
+   * outbox (issue 15): the request must not read the account, so that every address costs the
+   * same; the work now ends with the email queued, not sent.
    */
   async settled(): Promise<void> {
     while (this.pending.size) await Promise.all([...this.pending]);
@@ -104,7 +105,7 @@ export class PasswordResetService implements BeforeApplicationShutdown {
    * In one transaction: the link is spent with one conditional UPDATE (of two submissions at
    * once exactly one succeeds), the password set, every session of the person ended, their other
    * reset links revoked, their password locks lifted (the code lock stays: the second factor is
-   * still owed and still counted), and the event audited. Then the security email.
+   * still owed and still counted), the event audited and the security email queued.
    */
   async complete(
     token: unknown,
@@ -135,6 +136,7 @@ export class PasswordResetService implements BeforeApplicationShutdown {
           },
           manager,
         );
+        await this.notices.send(user, 'password.reset', { viaResetLink: true }, null, manager);
         return true;
       })
       .catch((error: unknown) => {
@@ -142,29 +144,31 @@ export class PasswordResetService implements BeforeApplicationShutdown {
         throw error;
       });
     if (!spent) return { ok: false, reason: 'unusable', status: 'done' };
-    await this.notices.send(user, 'password.reset', { viaResetLink: true });
     return { ok: true, userId: user.id };
   }
 
   /**
    * After the response: only a real account that can sign in and has a password (an accepted
-   * invitation) gets a link; every other address gets nothing. Errors are logged, never thrown.
+   * invitation) gets a link; every other address gets nothing. The link, its audit event and its
+   * email (queued in the outbox) are one transaction. Errors are logged, never thrown.
    */
   private async sendLink(email: string, ip: string | null): Promise<void> {
     const user = await this.users.findByEmail(email);
     if (!mayReset(user)) return;
-    const token = await this.users.transaction(async (manager) => {
+    await this.users.transaction(async (manager) => {
       // Only the newest link works: issuing it revokes the earlier ones.
       const { token } = await this.tokens.issue(user.id, 'password-reset', PASSWORD_RESET_VALID_MS, null, manager);
       await this.audit.record(
         { type: 'password.reset_requested', organizerId: user.organizerId, userId: user.id, ip },
         manager,
       );
-      return token;
-    });
-    await this.notices.send(user, 'password.reset_requested', {
-      link: this.mail.link(`/password/reset/${token}`),
-      validHours: PASSWORD_RESET_VALID_MS / HOUR_MS,
+      await this.notices.send(
+        user,
+        'password.reset_requested',
+        { link: this.mail.link(`/password/reset/${token}`), validHours: PASSWORD_RESET_VALID_MS / HOUR_MS },
+        null,
+        manager,
+      );
     });
   }
 

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
-import { MailResult, MailService } from '../mail/mail.service';
+import { MailQueued, MailService } from '../mail/mail.service';
 import { HOUR_MS, OneTimeTokensService } from '../users/one-time-tokens.service';
 import { OrganizersService } from '../organizers/organizers.service';
 import { SecurityNoticesService } from '../users/security-notices.service';
@@ -20,21 +20,23 @@ export type FactorActor = { id: string } | null;
 export interface ResendQrResult {
   /** The emailed link. Only the command line prints it; the admin's pages never show it. */
   link: string;
-  mail: MailResult;
+  /** The email with the link, in the outbox (committed with the reset). */
+  mail: MailQueued;
 }
 
 export interface ToggleResult {
-  /** False when 2FA already was in the asked state: nothing changed, nothing was sent. */
+  /** False when 2FA already was in the asked state: nothing changed, nothing was queued. */
   changed: boolean;
-  mail?: MailResult;
+  mail?: MailQueued;
 }
 
 /**
  * The changes an admin (or the command line) makes to someone else's second factor:
  * Resend QR, Enable 2FA, Disable 2FA. They belong to two-factor; the admin pages and
  * the CLI only call them. Each change is one transaction that also ends every session
- * of the user and writes the audit event; the email goes out after the commit, and a
- * failed email never undoes the change (it is audited as mail.failed instead).
+ * of the user, writes the audit event and queues the email in the outbox (issue 15): the
+ * change and its email commit together, and no request waits for the mail server (a final
+ * failure to deliver is audited as mail.failed by the outbox worker).
  */
 @Injectable()
 export class TwoFactorAdminService {
@@ -80,15 +82,15 @@ export class TwoFactorAdminService {
    * Resend QR (journey 4, SECURITY.md 12). In one transaction: the confirmed and the
    * pending secret and every recovery code are revoked, the lock and failure count are
    * cleared, every session of the user ends (security stamp), and a single-use 24 h
-   * link is issued. 2FA stays required, so a reset never downgrades an account to a
-   * password alone. After the commit the link is emailed: never a secret, QR or otpauth URI.
+   * link is issued and its email queued. 2FA stays required, so a reset never downgrades an
+   * account to a password alone. The email carries the link: never a secret, QR or otpauth URI.
    */
   async resendQr(user: User, actor: FactorActor, ip: string | null): Promise<ResendQrResult> {
     const problem = await this.resendQrProblem(user);
     if (problem) throw new ConflictException(problem);
     const now = this.clock.now();
     const actorId = actor?.id ?? null;
-    const link = await this.users.transaction(async (manager) => {
+    return this.users.transaction(async (manager) => {
       // Every factor of every kind, and the lock of the codes (PRODUCT.md, Words: Locked).
       await this.factors.removeAll(user.id, manager);
       await this.users.startSecondFactorReset(user, now, manager);
@@ -105,10 +107,16 @@ export class TwoFactorAdminService {
         },
         manager,
       );
-      return this.mail.link(`/2fa/reset/${token}`);
+      const link = this.mail.link(`/2fa/reset/${token}`);
+      const mail = await this.notices.send(
+        user,
+        'two_factor.reset',
+        { link, validHours: RESET_LINK_VALID_MS / HOUR_MS },
+        null,
+        manager,
+      );
+      return { link, mail };
     });
-    const mail = await this.notices.send(user, 'two_factor.reset', { link, validHours: RESET_LINK_VALID_MS / HOUR_MS });
-    return { link, mail };
   }
 
   /**
@@ -120,15 +128,15 @@ export class TwoFactorAdminService {
   async enable(user: User, actor: FactorActor, ip: string | null): Promise<ToggleResult> {
     if (user.twoFactorRequired) return { changed: false };
     const actorId = actor?.id ?? null;
-    await this.users.transaction(async (manager) => {
+    const mail = await this.users.transaction(async (manager) => {
       await this.users.setTwoFactorRequired(user, true, manager);
       await this.sessions.endAllForUser(user.id, manager);
       await this.audit.record(
         { type: 'two_factor.enabled', organizerId: user.organizerId, userId: user.id, actorId, ip, detail: via(actor) },
         manager,
       );
+      return this.notices.send(user, 'two_factor.enabled', {}, null, manager);
     });
-    const mail = await this.notices.send(user, 'two_factor.enabled');
     return { changed: true, mail };
   }
 
@@ -146,7 +154,7 @@ export class TwoFactorAdminService {
     if (refused) throw new ConflictException(refused);
     if (await this.offOfItsOwn(user)) return { changed: false };
     const actorId = actor?.id ?? null;
-    await this.users.transaction(async (manager) => {
+    const mail = await this.users.transaction(async (manager) => {
       // Checked again under the transaction: a policy turned on meanwhile still wins.
       const problem = await this.disableProblem(user, manager);
       if (problem) throw new ConflictException(problem);
@@ -165,8 +173,8 @@ export class TwoFactorAdminService {
         },
         manager,
       );
+      return this.notices.send(user, 'two_factor.disabled', {}, null, manager);
     });
-    const mail = await this.notices.send(user, 'two_factor.disabled');
     return { changed: true, mail };
   }
 }

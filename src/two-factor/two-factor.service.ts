@@ -5,6 +5,7 @@ import { AuditService } from '../audit/audit.service';
 import type { SecurityEventDetails } from '../audit/security-events';
 import { AppConfig } from '../config/app-config';
 import { Clock } from '../common/clock';
+import { CodeFactor, MetricsService } from '../operations/metrics.service';
 import { User } from '../users/user.entity';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { SecurityNoticesService } from '../users/security-notices.service';
@@ -57,6 +58,7 @@ export class TwoFactorService {
     private readonly limiter: AttemptLimiter,
     private readonly totp: TotpFactor,
     private readonly factors: SecondFactors,
+    private readonly metrics: MetricsService,
   ) {}
 
   /**
@@ -168,6 +170,7 @@ export class TwoFactorService {
         return { ok: true };
       },
       codeFailure({}),
+      'totp',
     );
   }
 
@@ -183,6 +186,7 @@ export class TwoFactorService {
           ? { ok: true }
           : { ok: false, reason: 'invalid' },
       codeFailure({ recoveryCode: true }),
+      'recovery',
     );
     if (outcome.ok) {
       const remaining = await this.recoveryCodes.remaining(user.id);
@@ -208,26 +212,36 @@ export class TwoFactorService {
    * through the account's code pool: reserved before the check, so that however many arrive
    * at once no more than the limit are checked; a failure is audited (`failedDetail`, or not
    * when it returns null: a replayed code has its own event), and the failure that reaches
-   * the limit locks, audits it and emails the user, once per lock.
+   * the limit locks, audits it and emails the user, once per lock. Each check is counted in
+   * tixngo_codes_total under `factor`.
    */
   async secondFactorAttempt<T extends { ok: boolean }>(
     user: User,
     ip: string | null,
     check: () => Promise<T>,
     failedDetail: (outcome: T) => SecurityEventDetails['code.failed'] | null,
+    factor: CodeFactor,
   ): Promise<T | { ok: false; reason: 'locked'; retryAt: Date }> {
     const result = await this.limiter.guard([this.limiter.codeKey(user.id)], async () => {
       const outcome = await check();
       return { ok: outcome.ok, value: outcome };
     });
-    if (!result.checked) return { ok: false, reason: 'locked', retryAt: result.retryAt };
+    if (!result.checked) {
+      this.metrics.code(factor, 'locked');
+      return { ok: false, reason: 'locked', retryAt: result.retryAt };
+    }
     const outcome = result.value;
+    this.metrics.code(
+      factor,
+      outcome.ok ? 'ok' : (outcome as { reason?: unknown }).reason === 'replayed' ? 'replayed' : 'wrong',
+    );
     if (outcome.ok) return outcome;
     const detail = failedDetail(outcome);
     if (detail)
       await this.audit.record({ type: 'code.failed', organizerId: user.organizerId, userId: user.id, ip, detail });
     const lock = result.lockedNow[0];
     if (!lock) return outcome;
+    this.metrics.lock('code');
     const minutes = this.config.limits.code.lockMinutes;
     await this.audit.record({
       type: 'code.locked',

@@ -1,7 +1,9 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
-import { MailResult, MailService } from '../mail/mail.service';
+import { EntityManager } from 'typeorm';
+import { MailQueued, MailService } from '../mail/mail.service';
+import { Organizer } from '../organizers/organizer.entity';
 import { OrganizersService } from '../organizers/organizers.service';
 import { HOUR_MS, OneTimeTokensService } from './one-time-tokens.service';
 import { newPasswordErrors } from './password-policy';
@@ -17,7 +19,8 @@ export interface CreatedAccount {
   user: User;
   /** The invitation link (only when no password was given); the CLI prints it, the admin pages never show it. */
   link?: string;
-  mail?: MailResult;
+  /** The invitation email, in the outbox (committed with the account). */
+  mail?: MailQueued;
 }
 
 export type InvitationOpened = { ok: true; user: User } | { ok: false; status: LinkStatus };
@@ -47,11 +50,12 @@ export class InvitationsService {
 
   /**
    * Creates an account in one transaction with its audit event and, when no password is
-   * given, its invitation token; the invitation is emailed after the commit. A duplicate
+   * given, its invitation token and the invitation email (queued in the outbox). A duplicate
    * email is a ConflictException, a weak password a WeakPasswordError.
    */
   async createAccount(input: NewUser, inviter: Inviter, ip: string | null): Promise<CreatedAccount> {
-    const { user, token } = await this.users.transaction(async (manager) => {
+    const organizer = await this.organizers.getById(input.organizerId);
+    return this.users.transaction(async (manager) => {
       const user = await this.users.create(input, manager);
       await this.audit.record(
         {
@@ -68,7 +72,7 @@ export class InvitationsService {
         },
         manager,
       );
-      if (input.password !== undefined) return { user, token: undefined };
+      if (input.password !== undefined) return { user };
       const { token } = await this.tokens.issue(
         user.id,
         'invitation',
@@ -76,18 +80,17 @@ export class InvitationsService {
         inviter?.id ?? null,
         manager,
       );
-      return { user, token };
+      const link = this.mail.link(`/invitations/${token}`);
+      return { user, link, mail: await this.queueInvitation(user, organizer, link, inviter, manager) };
     });
-    if (!token) return { user };
-    const link = this.mail.link(`/invitations/${token}`);
-    return { user, link, mail: await this.sendInvitation(user, link, inviter) };
   }
 
   /** A new invitation link for a user who has not chosen a password yet; the earlier link stops working. */
   async resendInvitation(user: User, inviter: Inviter, ip: string | null): Promise<CreatedAccount> {
     if (user.passwordHash)
       throw new ConflictException(`${user.email} has already accepted the invitation and chosen a password.`);
-    const token = await this.users.transaction(async (manager) => {
+    const organizer = await this.organizers.getById(user.organizerId);
+    return this.users.transaction(async (manager) => {
       const { token } = await this.tokens.issue(
         user.id,
         'invitation',
@@ -105,10 +108,9 @@ export class InvitationsService {
         },
         manager,
       );
-      return token;
+      const link = this.mail.link(`/invitations/${token}`);
+      return { user, link, mail: await this.queueInvitation(user, organizer, link, inviter, manager) };
     });
-    const link = this.mail.link(`/invitations/${token}`);
-    return { user, link, mail: await this.sendInvitation(user, link, inviter) };
   }
 
   /** The invited user of a link that can still be used, or why it cannot. Changes nothing. */
@@ -169,30 +171,31 @@ export class InvitationsService {
     return status === 'waiting' ? 'unknown' : status;
   }
 
-  private async sendInvitation(user: User, link: string, inviter: Inviter): Promise<MailResult> {
-    const organizer = await this.organizers.getById(user.organizerId);
-    const result = await this.mail.send({
-      to: user.email,
-      subject: `You are invited to ${this.config.appName}`,
-      template: 'invitation',
-      context: {
-        name: user.name,
-        inviterName: inviter?.name,
-        organizerName: organizer.name,
-        link,
-        validHours: INVITATION_VALID_MS / HOUR_MS,
-        twoFactor: user.twoFactorRequired,
-      },
-    });
-    if (!result.sent) {
-      await this.audit.record({
-        type: 'mail.failed',
-        organizerId: user.organizerId,
+  private queueInvitation(
+    user: User,
+    organizer: Organizer,
+    link: string,
+    inviter: Inviter,
+    manager: EntityManager,
+  ): Promise<MailQueued> {
+    return this.mail.queue(
+      {
+        to: user.email,
+        subject: `You are invited to ${this.config.appName}`,
+        template: 'invitation',
+        context: {
+          name: user.name,
+          inviterName: inviter?.name,
+          organizerName: organizer.name,
+          link,
+          validHours: INVITATION_VALID_MS / HOUR_MS,
+          twoFactor: user.twoFactorRequired,
+        },
         userId: user.id,
-        detail: { template: 'invitation', error: result.error },
-      });
-    }
-    return result;
+        organizerId: user.organizerId,
+      },
+      manager,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service';
+import { EntityManager } from 'typeorm';
 import { EmailedEvent, SECURITY_EVENTS } from '../audit/security-events';
-import { MailResult, MailService } from '../mail/mail.service';
+import { MailQueued, MailService } from '../mail/mail.service';
 import { OneTimeTokensService } from './one-time-tokens.service';
 import { User } from './user.entity';
 
@@ -10,42 +10,39 @@ export const NOT_ME_VALID_MS = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * Emails a user about a change to their factors or a lock (SECURITY.md 13), each with a
- * single-use "This wasn't me" link; a failed send is audited, never thrown.
+ * single-use "This wasn't me" link. The email is queued in the outbox (issue 15): pass the
+ * transaction of the change, so the change, its link and its email commit together. The
+ * outbox worker delivers it, and audits `mail.failed` if it never can.
  */
 @Injectable()
 export class SecurityNoticesService {
   constructor(
     private readonly tokens: OneTimeTokensService,
     private readonly mail: MailService,
-    private readonly audit: AuditService,
   ) {}
 
-  /** The email of a security event (its template and subject are the event's, SECURITY_EVENTS). */
+  /** Queues the email of a security event (its template and subject are the event's, SECURITY_EVENTS). */
   async send(
     user: User,
     event: EmailedEvent,
     context: Record<string, unknown> = {},
     actorId: string | null = null,
-  ): Promise<MailResult> {
+    manager?: EntityManager,
+  ): Promise<MailQueued> {
     const { template, subject } = SECURITY_EVENTS[event].email;
-    const { token } = await this.tokens.issue(user.id, 'not-me', NOT_ME_VALID_MS, actorId, undefined, {
+    const { token } = await this.tokens.issue(user.id, 'not-me', NOT_ME_VALID_MS, actorId, manager, {
       keepEarlier: true,
     });
-    const result = await this.mail.send({
-      to: user.email,
-      subject,
-      template,
-      context: { name: user.name, notMeUrl: this.mail.link(`/not-me/${token}`), ...context },
-    });
-    if (!result.sent) {
-      await this.audit.record({
-        type: 'mail.failed',
-        organizerId: user.organizerId,
+    return this.mail.queue(
+      {
+        to: user.email,
+        subject,
+        template,
+        context: { name: user.name, notMeUrl: this.mail.link(`/not-me/${token}`), ...context },
         userId: user.id,
-        actorId,
-        detail: { template, error: result.error },
-      });
-    }
-    return result;
+        organizerId: user.organizerId,
+      },
+      manager,
+    );
   }
 }

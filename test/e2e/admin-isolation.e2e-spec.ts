@@ -55,7 +55,7 @@ describe('isolation between organizers (SECURITY.md 20)', () => {
       events: (
         await Promise.all([active, invited, adminA].map((user) => t.get(AuditService).recentForUser(user.id, 100)))
       ).map((list) => list.length),
-      mails: (await outbox(t.dataDir)).length,
+      mails: (await outbox(t)).length,
     });
     const before = await snapshot();
 

@@ -315,7 +315,7 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
       expect(after.text).not.toContain('id="account-lock"');
       expect(after.text).toContain('Unlocked');
 
-      const mail = await lastMailTo(t.dataDir, user.email, /unlocked/);
+      const mail = await lastMailTo(t, user.email, /unlocked/);
       expect(mail.text).toContain('Uma Admin');
       expect(linkIn(mail, '/not-me/')).toMatch(/^\/not-me\//);
       const login = await new Person(t.server).login(user.email, DEFAULT_PASSWORD);

@@ -119,7 +119,7 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
       expect((await t.get(UsersService).getById(member.id)).twoFactorRequired).toBe(true);
 
       expect((await memberBrowser.get('/')).status).toBe(303);
-      const mail = await lastMailTo(t.dataDir, member.email);
+      const mail = await lastMailTo(t, member.email);
       expect(mail.subject).toBe('Two-factor authentication is now required for your account');
       const events = await t.get(AuditService).recentForUser(member.id);
       expect(events[0]).toMatchObject({ type: 'two_factor.enabled', actorId: admin.id });
@@ -137,7 +137,7 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
       const step = await press(person, `/admin/users/${member.id}`, `/admin/users/${member.id}/two-factor`);
       expect(step.status).toBe(200);
       expect((await t.get(UsersService).getById(member.id)).twoFactorRequired).toBe(false);
-      expect(await mailsTo(t.dataDir, member.email)).toHaveLength(0);
+      expect(await mailsTo(t, member.email)).toHaveLength(0);
     });
   });
 
@@ -158,7 +158,7 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
 
       // A Resend QR link first, so that there is one to cancel.
       await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
-      const resetLink = linkIn(await lastMailTo(t.dataDir, member.email, /authenticator/i), '/2fa/reset/');
+      const resetLink = linkIn(await lastMailTo(t, member.email, /authenticator/i), '/2fa/reset/');
       const phone = new Person(t.server);
       await phone.submit(resetLink, resetLink, { password: DEFAULT_PASSWORD });
       expect((await phone.get('/2fa/setup')).text).toContain('id="manual-key"');
@@ -184,7 +184,7 @@ describe('a user’s page (GET /admin/users/:id) and Enable / Disable 2FA (journ
       expect(await t.get(DataSource).getRepository(SessionRecord).countBy({ userId: member.id })).toBe(0);
       expect((await phone.get('/2fa/setup')).status).toBe(303);
 
-      const mail = await lastMailTo(t.dataDir, member.email);
+      const mail = await lastMailTo(t, member.email);
       expect(mail.subject).toBe('Two-factor authentication was turned off for your account');
       const events = await t.get(AuditService).recentForUser(member.id);
       expect(events[0]).toMatchObject({ type: 'two_factor.disabled', actorId: admin.id });

@@ -257,7 +257,7 @@ describe('admin users (journey 1, users list, New user)', () => {
       expect(page.text).toContain('Account created for Nina New');
       expect(page.text).toMatch(/id="two-factor-state">Pending setup</);
 
-      const [mail] = await mailsTo(t.dataDir, 'new.person@create.test');
+      const [mail] = await mailsTo(t, 'new.person@create.test');
       expect(mail.subject).toMatch(/invited/i);
       expect(mail.text).toContain('72 hours');
       expect(mail.text).toContain('Cora Admin');
@@ -288,7 +288,7 @@ describe('admin users (journey 1, users list, New user)', () => {
       expect(user.twoFactorRequired).toBe(false);
       expect(user.role).toBe('admin');
       expect(await stateOf(t, user.id)).toBe('off');
-      const mail = (await mailsTo(t.dataDir, 'no2fa@create.test'))[0];
+      const mail = (await mailsTo(t, 'no2fa@create.test'))[0];
       expect(mail.text).not.toContain('authenticator');
     });
 
@@ -307,7 +307,7 @@ describe('admin users (journey 1, users list, New user)', () => {
       expect(answer.text).toMatch(/<option value="admin" selected>Admin<\/option>/);
       expect(answer.text).not.toMatch(/name="twoFactor"[^>]* checked/);
       expect(answer.text).toContain('<title>New user');
-      expect(await mailsTo(t.dataDir, 'taken@dup.test')).toHaveLength(0);
+      expect(await mailsTo(t, 'taken@dup.test')).toHaveLength(0);
     });
 
     it('shows the form again with 400 and a message by the field for a bad email, an empty name or an unknown role', async () => {

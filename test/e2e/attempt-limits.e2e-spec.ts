@@ -82,7 +82,7 @@ describe('attempt limits', () => {
       expect(responses.filter((res) => res.status === 401).length).toBeLessThanOrEqual(9);
       expect(await events(t, user.id, 'login.failed')).toBe(checked);
       expect(await events(t, user.id, 'login.locked')).toBe(1);
-      expect((await mailsTo(t.dataDir, user.email)).filter((mail) => /locked/i.test(mail.subject))).toHaveLength(1);
+      expect((await mailsTo(t, user.email)).filter((mail) => /locked/i.test(mail.subject))).toHaveLength(1);
       console.log(
         `40 passwords at once: ${checked} checked, statuses ${JSON.stringify(countBy(responses.map((res) => res.status)))}`,
       );
@@ -237,7 +237,7 @@ describe('attempt limits', () => {
       expect(unlocks.map((event) => JSON.parse(event.detail!).lifted)).toEqual([['password'], ['code']]);
       expect(unlocks.every((event) => event.actorId === admin.id)).toBe(true);
       expect(
-        (await mailsTo(t.dataDir, member.email)).filter((mail) => mail.subject === 'Your account was unlocked'),
+        (await mailsTo(t, member.email)).filter((mail) => mail.subject === 'Your account was unlocked'),
       ).toHaveLength(2);
 
       const nothing = await adminBrowser.post(`${userPage}/unlock`, {}, userPage);

@@ -128,14 +128,16 @@ describe('command line (npm run cli -- …)', () => {
       );
       expect(result.code).toBe(0);
       expect(result.err).toEqual([]);
-      expect(result.out).toHaveLength(2);
+      expect(result.out).toHaveLength(3);
+      // The CLI delivers the outbox before it exits, and says so.
+      expect(result.out[2]).toBe('The invitation email to invited@admin.test was sent.');
       const printed = result.out[1].match(
         /^Invitation link \(works once, for 72 hours\): http:\/\/localhost:3000(\/invitations\/[A-Za-z0-9_-]+)$/,
       );
       expect(printed).not.toBeNull();
       const link = printed![1];
       // The same link was emailed.
-      expect(linkIn(await lastMailTo(t.dataDir, 'invited@admin.test'), '/invitations/')).toBe(link);
+      expect(linkIn(await lastMailTo(t, 'invited@admin.test'), '/invitations/')).toBe(link);
 
       const browser = new Person(t.server);
       const set = await browser.submit(link, link, {
@@ -199,7 +201,7 @@ describe('command line (npm run cli -- …)', () => {
       expect(result.code).toBe(0);
       expect(result.err).toEqual([]);
       expect(result.out.join('\n')).toContain(
-        'An email with a setup link (works once, for 24 hours) was sent to lost.phone@reset.test.',
+        'The email with a setup link (works once, for 24 hours) to lost.phone@reset.test was sent.',
       );
       expect(result.out.join('\n')).not.toContain('/2fa/reset/');
 
@@ -211,7 +213,7 @@ describe('command line (npm run cli -- …)', () => {
       expect(events[0]).toMatchObject({ type: 'two_factor.reset', actorId: null });
       expect(JSON.parse(events[0].detail!)).toMatchObject({ via: 'command line' });
 
-      const mail = await lastMailTo(t.dataDir, member.email, /authenticator/i);
+      const mail = await lastMailTo(t, member.email, /authenticator/i);
       expect(secretsIn(mail, [secret])).toEqual([]);
       const link = linkIn(mail, '/2fa/reset/');
       const phone = new Person(t.server);

@@ -4,9 +4,12 @@ import { AuditService } from '../../src/audit/audit.service';
 import { UsersService } from '../../src/users/users.service';
 import { manualKeyFrom, Person } from '../utils/agent';
 import { adminOf, pressAndConfirm } from '../utils/admin';
-import { linkIn, secretsIn, startSmtpServer, TestSmtpServer } from '../utils/mail';
+import { deliverMail, linkIn, secretsIn, startSmtpServer, TestSmtpServer } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
 import { totpDevices } from '../utils/factors';
+
+/** An instant as the pages show it (the datetime helper): 2026-01-15 09:01 UTC. */
+const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 
 describe('mail over real SMTP (SMTP_URL)', () => {
   let smtp: TestSmtpServer;
@@ -22,7 +25,11 @@ describe('mail over real SMTP (SMTP_URL)', () => {
   });
   afterEach(() => smtp.refuse(false));
 
-  const to = (email: string) => smtp.received.filter((mail) => mail.to.includes(email));
+  /** What reached the SMTP server for `email`, once the outbox has delivered what is due. */
+  const to = async (email: string) => {
+    await deliverMail(t);
+    return smtp.received.filter((mail) => mail.to.includes(email));
+  };
 
   it('sends the invitation over SMTP: recipient, sender, subject, the link in text and HTML, no secret or image, and no .eml outbox', async () => {
     const { person } = await adminOf(t, 'Smtp Org', 'Sid Admin');
@@ -34,7 +41,7 @@ describe('mail over real SMTP (SMTP_URL)', () => {
     });
     expect(created.status).toBe(303);
 
-    const [mail] = to('invitee@smtp.test');
+    const [mail] = await to('invitee@smtp.test');
     expect(mail).toBeDefined();
     expect(mail.to).toEqual(['invitee@smtp.test']);
     expect(mail.from).toBe('"Backoffice Test" <robot@backoffice.test>');
@@ -66,9 +73,13 @@ describe('mail over real SMTP (SMTP_URL)', () => {
     const userPage = `/admin/users/${member.id}`;
     const { result } = await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
     expect(result.status).toBe(303);
-    expect((await person.get(userPage)).text).toContain('a link valid 24 hours was emailed to reset.me@smtp.test');
+    expect((await person.get(userPage)).text).toContain(
+      'an email with a link valid 24 hours is queued for reset.me@smtp.test',
+    );
 
-    const mail = to(member.email).find((received) => received.subject === 'Set up your authenticator app again')!;
+    const mail = (await to(member.email)).find(
+      (received) => received.subject === 'Set up your authenticator app again',
+    )!;
     expect(mail).toBeDefined();
     expect(mail.to).toEqual(['reset.me@smtp.test']);
     expect(mail.attachments).toEqual([]);
@@ -79,13 +90,15 @@ describe('mail over real SMTP (SMTP_URL)', () => {
     const phone = new Person(t.server);
     await phone.submit(link, link, { password: DEFAULT_PASSWORD });
     const fresh = manualKeyFrom((await phone.get('/2fa/setup')).text);
-    for (const received of to(member.email)) expect(secretsIn(received, [fresh, secret])).toEqual([]);
+    for (const received of await to(member.email)) expect(secretsIn(received, [fresh, secret])).toEqual([]);
     // The setup email (two-factor-setup) also went over SMTP when 2FA was first set up.
-    expect(to(member.email).map((received) => received.subject)).toContain('Two-factor authentication is set up');
+    expect((await to(member.email)).map((received) => received.subject)).toContain(
+      'Two-factor authentication is set up',
+    );
   });
 
   it.each(['rcpt', 'data'] as const)(
-    'when the SMTP server refuses the message (%s): Resend QR stands, the page says the email could not be sent, and mail.failed is audited',
+    'when the SMTP server refuses the message (%s): Resend QR stands, the page says the email is queued, shows the refusal and the next try, and the email arrives once the server accepts',
     async (mode) => {
       const org = `Smtp Refusing Org ${mode}`;
       const { person } = await adminOf(t, org, 'Ria Admin');
@@ -98,6 +111,7 @@ describe('mail over real SMTP (SMTP_URL)', () => {
       const browser = new Person(t.server);
       await browser.login(member.email, DEFAULT_PASSWORD);
       await browser.setUpTwoFactor(t.clock);
+      await deliverMail(t);
       const received = smtp.received.length;
 
       smtp.refuse(mode);
@@ -105,36 +119,43 @@ describe('mail over real SMTP (SMTP_URL)', () => {
       const { result } = await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
       expect(result.status).toBe(303);
       expect(result.headers.location).toBe(userPage);
+      await deliverMail(t);
 
       const page = await person.get(userPage);
       expect(page.status).toBe(200);
-      expect(page.text).toContain('the email could not be sent');
-      expect(page.text).toMatch(/class="flash flash-error"/);
+      expect(page.text).toContain(`an email with a link valid 24 hours is queued for ${member.email}`);
+      expect(page.text).toMatch(/class="flash flash-success"/);
       expect(page.text).toMatch(/id="two-factor-state">Pending setup</);
-      expect(page.text).toContain('Email could not be sent');
+      // The Emails table: the refusal and when the next try is (1 minute later).
+      expect(page.text).toMatch(
+        new RegExp(
+          `Set up your authenticator app again</td>\\s*<td class="email-retrying">Retrying, next try ${minute(t.clock.nowMs() + 60_000)} \\(attempt 1: [^)]*${mode === 'rcpt' ? '550' : '554'}`,
+        ),
+      );
 
       const stored = await t.get(UsersService).getById(member.id);
       expect((await totpDevices(t, member.id)).active).toBeNull();
       expect(stored.secondFactorResetAt).not.toBeNull();
       expect((await browser.get('/')).status).toBe(303);
       expect(smtp.received.length).toBe(received);
-
+      // Not given up on: no mail.failed within the 24 hours.
       const events = await t.get(AuditService).recentForUser(member.id);
-      const failed = events.find((event) => event.type === 'mail.failed');
-      expect(failed).toBeDefined();
-      expect(JSON.parse(failed!.detail!)).toMatchObject({ template: 'totp-reset' });
+      expect(events.map((event) => event.type)).not.toContain('mail.failed');
       expect(events.map((event) => event.type)).toContain('two_factor.reset');
 
-      // Once the server accepts again, Resend QR sends a working link.
+      // The server accepts again: at the next try the same email arrives, once, with a working link.
       smtp.refuse(false);
-      await pressAndConfirm(person, userPage, `${userPage}/resend-qr`);
-      const mail = to(member.email).find((m) => m.subject === 'Set up your authenticator app again');
-      expect(mail).toBeDefined();
-      expect((await new Person(t.server).get(linkIn(mail!, '/2fa/reset/'))).status).toBe(200);
+      t.clock.advance(60_000);
+      const mails = (await to(member.email)).filter((m) => m.subject === 'Set up your authenticator app again');
+      expect(mails).toHaveLength(1);
+      expect((await new Person(t.server).get(linkIn(mails[0], '/2fa/reset/'))).status).toBe(200);
+      expect((await person.get(userPage)).text).toContain(
+        `<td class="email-sent">Sent ${minute(t.clock.nowMs())}</td>`,
+      );
     },
   );
 
-  it('when the invitation cannot be sent: the account exists, the page says so, and Resend invitation works later', async () => {
+  it('when the invitation cannot be sent yet: the account exists, the page says it is queued, and it arrives at the next try', async () => {
     const { person } = await adminOf(t, 'Smtp Invite Fail Org', 'Ina Admin');
     smtp.refuse('rcpt');
     const created = await person.submit('/admin/users/new', '/admin/users', {
@@ -146,15 +167,16 @@ describe('mail over real SMTP (SMTP_URL)', () => {
     expect(created.status).toBe(303);
     const user = (await t.get(UsersService).findByEmail('unlucky@smtp.test'))!;
     expect(user).not.toBeNull();
+    await deliverMail(t);
     const page = await person.get(created.headers.location);
-    expect(page.text).toContain('the invitation email could not be sent');
-    const events = (await t.get(AuditService).recentForUser(user.id)).map((event) => event.type);
-    expect(events).toEqual(expect.arrayContaining(['account.created', 'mail.failed']));
+    expect(page.text).toContain('An invitation to choose a password, valid 72 hours, is queued for unlucky@smtp.test');
+    expect(page.text).toMatch(/class="email-retrying">Retrying, next try [^<]*\(attempt 1: [^<]*550/);
+    expect(await to('unlucky@smtp.test')).toEqual([]);
 
     smtp.refuse(false);
-    const resend = await person.submit(`/admin/users/${user.id}`, `/admin/users/${user.id}/invitation`, {});
-    expect(resend.status).toBe(303);
-    const [mail] = to('unlucky@smtp.test');
+    t.clock.advance(60_000);
+    const [mail, ...more] = await to('unlucky@smtp.test');
+    expect(more).toEqual([]);
     expect(mail.subject).toBe('You are invited to TIXNGO Backoffice');
     expect((await new Person(t.server).get(linkIn(mail, '/invitations/'))).status).toBe(200);
   });

@@ -2,9 +2,11 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { format } from 'node:util';
 import { KEY_PURPOSES, KeyRing } from '../../src/common/crypto/key-ring';
+import { PasswordResetService } from '../../src/password-reset/password-reset.service';
 import { UsersService } from '../../src/users/users.service';
 import { codeAt, csrfFrom, manualKeyFrom, Person, recoveryCodesFrom } from '../utils/agent';
 import { adminOf, pressAndConfirm, wrongCode } from '../utils/admin';
+import { LogCapture } from '../utils/log-capture';
 import { lastMailTo, linkIn, outbox } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TEST_SECRET, TestApp } from '../utils/test-app';
 
@@ -12,14 +14,17 @@ import { createTestApp, createUser, DEFAULT_PASSWORD, TEST_SECRET, TestApp } fro
  * SECURITY.md 28: no password, code, recovery code, token, secret, session id or cookie is
  * ever written to a log line or an audit detail. One long journey (sign-ins that fail and
  * succeed, a lockout, an invitation, 2FA setup, codes, a recovery code, Resend QR, a
- * password change) with every log level on; every secret that passes by is kept, then the
- * captured output and the audit table are searched for each of them.
+ * password change, a forgotten password reset by its link) with every log level on
+ * (LOG_LEVEL=trace, the route map too); every secret that passes by is kept, then the
+ * app's log lines (pino's JSON, read from the test's own destination), anything else written
+ * to stdout, stderr or the console, and the audit table are searched for each of them. The
+ * request log is checked too: one line per request, with its id, method, route pattern,
+ * status, time and the signed-in user.
  */
 
 // Many argon2id hashes (OWASP parameters): give a loaded machine room.
 jest.setTimeout(240_000);
 
-const ALL_LEVELS = ['log', 'error', 'warn', 'debug', 'verbose', 'fatal'] as const;
 const PUBLIC_URL = 'http://localhost:3000';
 const ORG = 'Quiet Logs Org';
 const USER_EMAIL = 'uma.user@quiet-logs.test';
@@ -68,6 +73,7 @@ function codePattern(code: string): RegExp {
 function withoutNumericNoise(text: string): string {
   return withoutColours(text)
     .replace(/\[Nest\] \d+/g, '[Nest] PID')
+    .replace(/"pid":\d+/g, '"pid":PID')
     .replace(/\S+\.eml\b/g, 'FILE.eml')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, 'UUID');
 }
@@ -266,10 +272,17 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
   let capture: Capture;
   let unwatch: () => void;
   const secrets = new SecretBag();
+  const logs = new LogCapture();
+  /** Every response the browsers received: its status and request id (redirects included). */
+  const answered: { status: number; reqId: string }[] = [];
 
   beforeAll(async () => {
     capture = captureOutput();
     unwatch = watchResponses((res) => {
+      answered.push({
+        status: (res as unknown as { status: number }).status,
+        reqId: String(res.headers['x-request-id']),
+      });
       const setCookie = res.headers['set-cookie'];
       for (const header of Array.isArray(setCookie) ? (setCookie as string[]) : []) {
         const [pair] = header.split(';');
@@ -280,7 +293,10 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
       }
       for (const match of (res.text ?? '').matchAll(/name="_csrf" value="([^"]+)"/g)) secrets.csrf(match[1], 'a form');
     });
-    t = await createTestApp({ logger: [...ALL_LEVELS], env: { CLIENT_MAX_FAILURES: String(CLIENT_MAX_FAILURES) } });
+    t = await createTestApp({
+      logDestination: logs,
+      env: { LOG_LEVEL: 'trace', LOG_ROUTES: 'true', CLIENT_MAX_FAILURES: String(CLIENT_MAX_FAILURES) },
+    });
   });
 
   afterAll(async () => {
@@ -363,7 +379,7 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     expect(created.status).toBe(303);
     const user = (await t.get(UsersService).findByEmail(USER_EMAIL))!;
     const userPage = `/admin/users/${user.id}`;
-    const invitation = linkIn(await lastMailTo(t.dataDir, USER_EMAIL, /invited/), '/invitations/');
+    const invitation = linkIn(await lastMailTo(t, USER_EMAIL, /invited/), '/invitations/');
     secrets.add('link token', invitation.split('/').pop(), 'the invitation link');
 
     let userPassword = 'uma chooses a long passphrase';
@@ -446,7 +462,7 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     // 7. Resend QR → the emailed link → a wrong then the right password → a new secret → a code.
     const { result } = await pressAndConfirm(adminBrowser, userPage, `${userPage}/resend-qr`);
     expect(result.status).toBe(303);
-    const resetLink = linkIn(await lastMailTo(t.dataDir, USER_EMAIL, /authenticator/i), '/2fa/reset/');
+    const resetLink = linkIn(await lastMailTo(t, USER_EMAIL, /authenticator/i), '/2fa/reset/');
     secrets.add('link token', resetLink.split('/').pop(), 'the Resend QR link');
     const phone = new Person(t.server);
     expect((await phone.get(resetLink)).status).toBe(200);
@@ -522,12 +538,53 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
     ).toBe('/');
     keepBrowser(afterChange, 'the user (after the change)');
 
+    // 8b. Forgot your password? → the emailed link → a mistyped then a new password → a sign-in with it.
+    const forgetful = new Person(t.server);
+    expect((await forgetful.submit('/password/forgot', '/password/forgot', { email: USER_EMAIL })).status).toBe(200);
+    await t.get(PasswordResetService).settled();
+    const passwordLink = linkIn(await lastMailTo(t, USER_EMAIL, /^Reset your password$/), '/password/reset/');
+    secrets.add('link token', passwordLink.split('/').pop(), 'the password reset link');
+    const resetPassword = 'uma resets to a fresh passphrase';
+    const resetMismatch = 'uma mistypes the fresh passphrase';
+    secrets.password(resetPassword, 'the password set by the reset link');
+    secrets.password(resetMismatch, 'a mistyped confirmation on the reset link');
+    expect((await forgetful.get(passwordLink)).status).toBe(200);
+    expect(
+      (
+        await forgetful.submit(passwordLink, passwordLink, {
+          newPassword: resetPassword,
+          confirmPassword: resetMismatch,
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await forgetful.submit(passwordLink, passwordLink, {
+          newPassword: resetPassword,
+          confirmPassword: resetPassword,
+        })
+      ).headers.location,
+    ).toBe('/login');
+    userPassword = resetPassword;
+    t.clock.advance(30_000);
+    const afterReset = new Person(t.server);
+    expect((await afterReset.login(USER_EMAIL, userPassword)).headers.location).toBe('/2fa/verify');
+    expect(
+      (
+        await afterReset.submit('/2fa/verify', '/2fa/verify', {
+          code: code(codeAt(newSecret, t.clock), 'a code after the password reset'),
+        })
+      ).headers.location,
+    ).toBe('/');
+    keepBrowser(afterReset, 'the user (after the reset)');
+    await snapshot();
+
     // 9. Every link token in every email sent ("This wasn't me" links included).
     const linkPattern = new RegExp(
       `${PUBLIC_URL.replace(/[.]/g, '\\.')}/(not-me|invitations|2fa/reset|password/reset)/([A-Za-z0-9_-]+)`,
       'g',
     );
-    for (const mail of await outbox(t.dataDir)) {
+    for (const mail of await outbox(t)) {
       for (const match of `${mail.text}\n${mail.html}`.matchAll(linkPattern))
         secrets.add('link token', match[2], `a /${match[1]}/ link in “${mail.subject}”`);
     }
@@ -539,22 +596,83 @@ describe('no secret in logs or audit details (SECURITY.md 28)', () => {
       const flood = `flooding password ${i} !`;
       secrets.password(flood, 'a wrong password from a flood');
       await new Person(t.server).login(`flood${i}@quiet-logs.test`, flood);
-      warned = /Sign-ins from .* refused for/.test(capture.text());
+      warned = /Sign-ins from .* refused for/.test(logs.text());
     }
     await snapshot();
 
     // What the database holds, then stop capturing.
     const auditRows: Record<string, unknown>[] = await db.query('SELECT * FROM audit_events');
-    const logText = capture.text();
+    const logText = `${logs.text()}\n${capture.text()}`;
     capture.stop();
     unwatch();
 
     // ---- Not vacuous: the capture works, the journey happened, the secrets were collected.
     const plainLog = withoutColours(logText);
     expect(warned).toBe(true);
-    expect(plainLog).toMatch(/LOG \[NestApplication\] Nest application successfully started/);
+    const lines = logs.lines();
+    expect(lines.some((line) => /Nest application successfully started/.test(line.msg))).toBe(true);
+    expect(lines.some((line) => line.context === 'RouterExplorer' && /Mapped \{\/login, POST\}/.test(line.msg))).toBe(
+      true,
+    );
     expect(plainLog).toContain('Email written to');
-    expect(plainLog).toMatch(/WARN \[Login\] Sign-ins from .* refused for 15 minutes/);
+    expect(
+      lines.some(
+        (line) =>
+          line.context === 'Login' && line.level === 'warn' && /Sign-ins from .* refused for 15 minutes/.test(line.msg),
+      ),
+    ).toBe(true);
+
+    // ---- The request log: one line per answer the browsers got, with its id, method, route pattern, status, time.
+    const requestLines = logs.requests();
+    const byId = new Map(requestLines.map((line) => [line.reqId, line]));
+    expect(byId.size).toBe(requestLines.length);
+    expect(answered.length).toBeGreaterThan(100);
+    expect(answered.filter(({ reqId, status }) => byId.get(reqId)?.status !== status)).toEqual([]);
+    const fields = new Set([
+      'level',
+      'time',
+      'pid',
+      'reqId',
+      'method',
+      'route',
+      'status',
+      'responseTimeMs',
+      'userId',
+      'msg',
+    ]);
+    for (const line of requestLines) {
+      expect([line, Object.keys(line).filter((key) => !fields.has(key))]).toEqual([line, []]);
+      expect(line).toEqual(
+        expect.objectContaining({
+          reqId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          method: expect.stringMatching(/^(GET|POST)$/),
+          route: expect.stringMatching(/^(\/|\(unmatched\)$)/),
+          status: expect.any(Number),
+          responseTimeMs: expect.any(Number),
+        }),
+      );
+    }
+    const routes = new Set(requestLines.map((line) => line.route));
+    for (const route of [
+      '/login',
+      '/2fa/verify',
+      '/2fa/setup',
+      '/invitations/:token',
+      '/2fa/reset/:token',
+      '/password/forgot',
+      '/password/reset/:token',
+      '/admin/users/:id',
+    ]) {
+      expect([route, routes.has(route)]).toEqual([route, true]);
+    }
+    const signedInAs = (userId: string) => requestLines.filter((line) => line.userId === userId);
+    expect(signedInAs(admin.id).some((line) => line.route === '/admin/users/:id')).toBe(true);
+    expect(
+      signedInAs(user.id).some((line) => line.method === 'POST' && line.route === '/2fa/verify' && line.status === 303),
+    ).toBe(true);
+    expect(requestLines.filter((line) => String(line.route).startsWith('/assets')).every((line) => !line.userId)).toBe(
+      true,
+    );
 
     const types = new Set(auditRows.map((row) => row.type));
     for (const type of [

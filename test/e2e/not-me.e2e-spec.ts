@@ -24,7 +24,7 @@ describe('"This wasn\'t me" links in security emails', () => {
     const { secret } = await person.setUpTwoFactor(t.clock);
     expect((await person.get('/')).status).toBe(200);
 
-    const mail = await lastMailTo(t.dataDir, user.email, /set up/);
+    const mail = await lastMailTo(t, user.email, /set up/);
     const link = linkIn(mail, '/not-me/');
 
     // One click shows a confirmation; it changes nothing yet (no state change on GET).
@@ -45,7 +45,7 @@ describe('"This wasn\'t me" links in security emails', () => {
     expect(login.status).toBe(403);
     expect(login.text).toContain('locked');
 
-    const alert = await lastMailTo(t.dataDir, admin.email, /Security report/);
+    const alert = await lastMailTo(t, admin.email, /Security report/);
     expect(alert.text).toContain(user.email);
     expect(alert.text).toContain(`/admin/users/${user.id}`);
     const events = (await t.get(AuditService).recentForUser(user.id)).map((e) => e.type);

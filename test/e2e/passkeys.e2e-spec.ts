@@ -77,7 +77,7 @@ describe('passkeys (SECURITY.md 29)', () => {
     expect(page.text).toMatch(/<strong id="passkey-[0-9a-f-]+">YubiKey 5<\/strong>/);
     expect(page.text).toContain('not used yet');
     expect(await events(user.id)).toContain('passkey.added');
-    expect((await lastMailTo(t.dataDir, user.email)).subject).toBe('A passkey was added to your account');
+    expect((await lastMailTo(t, user.email)).subject).toBe('A passkey was added to your account');
 
     const { person: later, answer } = await signInWithPasskey(user.email, authenticator);
     expect(answer.headers.location).toBe('/');
@@ -203,6 +203,9 @@ describe('passkeys (SECURITY.md 29)', () => {
     });
     const page = await browser.get('/account/confirm?continue=passkey');
     expect(page.text).toContain('Use a passkey');
+    // No authenticator app: the page does not ask for its code.
+    expect(page.text).not.toContain('authenticator app');
+    expect(page.text).not.toContain('name="code"');
     const { options: request } = await options(
       browser,
       '/account/confirm/passkey/options',
@@ -277,7 +280,7 @@ describe('passkeys (SECURITY.md 29)', () => {
         error: expect.stringContaining('link in the email'),
       });
 
-      const link = linkIn(await lastMailTo(t.dataDir, user.email, /authenticator app again/), '/2fa/reset/');
+      const link = linkIn(await lastMailTo(t, user.email, /authenticator app again/), '/2fa/reset/');
       const person = new Person(t.server);
       expect((await person.submit(link, link, { password: DEFAULT_PASSWORD })).headers.location).toBe('/2fa/setup');
       expect((await passkeyAtSetup(person, new SoftAuthenticator(), 'New phone')).headers.location).toBe(

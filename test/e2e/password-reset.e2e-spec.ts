@@ -32,7 +32,7 @@ async function askForLink(t: TestApp, email: string, person = new Person(t.serve
 
 /** The link of the newest reset email to `email`. */
 async function resetLinkOf(t: TestApp, email: string): Promise<string> {
-  return linkIn(await lastMailTo(t.dataDir, email, RESET_SUBJECT), '/password/reset/');
+  return linkIn(await lastMailTo(t, email, RESET_SUBJECT), '/password/reset/');
 }
 
 /** `New password`, `Confirm password` → Set password, on the link's page. */
@@ -134,7 +134,7 @@ describe('Forgot password (issue 14: /password/forgot, /password/reset/:token)',
       const answer = await new Person(t.server).agent.post('/password/forgot').type('form').send({ email });
       await settled(t);
       expect(answer.status).toBe(403);
-      expect(await mailsTo(t.dataDir, email)).toHaveLength(0);
+      expect(await mailsTo(t, email)).toHaveLength(0);
     });
   });
 
@@ -168,8 +168,8 @@ describe('Forgot password (issue 14: /password/forgot, /password/reset/:token)',
       for (const email of [unknown, deactivated, locked, invited])
         expect({ email, ...answerShape(answers.get(email)!, email) }).toEqual({ email, ...expected });
 
-      expect(await mailsTo(t.dataDir, known)).toHaveLength(1);
-      for (const email of [unknown, deactivated, locked, invited]) expect(await mailsTo(t.dataDir, email)).toEqual([]);
+      expect(await mailsTo(t, known)).toHaveLength(1);
+      for (const email of [unknown, deactivated, locked, invited]) expect(await mailsTo(t, email)).toEqual([]);
       expect(await eventsOf(t, real.id, 'password.reset_requested')).toHaveLength(1);
       for (const user of [gone, notMe, newcomer]) {
         expect(await eventsOf(t, user.id, 'password.reset_requested')).toEqual([]);
@@ -200,7 +200,7 @@ describe('Forgot password (issue 14: /password/forgot, /password/reset/:token)',
       const answer = await askForLink(t, '  CASEY@Enum.Test ');
       expect(answer.status).toBe(200);
       expect(answer.text).toContain('<strong>CASEY@Enum.Test</strong>');
-      expect(await mailsTo(t.dataDir, email)).toHaveLength(1);
+      expect(await mailsTo(t, email)).toHaveLength(1);
       const odd = await askForLink(t, '"<b>x</b>"@enum.test');
       // A quoted local part is refused on the form (SECURITY.md 27), escaped there too.
       expect(odd.status).toBe(400);
@@ -212,7 +212,7 @@ describe('Forgot password (issue 14: /password/forgot, /password/reset/:token)',
     it('emails a single-use link valid 1 hour with a "This wasn\'t me" link; the link page is not cached and sends no Referer', async () => {
       const { user } = await activeMember('mail@reset.test');
       await askForLink(t, user.email);
-      const mail = await lastMailTo(t.dataDir, user.email, RESET_SUBJECT);
+      const mail = await lastMailTo(t, user.email, RESET_SUBJECT);
       expect(mail.text).toContain('works once, for 1 hour');
       expect(mail.text).toContain('you can ignore this email: your password has not changed');
       expect(linkIn(mail, '/not-me/')).toMatch(/^\/not-me\//);
@@ -477,7 +477,7 @@ describe('Forgot password (issue 14: /password/forgot, /password/reset/:token)',
       for (const event of await t.get(DataSource).getRepository(AuditEvent).findBy({ userId: user.id }))
         expect(`${event.detail}`).not.toMatch(new RegExp(`${token64}|${NEW_PASSWORD}|\\$argon2`));
 
-      const mail = await lastMailTo(t.dataDir, user.email, /^Your password was changed$/);
+      const mail = await lastMailTo(t, user.email, /^Your password was changed$/);
       expect(mail.text).toContain('reset with a link emailed to this address, and every session was signed out');
       expect(linkIn(mail, '/not-me/')).toMatch(/^\/not-me\//);
 
@@ -496,7 +496,7 @@ describe('Forgot password (issue 14: /password/forgot, /password/reset/:token)',
         confirmPassword: NEW_PASSWORD,
       });
       expect(change.status).toBe(303);
-      const mail = await lastMailTo(t.dataDir, user.email, /^Your password was changed$/);
+      const mail = await lastMailTo(t, user.email, /^Your password was changed$/);
       expect(mail.text).toContain('was just changed, and every other session was signed out');
       expect(mail.text).not.toContain('reset with a link');
     });
@@ -520,11 +520,11 @@ describe('Forgot password (issue 14: /password/forgot, /password/reset/:token)',
       expect(lastKnown!.text).toContain('Too many reset requests');
       expect(lastKnown!.text).toContain('Try again later, in 60 minutes');
       expect(answerShape(lastUnknown!, unknown)).toEqual(answerShape(lastKnown!, known));
-      expect(await mailsTo(t.dataDir, known)).toHaveLength(3);
+      expect(await mailsTo(t, known)).toHaveLength(3);
 
       t.clock.advance(60 * MINUTE);
       expect((await askForLink(t, known)).status).toBe(200);
-      expect(await mailsTo(t.dataDir, known)).toHaveLength(4);
+      expect(await mailsTo(t, known)).toHaveLength(4);
     });
   });
 });
@@ -558,9 +558,9 @@ describe('Forgot password: the per-client limit (default 10 an hour, IPv6 by /64
     const refused = await askFrom('203.0.113.7', victim.email);
     expect(refused.status).toBe(429);
     expect(refused.text).toContain('Too many reset requests');
-    expect(await mailsTo(c.dataDir, victim.email)).toEqual([]);
+    expect(await mailsTo(c, victim.email)).toEqual([]);
     expect((await askFrom('198.51.100.20', victim.email)).status).toBe(200);
-    expect(await mailsTo(c.dataDir, victim.email)).toHaveLength(1);
+    expect(await mailsTo(c, victim.email)).toHaveLength(1);
   });
 
   it('counts IPv6 clients by their /64', async () => {

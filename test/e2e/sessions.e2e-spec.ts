@@ -423,7 +423,7 @@ describe('your sessions (/account/sessions) and the admin’s Sign out everywher
 
       const after = await adminBrowser.get(userPage);
       expect(after.text).toContain(
-        'Pat Person is signed out everywhere (3 active sessions ended). They were told by email.',
+        'Pat Person is signed out everywhere (3 active sessions ended). An email telling them is queued for ',
       );
       expect(after.text).toContain('id="active-sessions">0<');
       for (const [browserOf, pending] of [
@@ -442,7 +442,7 @@ describe('your sessions (/account/sessions) and the admin’s Sign out everywher
       expect(JSON.parse(events[0].detail!)).toEqual({ count: 3 });
       expect(after.text).toContain('Signed out everywhere');
 
-      const mail = await lastMailTo(t.dataDir, user.email, /signed out everywhere/);
+      const mail = await lastMailTo(t, user.email, /signed out everywhere/);
       expect(mail.subject).toBe('You were signed out everywhere');
       expect(mail.text).toContain('Ada Admin, an admin of your organizer, signed you out of every session');
       expect(linkIn(mail, '/not-me/')).toMatch(/^\/not-me\//);
@@ -460,7 +460,7 @@ describe('your sessions (/account/sessions) and the admin’s Sign out everywher
       expect(step.status).toBe(200);
       expect(await stillSignedIn(b)).toBe(true);
       expect(await eventsOf(user, 'session.ended_all')).toHaveLength(0);
-      expect(await mailsTo(t.dataDir, user.email)).toHaveLength(0);
+      expect(await mailsTo(t, user.email)).toHaveLength(0);
     });
 
     it('is a 404 for an admin of another organizer: nothing ends, nothing is sent', async () => {
@@ -474,7 +474,7 @@ describe('your sessions (/account/sessions) and the admin’s Sign out everywher
       }
       expect(await stillSignedIn(b)).toBe(true);
       expect(await eventsOf(user, 'session.ended_all')).toHaveLength(0);
-      expect(await mailsTo(t.dataDir, user.email)).toHaveLength(0);
+      expect(await mailsTo(t, user.email)).toHaveLength(0);
     });
 
     it('needs a CSRF token and an admin', async () => {

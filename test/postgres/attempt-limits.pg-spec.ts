@@ -68,8 +68,8 @@ describe('attempt limits on two instances', () => {
     expect(await countEvents(user.id, 'login.failed')).toBe(checked);
     expect(await countEvents(user.id, 'login.locked')).toBe(1);
     expect(
-      (await mailsTo(A.t.dataDir, user.email))
-        .concat(await mailsTo(B.t.dataDir, user.email))
+      (await mailsTo(A.t, user.email))
+        .concat(await mailsTo(B.t, user.email))
         .filter((mail) => /locked/i.test(mail.subject)),
     ).toHaveLength(1);
   });

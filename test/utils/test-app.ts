@@ -1,4 +1,3 @@
-import type { LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,6 +7,7 @@ import { Server } from 'node:http';
 import { AppModule } from '../../src/app.module';
 import { configureApp, migrate } from '../../src/app.setup';
 import { AppConfig } from '../../src/config/app-config';
+import type { LogDestination } from '../../src/operations/logging';
 import { ManualClock } from './manual-clock';
 import { OrganizersService } from '../../src/organizers/organizers.service';
 import { Role, User } from '../../src/users/user.entity';
@@ -48,8 +48,11 @@ export interface TestAppOptions {
   /** Keep the database as it is (a second instance on the same database). */
   keepDatabase?: boolean;
   dataDir?: string;
-  /** The framework's log levels (default: errors only). */
-  logger?: LogLevel[];
+  /**
+   * Where the app's log lines go (default: stdout, errors only; set LOG_LEVEL in `env` for
+   * more). A test that reads the logs passes a stream of its own.
+   */
+  logDestination?: LogDestination;
 }
 
 /**
@@ -60,12 +63,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'tixngo-test-'));
   const databaseUrl = process.env.TEST_DATABASE_URL;
   if (databaseUrl && !options.keepDatabase) await resetPostgresSchema(databaseUrl);
-  const config = AppConfig.fromEnv({ ...testEnv(dataDir), ...options.env });
+  const config = AppConfig.fromEnv({ ...testEnv(dataDir), LOG_LEVEL: 'error', ...options.env });
   const clock = options.clock ?? new ManualClock(TEST_START);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, clock }), {
-    bodyParser: false,
-    logger: options.logger ?? ['error'],
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.forRoot({ config, clock, logDestination: options.logDestination }),
+    { bodyParser: false, bufferLogs: true },
+  );
   configureApp(app);
   await migrate(app);
   await app.init();

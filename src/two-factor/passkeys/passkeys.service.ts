@@ -209,6 +209,7 @@ export class PasskeysService {
         return { ok: reason === 'ok', reason };
       },
       () => ({ passkey: true }),
+      'passkey',
     );
     if (outcome.ok) return { ok: true };
     if (outcome.reason === 'locked' && 'retryAt' in outcome) {

@@ -6,6 +6,7 @@ import { AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
+import { deliverMail } from '../../utils/mail';
 import { ManualClock } from '../../utils/manual-clock';
 import { timeStep, totpCode } from '../../../src/two-factor/totp';
 import { createTestApp, TestApp, TestAppOptions } from '../../utils/test-app';
@@ -206,12 +207,13 @@ export function authenticatorCode(secret: string, clock: ManualClock): string {
   return totpCode(secret, timeStep(clock.now()));
 }
 
-/** The newest email to `to` in the .eml outbox (DATA_DIR/mail), parsed; `subject` narrows it down. */
+/** The newest email to `to` in the .eml outbox (DATA_DIR/mail), parsed, after the due ones are delivered; `subject` narrows it down. */
 export async function latestMailTo(
   app: TestApp,
   to: string,
   subject?: RegExp,
 ): Promise<{ subject: string; text: string; html: string }> {
+  await deliverMail(app);
   const dir = app.config.mailDir;
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.eml')) : [];
   const newestFirst = files.map((f) => join(dir, f)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
