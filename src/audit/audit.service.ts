@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
+import { timeOrderedId } from '../database/columns';
 import { PreparedSql } from '../database/prepared-sql';
 import { AuditEvent } from './audit-event.entity';
 import { AuditType, SecurityEventDetails } from './security-events';
@@ -50,7 +51,8 @@ export class AuditService {
       detail: entry.detail && Object.keys(entry.detail).length ? JSON.stringify(entry.detail) : null,
       createdAt: this.clock.now(),
     });
-    event.assignId();
+    // Time-ordered: events of the same millisecond read back in the order they happened.
+    event.id = timeOrderedId(event.createdAt.getTime());
     if (manager) {
       await manager.getRepository(AuditEvent).insert(event);
       return;
@@ -91,12 +93,12 @@ export class AuditService {
 
   /** The newest event of one type in an organizer (e.g. its last policy change), or null. */
   latestInOrganizer(organizerId: string, type: AuditType): Promise<AuditEvent | null> {
-    return this.events.findOne({ where: { organizerId, type }, order: { createdAt: 'DESC' } });
+    return this.events.findOne({ where: { organizerId, type }, order: { createdAt: 'DESC', id: 'DESC' } });
   }
 
   /** The latest events about one user, newest first. */
   recentForUser(userId: string, limit = 20): Promise<AuditEvent[]> {
-    return this.events.find({ where: { userId }, order: { createdAt: 'DESC' }, take: limit });
+    return this.events.find({ where: { userId }, order: { createdAt: 'DESC', id: 'DESC' }, take: limit });
   }
 
   /** A read-only query of one organizer's events (aliased `e`), for the security log to filter and page. */

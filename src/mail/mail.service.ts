@@ -8,7 +8,7 @@ import { EntityManager, Repository } from 'typeorm';
 import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
 import { AppConfig } from '../config/app-config';
-import { outboxId } from './outbox-id';
+import { timeOrderedId } from '../database/columns';
 import { OutboxMessage } from './outbox-message.entity';
 import { OUTBOX_KEEP_MS } from './outbox-schedule';
 import { OutboxWorker } from './outbox.worker';
@@ -99,7 +99,7 @@ export class MailService {
       this.render(`${message.template}.html.hbs`, context),
     ]);
     const now = this.clock.now();
-    const id = outboxId(now.getTime());
+    const id = timeOrderedId(now.getTime());
     const body: SealedBody = { text, html };
     const row: OutboxMessage = {
       id,
