@@ -10,6 +10,7 @@ import { AddPasskeys1764700000000 } from './migrations/1764700000000-AddPasskeys
 import { AddSecurityLogIndexes1764800000000 } from './migrations/1764800000000-AddSecurityLogIndexes';
 import { AddMailOutbox1764900000000 } from './migrations/1764900000000-AddMailOutbox';
 import { AddAuditCreatedIndex1765000000000 } from './migrations/1765000000000-AddAuditCreatedIndex';
+import { AddUserListOrderIndex1765100000000 } from './migrations/1765100000000-AddUserListOrderIndex';
 
 export const MIGRATIONS = [
   CreateSchema1764270000000,
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   AddSecurityLogIndexes1764800000000,
   AddMailOutbox1764900000000,
   AddAuditCreatedIndex1765000000000,
+  AddUserListOrderIndex1765100000000,
 ];
 
 /**

@@ -6,6 +6,12 @@ export type Role = 'admin' | 'member';
 export const ROLES: readonly Role[] = ['admin', 'member'];
 
 @Entity('users')
+/**
+ * The users list's and its CSV's order, (LOWER(name), email) within an organizer: an expression
+ * index made by its migration (AddUserListOrderIndex), which TypeORM cannot describe, so it is
+ * declared here only to be left alone by schema checks.
+ */
+@Index('IDX_users_organizer_name_email', { synchronize: false })
 export class User {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
