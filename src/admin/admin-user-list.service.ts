@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Clock } from '../common/clock';
 import { OrganizersService } from '../organizers/organizers.service';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
@@ -151,9 +150,6 @@ export class AdminUserListService {
       if (users.length < USERS_CSV_BATCH) return;
       const last = raw[raw.length - 1];
       after = { name: String(last.sort_name), email: String(last.u_email) };
-      // better-sqlite3 answers synchronously: without a turn of the event loop here, the
-      // stream could read batch after batch and keep every other request (a sign-in) waiting.
-      await nextTurn();
     }
   }
 

@@ -1,7 +1,6 @@
+import { streamCsv } from '../csv';
 import { Controller, Get, Logger, Query, Render, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { CurrentUser, Roles } from '../../auth/auth.decorators';
 import { User } from '../../users/user.entity';
 import { SecurityLogQuery } from './dto/security-log.query';
@@ -28,15 +27,6 @@ export class SecurityLogController {
   @Get('export.csv')
   async exportCsv(@Res() res: Response, @CurrentUser() admin: User, @Query() query: SecurityLogQuery) {
     const { filename, lines } = await this.log.exportCsv(admin, query);
-    res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="${filename}"`);
-    try {
-      await pipeline(Readable.from(lines), res);
-    } catch (error) {
-      // The headers are gone: pipeline has cut the connection, so a failed export never looks complete.
-      const code = (error as { code?: string }).code;
-      if (code !== 'ERR_STREAM_PREMATURE_CLOSE')
-        this.logger.error(`The CSV export stopped: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    await streamCsv(res, filename, lines, (message) => this.logger.error(`The CSV export stopped: ${message}`));
   }
 }
