@@ -24,14 +24,10 @@
  */
 require('ts-node').register({ transpileOnly: true });
 require('reflect-metadata');
-const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = require('node:fs');
 const { randomUUID } = require('node:crypto');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { NestFactory } = require('@nestjs/core');
 const request = require('supertest');
-const { Client } = require('pg');
 const { DataSource } = require('typeorm');
 const { AppModule } = require('../src/app.module');
 const { configureApp, migrate } = require('../src/app.setup');
@@ -43,12 +39,9 @@ const { SecurityLogService } = require('../src/admin/security-log/security-log.s
 const { CHARTED_TYPES } = require('../src/admin/security-log/event-kinds');
 const { encodeCursor } = require('../src/admin/security-log/log-cursor');
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
-const flag = (name) => args.includes(`--${name}`);
+const { option, flag, databasesAsked, benchEnvironment, writeResults, explainAll } = require('./lib/in-process');
 const SIZES = option('sizes', '1000,1000000').split(',').map(Number);
 const RUNS = Number(option('runs', '7'));
-const ADMIN_URL = process.env.PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const PASSWORD = 'Bench mark: the security log 2026';
 const DAY = 86_400_000;
 const MEMBERS = 50;
@@ -79,8 +72,7 @@ const median = (values) => {
 const ms = (value) => Number(value.toFixed(2));
 
 async function main() {
-  const databases = flag('pg-only') ? [] : ['sqlite'];
-  if (!flag('no-pg')) databases.push('postgres');
+  const databases = databasesAsked();
   const results = { startedAt: new Date().toISOString(), runs: RUNS, sizes: SIZES, databases: {} };
   for (const database of databases) {
     results.databases[database] = {};
@@ -90,29 +82,13 @@ async function main() {
       log(JSON.stringify(results.databases[database][size].timings));
     }
   }
-  mkdirSync(join(__dirname, 'results'), { recursive: true });
-  const file = join(__dirname, 'results', `security-log-${results.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(results, null, 2));
+  const file = writeResults('security-log', results);
   printSummary(results);
   log(`written to ${file}`);
 }
 
 async function measure(database, size) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tixngo-bench-log-'));
-  const pgName = `tixngo_bench_log_${process.pid}_${Date.now()}`;
-  const env = {
-    NODE_ENV: 'production',
-    DATA_DIR: dataDir,
-    APP_SECRET: 'bench-app-secret-' + 'f'.repeat(40),
-    PUBLIC_URL: 'http://127.0.0.1:3000',
-    SEED_DEMO_DATA: 'false',
-  };
-  if (database === 'postgres') {
-    await adminQuery(`CREATE DATABASE ${pgName}`);
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${pgName}`;
-    env.DATABASE_URL = url.toString();
-  }
+  const { env, dispose } = await benchEnvironment('log', database, 'f');
   let app;
   try {
     const config = AppConfig.fromEnv(env);
@@ -230,7 +206,7 @@ async function measure(database, size) {
     );
     timings.sql_first_page_ms = ms(await timed(() => securityLog.rows(organizer.id, {}, undefined, 51)));
 
-    const plans = await explainAll(dataSource, database, async () => {
+    const plans = await explainAll(dataSource, database, 'audit_events', async () => {
       await audit.countPerDay(organizer.id, CHARTED_TYPES, new Date((today - 29) * DAY), new Date((today + 1) * DAY));
       for (const path of Object.values(pages)) await securityLog.page(admin, queryOf(path));
     });
@@ -258,8 +234,7 @@ async function measure(database, size) {
     };
   } finally {
     await app?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (database === 'postgres') await adminQuery(`DROP DATABASE IF EXISTS ${pgName}`);
+    await dispose();
   }
 }
 
@@ -315,36 +290,6 @@ async function timed(work) {
   return median(times);
 }
 
-/** The queries on audit_events that `work` sends, and the database's plan for each. */
-async function explainAll(dataSource, database, work) {
-  const runner = dataSource.createQueryRunner();
-  const prototype = Object.getPrototypeOf(runner);
-  const original = prototype.query;
-  const captured = [];
-  prototype.query = function (sql, parameters, ...rest) {
-    if (/FROM "audit_events"/.test(sql) && !/^EXPLAIN/.test(sql)) captured.push({ sql, parameters });
-    return original.call(this, sql, parameters, ...rest);
-  };
-  try {
-    await work();
-  } finally {
-    prototype.query = original;
-  }
-  const plans = [];
-  for (const { sql, parameters } of captured) {
-    if (database === 'sqlite') {
-      const db = dataSource.driver.databaseConnection;
-      const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(parameters ?? []));
-      plans.push({ sql, plan: rows.map((row) => row.detail) });
-    } else {
-      const rows = await runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, parameters);
-      plans.push({ sql, plan: rows.map((row) => row['QUERY PLAN']) });
-    }
-  }
-  await runner.release();
-  return plans;
-}
-
 function queryOf(path) {
   return Object.fromEntries(new URL(path, 'http://x').searchParams);
 }
@@ -366,16 +311,6 @@ function collect(res, done) {
     for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) rows += 1;
   });
   res.on('end', () => done(null, { bytes, rows }));
-}
-
-async function adminQuery(sql) {
-  const client = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 10000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 function printSummary(results) {

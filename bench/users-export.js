@@ -26,14 +26,10 @@
  */
 require('ts-node').register({ transpileOnly: true });
 require('reflect-metadata');
-const { mkdtempSync, mkdirSync, rmSync, writeFileSync } = require('node:fs');
 const { randomUUID } = require('node:crypto');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
 const { performance } = require('node:perf_hooks');
 const { NestFactory } = require('@nestjs/core');
 const request = require('supertest');
-const { Client } = require('pg');
 const { DataSource } = require('typeorm');
 const { AppModule } = require('../src/app.module');
 const { configureApp, migrate } = require('../src/app.setup');
@@ -42,11 +38,8 @@ const { OrganizersService } = require('../src/organizers/organizers.service');
 const { UsersService } = require('../src/users/users.service');
 const { AdminUserListService } = require('../src/admin/admin-user-list.service');
 
-const args = process.argv.slice(2);
-const option = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
-const flag = (name) => args.includes(`--${name}`);
+const { option, databasesAsked, benchEnvironment, writeResults, explainAll } = require('./lib/in-process');
 const SIZES = option('sizes', '100000').split(',').map(Number);
-const ADMIN_URL = process.env.PG_ADMIN_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const PASSWORD = 'Bench mark: the users export 2026';
 
 const log = (...parts) => console.log(`[users-export ${new Date().toISOString().slice(11, 19)}]`, ...parts);
@@ -57,8 +50,7 @@ const quantile = (values, q) => {
 };
 
 async function main() {
-  const databases = flag('pg-only') ? [] : ['sqlite'];
-  if (!flag('no-pg')) databases.push('postgres');
+  const databases = databasesAsked();
   const results = { startedAt: new Date().toISOString(), sizes: SIZES, databases: {} };
   for (const database of databases) {
     results.databases[database] = {};
@@ -68,9 +60,7 @@ async function main() {
       log(JSON.stringify(results.databases[database][size].timings));
     }
   }
-  mkdirSync(join(__dirname, 'results'), { recursive: true });
-  const file = join(__dirname, 'results', `users-export-${results.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(results, null, 2));
+  const file = writeResults('users-export', results);
   printSummary(results);
   log(`written to ${file}`);
 }
@@ -87,21 +77,7 @@ async function startApp(env) {
 }
 
 async function measure(database, size) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tixngo-bench-export-'));
-  const pgName = `tixngo_bench_export_${process.pid}_${Date.now()}`;
-  const env = {
-    NODE_ENV: 'production',
-    DATA_DIR: dataDir,
-    APP_SECRET: 'bench-app-secret-' + 'e'.repeat(40),
-    PUBLIC_URL: 'http://127.0.0.1:3000',
-    SEED_DEMO_DATA: 'false',
-  };
-  if (database === 'postgres') {
-    await adminQuery(`CREATE DATABASE ${pgName}`);
-    const url = new URL(ADMIN_URL);
-    url.pathname = `/${pgName}`;
-    env.DATABASE_URL = url.toString();
-  }
+  const { env, dispose } = await benchEnvironment('export', database, 'e');
   let app;
   try {
     const first = await startApp(env);
@@ -177,14 +153,13 @@ async function measure(database, size) {
       login_during_p99_ms: ms(quantile(during, 0.99) ?? 0),
       login_during_max_ms: ms(Math.max(0, ...during)),
     };
-    const plans = await explainAll(app.get(DataSource), database, () =>
+    const plans = await explainAll(app.get(DataSource), database, 'users', () =>
       drain(app.get(AdminUserListService).exportCsv(admin, {}), 3),
     );
     return { users: size, otherOrganizerUsers: Math.ceil(size / 10), seedSeconds: ms(seedSeconds), timings, plans };
   } finally {
     await app?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    if (database === 'postgres') await adminQuery(`DROP DATABASE IF EXISTS ${pgName}`);
+    await dispose();
   }
 }
 
@@ -312,46 +287,6 @@ async function seed(dataSource, database, organizerId, count, prefix) {
     await runner.query('RESET statement_timeout');
   } finally {
     await runner.release();
-  }
-}
-
-/** The queries on users that `work` sends, and the database's plan for each. */
-async function explainAll(dataSource, database, work) {
-  const runner = dataSource.createQueryRunner();
-  const prototype = Object.getPrototypeOf(runner);
-  const original = prototype.query;
-  const captured = [];
-  prototype.query = function (sql, parameters, ...rest) {
-    if (/FROM "users"/.test(sql) && !/^EXPLAIN/.test(sql)) captured.push({ sql, parameters });
-    return original.call(this, sql, parameters, ...rest);
-  };
-  try {
-    await work();
-  } finally {
-    prototype.query = original;
-  }
-  const plans = [];
-  for (const { sql, parameters } of captured) {
-    if (database === 'sqlite') {
-      const db = dataSource.driver.databaseConnection;
-      const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(parameters ?? []));
-      plans.push({ sql: sql.slice(0, 400), plan: rows.map((row) => row.detail) });
-    } else {
-      const rows = await runner.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, parameters);
-      plans.push({ sql: sql.slice(0, 400), plan: rows.map((row) => row['QUERY PLAN']) });
-    }
-  }
-  await runner.release();
-  return plans;
-}
-
-async function adminQuery(sql) {
-  const client = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 10000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }
 
