@@ -13,33 +13,26 @@
  * Options: --no-pg (SQLite only) · --pg (fail when PostgreSQL is not reachable) ·
  * --pg-only · --app-env=NAME=VALUE (extra app environment, e.g. DB_POOL_SIZE=30) ·
  * --quick (short rounds, 2,000 sessions scaled to 10,000; for trying things out) ·
- * --only=a,b (phases: costs, pages, dashboard, logins, during, journey, rss) ·
+ * --only=a,b (phases: costs, pages, dashboard, logins, during, journey, rss, growth) ·
  * --profile (a CPU profile of the app during each phase, in bench/results/profiles;
  * read one with node bench/profile-summary.js <file>).
+ *
+ * The growth phase (bench/growth.js, issue 16) runs apart, on its own seeded organizers of
+ * 1k and 100k users: every admin page of a list or a log at each size, the CSV export, and
+ * GET /login p99 while an admin works. Its options: --scale (adds 300k) · --sizes=1000,100000 ·
+ * --runs=11 (requests per page).
  */
 const { spawn, execFileSync } = require('node:child_process');
-const {
-  existsSync,
-  mkdtempSync,
-  mkdirSync,
-  openSync,
-  closeSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} = require('node:fs');
-const { createServer } = require('node:net');
+const { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const { join } = require('node:path');
 const { setTimeout: sleep } = require('node:timers/promises');
-const { performance } = require('node:perf_hooks');
 const { setTimeout, clearTimeout } = require('node:timers');
 const { CookieJar, keepAliveAgent, request, csrfFrom, percentile, median } = require('./lib/http');
-const { totp } = require('./lib/totp');
+const { passwordStep, fullJourney, pacedGets, expect } = require('./lib/journey');
+const { growthPhase, growthTable } = require('./growth');
+const { ROOT, DIST_MAIN, startApp, stopChild, runNode, freePort, rssMb, askApp, tail } = require('./lib/processes');
 
-const ROOT = join(__dirname, '..');
-const DIST_MAIN = join(ROOT, 'dist', 'main.js');
 const RESULTS_DIR = join(__dirname, 'results');
 const APP_SECRET = 'bench-app-secret-' + 'f'.repeat(40);
 
@@ -115,6 +108,8 @@ const log = (...parts) =>
   console.log(`[bench ${new Date().toISOString().slice(11, 19)} load ${os.loadavg()[0].toFixed(1)}]`, ...parts);
 const round = (value, digits = 2) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
 const runs = (phase) => !ONLY || ONLY.has(phase);
+/** Whether any phase of the sign-in app (seeded through the services, with baselines) is asked, or only growth. */
+const signInPhases = !ONLY || [...ONLY].some((phase) => phase !== 'growth');
 
 async function main() {
   if (!existsSync(DIST_MAIN)) {
@@ -143,25 +138,29 @@ async function main() {
     goals: Object.fromEntries(Object.entries(GOALS).map(([k, v]) => [k, v.goal])),
     databases: {},
   };
-  // Bare Express + hbs (every ratio's denominator), and bare NestJS + helmet (the framework's floor, login page only).
-  const baseline = {
-    ...(await startBaseline('baseline-server.js')),
-    nest: await startBaseline('nest-baseline-server.js'),
-  };
-  await withCleanup(
-    () => Promise.all([stopChild(baseline.child), stopChild(baseline.nest.child)]),
-    async () => {
-      for (const kind of databases) {
-        const started = Date.now();
-        results.databases[kind] = await benchDatabase(kind, baseline);
-        results.databases[kind].benchSeconds = round((Date.now() - started) / 1000, 1);
-      }
-    },
-  );
+  if (signInPhases) {
+    // Bare Express + hbs (every ratio's denominator), and bare NestJS + helmet (the framework's floor, login page only).
+    const baseline = {
+      ...(await startBaseline('baseline-server.js')),
+      nest: await startBaseline('nest-baseline-server.js'),
+    };
+    await withCleanup(
+      () => Promise.all([stopChild(baseline.child), stopChild(baseline.nest.child)]),
+      async () => {
+        for (const kind of databases) {
+          const started = Date.now();
+          results.databases[kind] = await benchDatabase(kind, baseline);
+          results.databases[kind].benchSeconds = round((Date.now() - started) / 1000, 1);
+        }
+      },
+    );
+  }
+  if (runs('growth')) results.growth = await growthPhase({ databases, logger: log });
   results.finishedAt = new Date().toISOString();
   const file = join(RESULTS_DIR, 'latest.json');
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
-  console.log('\n' + table(results));
+  if (signInPhases) console.log('\n' + table(results));
+  if (results.growth) console.log('\n' + growthTable(results.growth));
   log(`wrote ${file}`);
 }
 
@@ -203,7 +202,7 @@ async function benchApp(kind, baseline, dataDir, pg) {
   const seeded = JSON.parse(readFileSync(usersFile, 'utf8'));
   log(`seeded ${seeded.users.length} users with 2FA in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
-  const app = await startApp(env, dataDir, port);
+  const app = await startApp(env, dataDir, port, log);
   return withCleanup(
     () => stopChild(app.child),
     async () => {
@@ -385,12 +384,12 @@ async function loginVsHash(ctx) {
  * thread busy. The p99 of the second run is the figure; the first is its baseline.
  */
 async function pageDuringLogins(ctx) {
-  const idle = await pacedGets(ctx, '/login');
+  const idle = await pacedGets(ctx, '/login', { rate: PLAN.pacedRate, seconds: PLAN.pacedSeconds });
   log(`GET /login at ${PLAN.pacedRate}/s, idle app: p50 ${idle.p50.toFixed(1)} ms, p99 ${idle.p99.toFixed(1)} ms`);
   const stop = { requested: false };
   const logins = runLogins(ctx, { count: 100000, concurrency: PLAN.saturatingLogins, stop });
   await sleep(1000); // the hash pool is full before the first timed request
-  const busy = await pacedGets(ctx, '/login');
+  const busy = await pacedGets(ctx, '/login', { rate: PLAN.pacedRate, seconds: PLAN.pacedSeconds });
   stop.requested = true;
   const done = await logins;
   log(
@@ -596,20 +595,7 @@ async function collectGarbage(ctx) {
 }
 
 /** Sends a message to bench/lib/app-hook.js in the app and waits for its answer. */
-function ask(ctx, message) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`the app did not answer ${JSON.stringify(message)} within 30 s`)),
-      30000,
-    );
-    ctx.child.once('message', (answer) => {
-      clearTimeout(timer);
-      if (answer.error) reject(new Error(`app hook: ${answer.error}`));
-      else resolve(answer);
-    });
-    ctx.child.send(message);
-  });
-}
+const ask = (ctx, message) => askApp(ctx.child, message);
 
 /** With --profile, a CPU profile of the app during one phase: bench/results/profiles/<db>-<phase>.cpuprofile. */
 async function profiled(ctx, phase, work) {
@@ -657,9 +643,6 @@ async function runLogins(
   agent.destroy();
   return { count: done, seconds, perSecond: done / seconds };
 }
-
-/** Runs one request; `timed` (the costs phase) may wrap it to measure it by step name. */
-const untimed = (_step, measure) => measure();
 
 /**
  * Sign-ins as fast as `concurrency` connections allow for `seconds`, driven by autocannon:
@@ -738,23 +721,6 @@ async function cannonLogins(ctx, { concurrency, seconds }) {
   };
 }
 
-async function passwordStep(ctx, user, jar, agent, timed = untimed) {
-  const page = await timed('GET /login', () => request({ port: ctx.port, agent, path: '/login', jar }));
-  expect(page, 200, 'GET /login');
-  const login = await timed('POST /login', () =>
-    request({
-      port: ctx.port,
-      agent,
-      method: 'POST',
-      path: '/login',
-      jar,
-      form: { _csrf: csrfFrom(page.body), next: '', email: user.email, password: ctx.password },
-    }),
-  );
-  expect(login, 303, 'POST /login', '/2fa/verify');
-  return login;
-}
-
 /** A sign-in with an email no account has: the same hash work (a dummy hash), no session. */
 async function unknownEmailStep(ctx, agent) {
   const jar = new CookieJar();
@@ -773,64 +739,6 @@ async function unknownEmailStep(ctx, agent) {
   expect(login, 401, 'POST /login with an unknown email');
 }
 
-async function fullJourney(ctx, user, agent, timed = untimed) {
-  const jar = new CookieJar();
-  await passwordStep(ctx, user, jar, agent, timed);
-  const page = await timed('GET /2fa/verify', () => request({ port: ctx.port, agent, path: '/2fa/verify', jar }));
-  expect(page, 200, 'GET /2fa/verify');
-  const verify = await timed('POST /2fa/verify', () =>
-    request({
-      port: ctx.port,
-      agent,
-      method: 'POST',
-      path: '/2fa/verify',
-      jar,
-      form: { _csrf: csrfFrom(page.body), code: totp(user.secret) },
-    }),
-  );
-  expect(verify, 303, 'POST /2fa/verify', '/');
-  const dashboard = await timed('GET /', () => request({ port: ctx.port, agent, path: '/', jar }));
-  expect(dashboard, 200, 'GET /');
-  if (!dashboard.body.includes('Signed in as')) throw new Error('GET / after the code is not the dashboard');
-  return { jar, verifyMs: verify.ms };
-}
-
-/** GET `path` every 1/rate s for `pacedSeconds`, without waiting for answers; latencies in ms. */
-async function pacedGets(ctx, path) {
-  const agent = keepAliveAgent(50);
-  const total = PLAN.pacedRate * PLAN.pacedSeconds;
-  const interval = 1000 / PLAN.pacedRate;
-  const latencies = [];
-  const inFlight = [];
-  const start = performance.now();
-  for (let i = 0; i < total; i++) {
-    const wait = start + i * interval - performance.now();
-    if (wait > 0) await sleep(wait);
-    inFlight.push(
-      request({ port: ctx.port, agent, path }).then((res) => {
-        expect(res, 200, `GET ${path}`);
-        latencies.push(res.ms);
-      }),
-    );
-  }
-  await Promise.all(inFlight);
-  agent.destroy();
-  return {
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: Math.max(...latencies),
-    count: latencies.length,
-  };
-}
-
-function expect(res, status, what, location) {
-  if (res.status === status && (location === undefined || res.headers.location === location)) return;
-  const text = res.body.replace(/\s+/g, ' ').slice(0, 400);
-  throw new Error(
-    `${what}: expected ${status}${location ? ` → ${location}` : ''}, got ${res.status}${res.headers.location ? ` → ${res.headers.location}` : ''}: ${text}`,
-  );
-}
-
 /** A seeded user whose TOTP step has not been used in this run. */
 function takeFresh(ctx) {
   if (ctx.nextFresh >= ctx.users.length)
@@ -840,31 +748,6 @@ function takeFresh(ctx) {
 
 // ---------------------------------------------------------------------------------------
 // Processes, ports, databases, machine.
-
-async function startApp(env, dataDir, port) {
-  const logFile = join(dataDir, 'app.log');
-  const fd = openSync(logFile, 'a');
-  const nodeArgs = ['--expose-gc', '--require', join(__dirname, 'lib', 'app-hook.js')];
-  const child = spawn(process.execPath, [...nodeArgs, DIST_MAIN], { cwd: ROOT, env, stdio: ['ignore', fd, fd, 'ipc'] });
-  closeSync(fd);
-  let exited = null;
-  child.once('exit', (code, signal) => (exited = { code, signal }));
-  for (let i = 0; i < 150; i++) {
-    if (exited) throw new Error(`the app exited at start (${JSON.stringify(exited)}):\n${tail(logFile)}`);
-    try {
-      const res = await request({ port, path: '/healthz' });
-      if (res.status === 200) {
-        log(`app pid ${child.pid} on 127.0.0.1:${port}`);
-        return { child, logFile };
-      }
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`the app did not answer /healthz within 15 s:\n${tail(logFile)}`);
-}
 
 async function startBaseline(script) {
   const port = await freePort();
@@ -881,41 +764,6 @@ async function startBaseline(script) {
     child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)));
   });
   return { child, port };
-}
-
-/** SIGTERM, then SIGKILL if the process is still there after 10 s. */
-async function stopChild(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** Runs `node <args>` to the end; resolves with its stdout, rejects with its stderr. */
-function runNode(nodeArgs, env, what) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.once('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${what} failed (exit ${code}):\n${err || out}`)),
-    );
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** How many threads of the app run at which niceness, e.g. {"main": 0, "others": {"10": 11}}. */
@@ -937,12 +785,6 @@ function threadNiceness(pid) {
 function cpuMs(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(status.match(/^VmRSS:\s+(\d+)\s+kB/m)[1]);
-  return kb / 1024;
 }
 
 async function countSessions(ctx) {
@@ -1028,14 +870,6 @@ function machineInfo() {
     platform: `${os.type()} ${os.release()}`,
     loadAverage: os.loadavg().map((l) => round(l)),
   };
-}
-
-function tail(file, lines = 30) {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 // ---------------------------------------------------------------------------------------

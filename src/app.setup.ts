@@ -10,6 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { DataSource } from 'typeorm';
 import { AttemptLimiter } from './attempts/attempt-limiter.service';
 import { AuditService } from './audit/audit.service';
+import { CHART_DAYS } from './admin/security-log/security-chart';
 import { AuthSessionService } from './auth/auth-session.service';
 import { Clock } from './common/clock';
 import { SESSION_IDLE_MS, sessionCookie } from './auth/session-store';
@@ -211,6 +212,10 @@ function registerPruning(app: NestExpressApplication): void {
   pruner.register('expired sessions', () => app.get(AuthSessionService).store.prune());
   pruner.register('attempt counters', () => app.get(AttemptLimiter).prune());
   pruner.register('audit events', () => app.get(AuditService).prune(new Date(clock.nowMs() - retentionMs)));
+  // The chart's kept day counts: a month past the chart's first day, in case the clock is set back.
+  pruner.register('security log day counts', () =>
+    app.get(AuditService).pruneDayCounts(new Date(clock.nowMs() - 2 * CHART_DAYS * DAY_MS)),
+  );
   pruner.register('sent and failed emails', () => app.get(MailService).prune());
 }
 

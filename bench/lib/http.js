@@ -42,9 +42,10 @@ function keepAliveAgent(sockets) {
 
 /**
  * One request. Resolves with status, headers, body and the elapsed milliseconds from
- * the moment the request was handed to the socket to the last byte of the answer.
+ * the moment the request was handed to the socket to the last byte of the answer; rejects
+ * after `timeoutMs` without an answer (error.code 'ETIMEDOUT').
  */
-function request({ port, agent, method = 'GET', path, jar, form }) {
+function request({ port, agent, method = 'GET', path, jar, form, timeoutMs = 30000 }) {
   return new Promise((resolve, reject) => {
     const body = form ? Buffer.from(new URLSearchParams(form).toString()) : null;
     const headers = { host: `127.0.0.1:${port}`, accept: 'text/html' };
@@ -64,7 +65,9 @@ function request({ port, agent, method = 'GET', path, jar, form }) {
       });
       res.on('error', reject);
     });
-    req.setTimeout(30000, () => req.destroy(new Error(`${method} ${path} timed out after 30 s`)));
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(Object.assign(new Error(`${method} ${path} timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
     req.on('error', reject);
     req.end(body ?? undefined);
   });

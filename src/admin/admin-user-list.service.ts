@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
+import { FormException } from '../common/exceptions';
 import { OrganizersService } from '../organizers/organizers.service';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
 import { FACTOR_KIND_WORDS, FactorKindName } from '../two-factor/factors/second-factor';
@@ -9,8 +11,18 @@ import { UsersService } from '../users/users.service';
 import { ROLE_LABELS, stateView } from './admin-views';
 import { csvRow, fileNamePart } from './csv';
 import { ListUsersQuery, UserFilter } from './dto/list-users.query';
+import { decodeListCursor, encodeListCursor, ListKey, UserListCursor } from './user-list-cursor';
 
+export const LIST_VIEW = 'admin/users/list';
 export const USERS_PER_PAGE = 20;
+/** A page and one more row: whether there is a page beyond, in the direction read, without counting. */
+const LIST_WINDOW = USERS_PER_PAGE + 1;
+/** `?page=N` (old links) is read by OFFSET up to this page: at most 200 index entries stepped over. */
+export const OFFSET_PAGES = 10;
+/** A search counts its matches up to this many: "1,000+ users matching …" beyond, and no page count. */
+export const SEARCH_COUNT_CAP = 1000;
+/** The list's sort key, written exactly as the index expression (AddUserListOrderIndex) for the planners to match it. */
+const SORT_NAME = 'LOWER(u.name)';
 /**
  * The CSV export reads this many users per query, writing each batch before the next. Measured
  * with bench/users-export.js (300k users): on SQLite, whose queries block the event loop, a
@@ -20,6 +32,36 @@ export const USERS_PER_PAGE = 20;
  * database for each batch (60+ ms a query at 1,000); for 100 it probes the (user_id, slot) index.
  */
 export const USERS_CSV_BATCH = 100;
+
+interface ListFilter {
+  search: string;
+  show: UserFilter | undefined;
+  /** More than SEARCH_COUNT_CAP matches: walk the list's order testing each user, rather than sort every match (userSearch). */
+  dense?: boolean;
+}
+
+interface ListRow {
+  user: User;
+  key: ListKey;
+}
+
+/** A page as read: its rows in order, its number (0: not known) and whether pages lie before and after it. */
+interface ListPage {
+  rows: ListRow[];
+  page: number;
+  hasPrevious: boolean;
+  hasNext: boolean;
+}
+
+/** What read() reads: after or before a row, from a name, or from the end (backward); or an OFFSET. */
+interface ReadWindow {
+  after?: ListKey;
+  before?: ListKey;
+  from?: string;
+  backward?: boolean;
+  offset?: number;
+  limit: number;
+}
 
 /** Users → the list of the admin's organizer, its search and filter, its adoption counts, and the same as CSV. */
 @Injectable()
@@ -32,50 +74,85 @@ export class AdminUserListService {
   ) {}
 
   /**
-   * The admin's organizer's users, searched by name or email (wildcards typed are literal),
-   * optionally only those without a confirmed second factor, a page at a time; with the
-   * organizer's 2FA adoption counted over all its users.
+   * A page of the admin's organizer's users in the list's order (LOWER(name), email), searched
+   * by name or email (userSearch), optionally only those without a second factor; with the
+   * organizer's 2FA adoption counts. Every page is a keyset read of LIST_WINDOW rows on an
+   * index of that order, whatever its depth:
+   * - the first page, and `?after=` (Next): forward from the start or from the cursor's row;
+   * - `?before=` (Previous): backward from the cursor's row, reversed (back at the start when
+   *   fewer than a page remain before it: the first page, full);
+   * - `?page=N`, old links: N ≥ the number of pages is the last page (read backward from the
+   *   end, total % 20 || 20 rows); 2 ≤ N ≤ OFFSET_PAGES by OFFSET (cheap that shallow); a deeper
+   *   N the first page with a note (offering Next and the "go to" field);
+   * - `?from=text` ("Go to"): forward from the first name ≥ the text, page number unknown.
+   * The totals are not counted here: all users and "not set up" are the adoption counts (kept
+   * by the database), a search counts at most SEARCH_COUNT_CAP matches. A cursor that is not
+   * one this app wrote is a 400 with the first page and the message.
    */
   async list(admin: User, query: ListUsersQuery) {
-    const search = (query.q ?? '').trim().slice(0, 100);
-    const show = query.show;
-    const builder = this.usersQuery(admin, search, show);
-    const [total, adoption, organizer] = await Promise.all([
-      builder.getCount(),
+    const searched = { search: cleanSearch(query.q), show: query.show };
+    const [adoption, organizer, matches] = await Promise.all([
       this.factors.adoption(admin.organizerId),
       this.organizers.getById(admin.organizerId),
+      searched.search ? this.boundedCount(admin, searched) : undefined,
     ]);
-    const pages = Math.max(1, Math.ceil(total / USERS_PER_PAGE));
-    const page = Math.min(Math.max(1, query.page ?? 1), pages);
-    const rows = await builder
-      .orderBy('LOWER(u.name)', 'ASC')
-      .addOrderBy('u.email', 'ASC')
-      .offset((page - 1) * USERS_PER_PAGE)
-      .limit(USERS_PER_PAGE)
-      .getMany();
-    const [states, kinds] = await Promise.all([
-      this.factors.states(rows),
-      this.factors.kindsOf(rows.map((user) => user.id)),
-    ]);
-    const filters = { ...(search ? { q: search } : {}), ...(show ? { show } : {}) };
-    const href = (target: number) => `/admin/users?${new URLSearchParams({ ...filters, page: String(target) })}`;
-    const exportQuery = new URLSearchParams(filters).toString();
-    return {
-      title: 'Users',
-      q: search,
-      show,
-      notSetUp: show === 'not-set-up',
-      filtered: !!(search || show),
+    const total = matches ?? (searched.show === 'not-set-up' ? adoption.notSetUp : adoption.total);
+    const capped = matches !== undefined && matches > SEARCH_COUNT_CAP;
+    const filter: ListFilter = { ...searched, dense: capped };
+    const pages = capped ? undefined : Math.max(1, Math.ceil(total / USERS_PER_PAGE));
+    const from = (query.from ?? '').trim().slice(0, 100);
+    const cursorText = query.after ?? query.before;
+    const cursor = cursorText === undefined ? undefined : decodeListCursor(cursorText);
+    const { window, note } = await this.position(admin, filter, {
+      query,
+      cursor,
+      forged: cursorText !== undefined && !cursor,
+      from,
       total,
-      page,
       pages,
-      paginated: pages > 1,
-      previousHref: page > 1 ? href(page - 1) : undefined,
-      nextHref: page < pages ? href(page + 1) : undefined,
+    });
+    // The edges settle the number the cursor carried (people may have been added or removed since).
+    let page = window.page;
+    if (!window.hasPrevious) page = 1;
+    else if (!window.hasNext && pages !== undefined) page = pages;
+    if (pages !== undefined && page > pages) page = pages;
+
+    const users = window.rows.map((row) => row.user);
+    const [states, kinds] = await Promise.all([
+      this.factors.states(users),
+      this.factors.kindsOf(users.map((user) => user.id)),
+    ]);
+    const filters = { ...(filter.search ? { q: filter.search } : {}), ...(filter.show ? { show: filter.show } : {}) };
+    const link = (extra: Record<string, string>) => `/admin/users?${new URLSearchParams({ ...filters, ...extra })}`;
+    const first = window.rows[0];
+    const last = window.rows[window.rows.length - 1];
+    const exportQuery = new URLSearchParams(filters).toString();
+    const model = {
+      title: 'Users',
+      q: filter.search,
+      show: filter.show,
+      from,
+      note,
+      notSetUp: filter.show === 'not-set-up',
+      filtered: !!(filter.search || filter.show),
+      total,
+      totalText: capped ? `${SEARCH_COUNT_CAP.toLocaleString('en')}+` : String(total),
+      capped,
+      page: page || undefined,
+      pages,
+      paginated: window.hasPrevious || window.hasNext,
+      firstHref: window.hasPrevious ? `/admin/users${exportQuery ? `?${exportQuery}` : ''}` : undefined,
+      previousHref: window.hasPrevious
+        ? link({ before: encodeListCursor({ ...first.key, page: page > 1 ? page - 1 : 0 }) })
+        : undefined,
+      nextHref: window.hasNext
+        ? link({ after: encodeListCursor({ ...last.key, page: page ? page + 1 : 0 }) })
+        : undefined,
+      lastHref: window.hasNext && pages !== undefined ? link({ page: String(pages) }) : undefined,
       exportHref: `/admin/users/export.csv${exportQuery ? `?${exportQuery}` : ''}`,
       adoption,
       policyOn: organizer.requireTwoFactor,
-      users: rows.map((user) => ({
+      users: users.map((user) => ({
         id: user.id,
         name: user.name,
         email: user.email,
@@ -88,6 +165,155 @@ export class AdminUserListService {
         isSelf: user.id === admin.id,
       })),
     };
+    if (cursorText !== undefined && !cursor) {
+      // 400, the first page with the message (the layout's error summary), never a 500.
+      throw new FormException(LIST_VIEW, model, {
+        form: 'This link to another page of the list was changed or cut short. Here is the first page.',
+      });
+    }
+    return model;
+  }
+
+  /** Which page the request asks for (see list), read. */
+  private async position(
+    admin: User,
+    filter: ListFilter,
+    asked: {
+      query: ListUsersQuery;
+      cursor: UserListCursor | undefined;
+      forged: boolean;
+      from: string;
+      total: number;
+      pages: number | undefined;
+    },
+  ): Promise<{ window: ListPage; note?: string }> {
+    const { query, cursor, from, total, pages } = asked;
+    const page = query.page ?? 1;
+    if (asked.forged) return { window: await this.firstPage(admin, filter) };
+    if (cursor && query.after !== undefined)
+      return { window: await this.pageAfter(admin, filter, cursor, total, pages) };
+    if (cursor) return { window: await this.pageBefore(admin, filter, cursor) };
+    if (from) return { window: await this.pageFrom(admin, filter, from) };
+    if (page > 1 && pages !== undefined && page >= pages)
+      return { window: await this.lastPage(admin, filter, total, pages) };
+    if (page > 1 && page <= OFFSET_PAGES) {
+      const window = await this.pageAt(admin, filter, page);
+      return { window: window.rows.length ? window : await this.firstPage(admin, filter) };
+    }
+    const note =
+      page > OFFSET_PAGES
+        ? `Page ${page} cannot be opened by its number; here is the first page. Use Next, or Go to a name.`
+        : undefined;
+    return { window: await this.firstPage(admin, filter), note };
+  }
+
+  /** The first page: forward from the start. */
+  private async firstPage(admin: User, filter: ListFilter): Promise<ListPage> {
+    const rows = await this.read(admin, filter, { limit: LIST_WINDOW });
+    return { rows: rows.slice(0, USERS_PER_PAGE), page: 1, hasPrevious: false, hasNext: rows.length > USERS_PER_PAGE };
+  }
+
+  /** Next: forward from the cursor's row (past the end, when the rows after it are gone: the last page). */
+  private async pageAfter(
+    admin: User,
+    filter: ListFilter,
+    cursor: UserListCursor,
+    total: number,
+    pages: number | undefined,
+  ): Promise<ListPage> {
+    const rows = await this.read(admin, filter, { after: cursor, limit: LIST_WINDOW });
+    if (!rows.length)
+      return pages === undefined ? this.firstPage(admin, filter) : this.lastPage(admin, filter, total, pages);
+    return {
+      rows: rows.slice(0, USERS_PER_PAGE),
+      page: cursor.page,
+      hasPrevious: true,
+      hasNext: rows.length > USERS_PER_PAGE,
+    };
+  }
+
+  /** Previous: backward from the cursor's row; the first page when less than a page is before it. */
+  private async pageBefore(admin: User, filter: ListFilter, cursor: UserListCursor): Promise<ListPage> {
+    const rows = await this.read(admin, filter, { before: cursor, limit: LIST_WINDOW });
+    if (rows.length <= USERS_PER_PAGE) return this.firstPage(admin, filter);
+    return { rows: rows.slice(1), page: cursor.page, hasPrevious: true, hasNext: true };
+  }
+
+  /** "Go to": forward from the first name ≥ the text (lowered as the index is, by the database); one row before it tells whether there is a Previous. */
+  private async pageFrom(admin: User, filter: ListFilter, from: string): Promise<ListPage> {
+    const rows = await this.read(admin, filter, { from, limit: LIST_WINDOW });
+    if (!rows.length) return this.firstPage(admin, filter);
+    const before = await this.read(admin, filter, { before: rows[0].key, limit: 1 });
+    return {
+      rows: rows.slice(0, USERS_PER_PAGE),
+      page: 0,
+      hasPrevious: before.length > 0,
+      hasNext: rows.length > USERS_PER_PAGE,
+    };
+  }
+
+  /** `?page=N` for a shallow N (old links): OFFSET, cheap for the first OFFSET_PAGES pages. */
+  private async pageAt(admin: User, filter: ListFilter, page: number): Promise<ListPage> {
+    const rows = await this.read(admin, filter, { offset: (page - 1) * USERS_PER_PAGE, limit: LIST_WINDOW });
+    return { rows: rows.slice(0, USERS_PER_PAGE), page, hasPrevious: true, hasNext: rows.length > USERS_PER_PAGE };
+  }
+
+  /** The last page: the index read backward from the end, as many rows as the last page has. */
+  private async lastPage(admin: User, filter: ListFilter, total: number, pages: number): Promise<ListPage> {
+    const rows = await this.read(admin, filter, { backward: true, limit: total % USERS_PER_PAGE || USERS_PER_PAGE });
+    return { rows, page: pages, hasPrevious: pages > 1, hasNext: false };
+  }
+
+  /**
+   * The one keyset read of the list and of the CSV: the users of usersQuery in the list's
+   * order (LOWER(name), email), after or before a row's key or from a name, `limit` of them,
+   * in that order even when read backward. Email is unique, so the pair is a keyset: people
+   * of the same name are ordered by email, none read twice or skipped at a page's edge. A
+   * range on the (organizer_id, LOWER(name), email) index (AddUserListOrderIndex), or with the
+   * filter on (organizer_id, has_second_factor, LOWER(name), email) (AddUserSearch). The key
+   * of each row is the database's own LOWER(), as the index holds it.
+   */
+  private async read(admin: User, filter: ListFilter, window: ReadWindow): Promise<ListRow[]> {
+    const backward = !!window.before || !!window.backward;
+    const builder = this.usersQuery(admin, filter).addSelect(SORT_NAME, 'sort_name');
+    if (window.after) {
+      builder.andWhere(`${SORT_NAME} >= :afterName AND (${SORT_NAME} > :afterName OR u.email > :afterEmail)`, {
+        afterName: window.after.name,
+        afterEmail: window.after.email,
+      });
+    }
+    if (window.before) {
+      builder.andWhere(`${SORT_NAME} <= :beforeName AND (${SORT_NAME} < :beforeName OR u.email < :beforeEmail)`, {
+        beforeName: window.before.name,
+        beforeEmail: window.before.email,
+      });
+    }
+    if (window.from) builder.andWhere(`${SORT_NAME} >= LOWER(:from)`, { from: window.from });
+    const direction = backward ? 'DESC' : 'ASC';
+    // A search's order must not match an index on SQLite unless the search is dense (userSearch).
+    const plus = filter.search && !filter.dense && builder.connection.options.type === 'better-sqlite3' ? '+' : '';
+    builder.orderBy(`${plus}${SORT_NAME}`, direction).addOrderBy(`${plus}u.email`, direction).limit(window.limit);
+    if (window.offset) builder.offset(window.offset);
+    const { entities, raw } = await builder.getRawAndEntities<{ sort_name: string; u_email: string }>();
+    const rows = entities.map((user, i) => ({
+      user,
+      key: { name: String(raw[i].sort_name), email: String(raw[i].u_email) },
+    }));
+    return backward ? rows.reverse() : rows;
+  }
+
+  /** How many users match a search (and the filter), counting no further than SEARCH_COUNT_CAP + 1. */
+  private async boundedCount(admin: User, filter: ListFilter): Promise<number> {
+    const matches = this.usersQuery(admin, filter)
+      .select('1', 'one')
+      .limit(SEARCH_COUNT_CAP + 1);
+    const row = await matches.connection
+      .createQueryBuilder()
+      .select('COUNT(*)', 'n')
+      .from(`(${matches.getQuery()})`, 'm')
+      .setParameters(matches.getParameters())
+      .getRawOne<{ n: string | number }>();
+    return Number(row?.n ?? 0);
   }
 
   /**
@@ -97,37 +323,25 @@ export class AdminUserListService {
    * time (csvLines), so memory stays flat and the event loop turns between batches.
    */
   async exportCsv(admin: User, query: ListUsersQuery): Promise<{ filename: string; lines: AsyncIterable<string> }> {
-    const search = (query.q ?? '').trim().slice(0, 100);
     const organizer = await this.organizers.getById(admin.organizerId);
     const filename = `users-${fileNamePart(organizer.name)}-${this.clock.now().toISOString().slice(0, 10)}.csv`;
-    return { filename, lines: this.csvLines(admin, search, query.show) };
+    const filter: ListFilter = { search: cleanSearch(query.q), show: query.show };
+    if (filter.search) filter.dense = (await this.boundedCount(admin, filter)) > SEARCH_COUNT_CAP;
+    return { filename, lines: this.csvLines(admin, filter) };
   }
 
   /**
-   * The CSV's lines, a batch of USERS_CSV_BATCH users at a time in the list's order
-   * (LOWER(name), email): email is unique, so the pair is a keyset (people of the same name
-   * are ordered by email, none read twice or skipped at a batch boundary), a range on the
-   * (organizer_id, LOWER(name), email) index (AddUserListOrderIndex). The sort key of the
-   * last row is the database's own LOWER() (SQLite lowers ASCII only, JavaScript does more).
-   * The 2FA states and factors are asked per batch (a few queries of at most a batch of ids).
+   * The CSV's lines, a batch of USERS_CSV_BATCH users at a time in the list's order: the list's
+   * own keyset read (read), each batch after the last row of the one before. The 2FA states
+   * and factors are asked per batch (a few queries of at most a batch of ids).
    */
-  private async *csvLines(admin: User, search: string, show: UserFilter | undefined): AsyncGenerator<string> {
+  private async *csvLines(admin: User, filter: ListFilter): AsyncGenerator<string> {
     // A byte order mark, so that spreadsheet programs read the names as UTF-8.
     yield '\uFEFF' + csvRow(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created', 'Factors']);
-    let after: { name: string; email: string } | undefined;
+    let after: ListKey | undefined;
     for (;;) {
-      const builder = this.usersQuery(admin, search, show).addSelect('LOWER(u.name)', 'sort_name');
-      if (after) {
-        builder.andWhere('LOWER(u.name) >= :afterName AND (LOWER(u.name) > :afterName OR u.email > :afterEmail)', {
-          afterName: after.name,
-          afterEmail: after.email,
-        });
-      }
-      const { entities: users, raw } = await builder
-        .orderBy('LOWER(u.name)', 'ASC')
-        .addOrderBy('u.email', 'ASC')
-        .limit(USERS_CSV_BATCH)
-        .getRawAndEntities<{ sort_name: string; u_email: string }>();
+      const rows = await this.read(admin, filter, { after, limit: USERS_CSV_BATCH });
+      const users = rows.map((row) => row.user);
       if (users.length) {
         const [states, kinds] = await Promise.all([
           this.factors.states(users),
@@ -148,22 +362,89 @@ export class AdminUserListService {
           .join('');
       }
       if (users.length < USERS_CSV_BATCH) return;
-      const last = raw[raw.length - 1];
-      after = { name: String(last.sort_name), email: String(last.u_email) };
+      after = rows[rows.length - 1].key;
     }
   }
 
   /** The users of the admin's organizer (never another's), matching the search and the filter. */
-  private usersQuery(admin: User, search: string, show: UserFilter | undefined) {
+  private usersQuery(admin: User, filter: ListFilter) {
     const builder = this.users.inOrganizer(admin.organizerId);
-    if (search) {
-      builder.andWhere("(LOWER(u.name) LIKE :pattern ESCAPE '\\' OR LOWER(u.email) LIKE :pattern ESCAPE '\\')", {
-        pattern: `%${escapeLike(search.toLowerCase())}%`,
-      });
-    }
-    if (show === 'not-set-up') builder.andWhere(`NOT ${this.factors.confirmedSql('u.id')}`);
+    if (filter.search) userSearch(builder, admin.organizerId, filter.search, !!filter.dense);
+    // has_second_factor: kept by the database from the factor tables (AddAdoptionCounters), indexed in the list's order.
+    if (filter.show === 'not-set-up') builder.andWhere('u.has_second_factor = false');
     return builder;
   }
+}
+
+/**
+ * The search of the list and of the CSV, the one definition, in the builder of the organizer's
+ * users `u`: case-insensitive, and what is typed is literal (quotes, %, _, *).
+ * - 3 characters or more: the name or the email contains the text. SQLite: a phrase query on
+ *   the FTS5 trigram table users_search (AddUserSearch), `"` doubled; PostgreSQL: `LIKE
+ *   '%…%'` on LOWER(name) and LOWER(email), served by their pg_trgm GIN indexes.
+ * - 1 or 2 characters (too short for trigrams): the name or the email starts with the text,
+ *   two ranges in code point order, each on an index (SQLite: the list's order index and the
+ *   unique email index; PostgreSQL: the COLLATE "C" indexes of AddUserSearch, exact whatever
+ *   the database's collation).
+ * Cost: the matches are found through those indexes, then sorted into the list's order (a
+ * page's LIMIT keeps the sort to a page): proportional to the number of matches, not to the
+ * organizer's size. When more than SEARCH_COUNT_CAP match (`dense`, known from the bounded
+ * count), sorting them all would be the cost of the organizer again; then the list's order
+ * index is walked and each user tested, which finds a page after about 20 × users / matches
+ * rows. PostgreSQL's planner makes that choice itself from its statistics; SQLite's cannot
+ * (no statistics of ranges or MATCH), so it is told: `+` (a no-op on the value) keeps a term
+ * from being an index's way in: the organizer's equality when the search's own conditions
+ * must lead, the search's when the walk must (and the order, in read()). On PostgreSQL the
+ * trigram indexes span every organizer (the organizer is a filter after them), and a text
+ * without 3 letters or digits in a row ("%%%", "a.b") gives pg_trgm no trigram to look up:
+ * correct, but it reads the whole index.
+ */
+function userSearch(builder: SelectQueryBuilder<User>, organizerId: string, search: string, dense: boolean): void {
+  const lowered = search.toLowerCase();
+  const postgres = builder.connection.options.type === 'postgres';
+  // inOrganizer's equality stays (isolation); on SQLite, unless dense, it must not lead.
+  if (!postgres && !dense) builder.where('+"u"."organizer_id" = :organizerId', { organizerId });
+  const plus = !postgres && dense ? '+' : '';
+  if ([...lowered].length >= 3) {
+    if (postgres) {
+      builder.andWhere("(LOWER(u.name) LIKE :pattern ESCAPE '\\' OR LOWER(u.email) LIKE :pattern ESCAPE '\\')", {
+        pattern: `%${escapeLike(lowered)}%`,
+      });
+    } else {
+      // The FTS rowids of the matches come from its index alone (no read of its stored columns);
+      // users_search_keys turns them into users: all of them, or (dense) the user at hand.
+      const matches = 'SELECT users_search.rowid FROM users_search WHERE users_search MATCH :phrase';
+      builder.andWhere(
+        dense
+          ? `(SELECT k.rowid FROM users_search_keys k WHERE k.user_id = u.id) IN (${matches})`
+          : `u.id IN (SELECT k.user_id FROM users_search_keys k WHERE k.rowid IN (${matches}))`,
+        { phrase: `{name email} : "${lowered.replace(/"/g, '""')}"` },
+      );
+    }
+    return;
+  }
+  const collate = postgres ? ' COLLATE "C"' : '';
+  const name = `${plus}${SORT_NAME}${collate}`;
+  const email = `${plus}u.email${collate}`;
+  builder.andWhere(
+    `((u.organizerId = :searchOrganizer AND ${name} >= :prefix AND ${name} < :prefixEnd)` +
+      ` OR (${email} >= :prefix AND ${email} < :prefixEnd))`,
+    { prefix: lowered, prefixEnd: prefixEnd(lowered), searchOrganizer: organizerId },
+  );
+}
+
+/** The first text after every text that starts with `prefix`, in code point order: its last character plus one. */
+function prefixEnd(prefix: string): string {
+  const chars = [...prefix];
+  const last = chars.pop()!.codePointAt(0)!;
+  // U+10FFFF has no successor, and U+D7FF + 1 is a surrogate: step over them.
+  if (last >= 0x10ffff) return chars.length ? prefixEnd(chars.join('')) : '\u{10FFFF}\u{10FFFF}';
+  return chars.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
+}
+
+/** The search as typed, trimmed and cut to what the box takes. */
+function cleanSearch(q: string | undefined): string {
+  return (q ?? '').trim().slice(0, 100);
 }
 
 /** "Authenticator app, Passkey": the kinds of second factor a person has, as the list and the CSV show them. */

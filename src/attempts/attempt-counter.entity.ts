@@ -28,6 +28,8 @@ export class AttemptCounter {
   @Column(timestampColumn({ name: 'window_started_at' }))
   windowStartedAt: Date;
 
+  /** Partial: only pools that locked once; the adoption counts read the few locked now (AddAdoptionCounters). */
+  @Index('IDX_attempt_counters_locked_until', { where: '"locked_until" IS NOT NULL' })
   @Column(timestampColumn({ name: 'locked_until', nullable: true }))
   lockedUntil: Date | null;
 

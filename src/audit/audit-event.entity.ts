@@ -9,14 +9,14 @@ export type { AuditType } from './security-events';
  * Indexes: a person's events (user page, the log's person filter); the organizer's log newest
  * first, keyset-paged on (created_at, id); and an organizer's events of one type by time (the
  * log's kind filter, the chart's counts per day, the organizer page's latest policy change).
- * Events of one instant come in the order they were written on the first and the last (their
- * entries follow the row order), which the user page shows. Named as the migration that made
- * or renamed them names them (AddSecurityLogIndexes): the security log pins them by name on SQLite.
+ * Each ends with (created_at, id), the order of every read, so no database sorts the events of
+ * one instant (AddAuditDayCounts). Named as the migrations name them: the security log pins
+ * them by name on SQLite.
  */
 @Entity('audit_events')
-@Index('IDX_audit_events_user_created', ['userId', 'createdAt'])
+@Index('IDX_audit_events_user_created_id', ['userId', 'createdAt', 'id'])
 @Index('IDX_audit_events_organizer_created_id', ['organizerId', 'createdAt', 'id'])
-@Index('IDX_audit_events_organizer_type_created', ['organizerId', 'type', 'createdAt'])
+@Index('IDX_audit_events_organizer_type_created_id', ['organizerId', 'type', 'createdAt', 'id'])
 /** Retention: the pruner deletes by age (AddAuditCreatedIndex). */
 @Index('IDX_audit_events_created', ['createdAt'])
 export class AuditEvent {

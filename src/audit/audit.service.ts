@@ -4,15 +4,18 @@ import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { Clock } from '../common/clock';
 import { timeOrderedId } from '../database/columns';
 import { PreparedSql } from '../database/prepared-sql';
+import { AuditDayCount } from './audit-day-count.entity';
 import { AuditEvent } from './audit-event.entity';
 import { AuditType, SecurityEventDetails } from './security-events';
 
 const DAY_MS = 86_400_000;
+/** How long after its end a UTC day is taken as closed: no event of it can still be committing. */
+export const DAY_CLOSED_AFTER_MS = 5 * 60_000;
 
 /** The indexes a read of the log can be pinned to (AddSecurityLogIndexes names them). */
 export const AUDIT_INDEXES = {
-  person: 'IDX_audit_events_user_created',
-  type: 'IDX_audit_events_organizer_type_created',
+  person: 'IDX_audit_events_user_created_id',
+  type: 'IDX_audit_events_organizer_type_created_id',
 } as const;
 export type AuditIndex = keyof typeof AUDIT_INDEXES;
 
@@ -33,6 +36,7 @@ export type AuditEntry = {
 export class AuditService {
   constructor(
     @InjectRepository(AuditEvent) private readonly events: Repository<AuditEvent>,
+    @InjectRepository(AuditDayCount) private readonly dayCounts: Repository<AuditDayCount>,
     private readonly clock: Clock,
     private readonly sql: PreparedSql,
   ) {}
@@ -122,10 +126,12 @@ export class AuditService {
   }
 
   /**
-   * How many events of each of `types` an organizer had per UTC day in [from, until): the
-   * day is the number of days since 1970-01-01, integer division of the epoch-ms column on
-   * both databases (BIGINT / integer truncates, and the instants are positive). Counted in
-   * SQL on the (organizer_id, type, created_at) index alone, never loaded row by row.
+   * How many events of each of `types` an organizer had per UTC day, for the days of [from,
+   * until) (whole days: `from` and `until` are day starts), newest last. A day that closed
+   * (DAY_CLOSED_AFTER_MS past its end: an event is written at the clock's now, and a transaction
+   * that read the clock a moment before midnight may still commit after it) is counted once and
+   * kept in audit_day_counts; a day still open is counted each time. So the chart of a month
+   * reads one day of events, not thirty, however big the organizer (issue 16).
    */
   async countPerDay(
     organizerId: string,
@@ -134,18 +140,60 @@ export class AuditService {
     until: Date,
   ): Promise<{ type: AuditType; day: number; count: number }[]> {
     if (!types.length) return [];
-    const day = `e.createdAt / ${DAY_MS}`;
-    const rows: { type: AuditType; day: string | number; count: string | number }[] = await this.inOrganizer(
-      organizerId,
-    )
+    const firstDay = Math.floor(from.getTime() / DAY_MS);
+    const endDay = Math.ceil(until.getTime() / DAY_MS);
+    const closedBefore = Math.min(endDay, Math.floor((this.clock.nowMs() - DAY_CLOSED_AFTER_MS) / DAY_MS));
+    const kept = await this.dayCounts
+      .createQueryBuilder('c')
+      .where('c.organizerId = :organizerId AND c.day >= :firstDay AND c.day < :closedBefore', {
+        organizerId,
+        firstDay,
+        closedBefore,
+      })
+      .andWhere('c.type IN (:...types)', { types })
+      .getMany();
+    const typesKept = new Map<number, number>();
+    for (const row of kept) typesKept.set(row.day, (typesKept.get(row.day) ?? 0) + 1);
+    const counts = kept.map((row) => ({ type: row.type as AuditType, day: row.day, count: row.count }));
+    for (let day = firstDay; day < endDay; day++) {
+      if (day < closedBefore && typesKept.get(day) === types.length) continue;
+      const counted = await this.countDay(organizerId, types, day);
+      counts.push(...counted.filter((row) => row.count > 0));
+      if (day < closedBefore) await this.keepDay(organizerId, day, counted);
+    }
+    return counts.filter((row) => row.count > 0).sort((a, b) => a.day - b.day);
+  }
+
+  /** One day's events of `types`, by type (zeros included): a range of the (organizer, type, created_at, id) index per type. */
+  private async countDay(organizerId: string, types: AuditType[], day: number) {
+    const rows: { type: AuditType; count: string | number }[] = await this.inOrganizer(organizerId)
       .select('e.type', 'type')
-      .addSelect(day, 'day')
       .addSelect('COUNT(*)', 'count')
       .andWhere('e.type IN (:...types)', { types })
-      .andWhere('e.createdAt >= :from AND e.createdAt < :until', { from: from.getTime(), until: until.getTime() })
+      .andWhere('e.createdAt >= :from AND e.createdAt < :until', { from: day * DAY_MS, until: (day + 1) * DAY_MS })
       .groupBy('e.type')
-      .addGroupBy(day)
       .getRawMany();
-    return rows.map((row) => ({ type: row.type, day: Number(row.day), count: Number(row.count) }));
+    const found = new Map(rows.map((row) => [row.type, Number(row.count)]));
+    return types.map((type) => ({ type, day, count: found.get(type) ?? 0 }));
+  }
+
+  /** Keeps a closed day's counts; another request or instance keeping the same day at once is no error. */
+  private async keepDay(organizerId: string, day: number, counted: { type: AuditType; count: number }[]) {
+    await this.dayCounts
+      .createQueryBuilder()
+      .insert()
+      .values(counted.map(({ type, count }) => ({ organizerId, day, type, count })))
+      .orIgnore()
+      .execute();
+  }
+
+  /** Forgets the kept counts of days before `before` (the pruner: the chart shows the last 30 days only). */
+  async pruneDayCounts(before: Date): Promise<number> {
+    const result = await this.dayCounts
+      .createQueryBuilder()
+      .delete()
+      .where('day < :day', { day: Math.floor(before.getTime() / DAY_MS) })
+      .execute();
+    return result.affected ?? 0;
   }
 }

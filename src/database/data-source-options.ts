@@ -11,6 +11,9 @@ import { AddSecurityLogIndexes1764800000000 } from './migrations/1764800000000-A
 import { AddMailOutbox1764900000000 } from './migrations/1764900000000-AddMailOutbox';
 import { AddAuditCreatedIndex1765000000000 } from './migrations/1765000000000-AddAuditCreatedIndex';
 import { AddUserListOrderIndex1765100000000 } from './migrations/1765100000000-AddUserListOrderIndex';
+import { AddAdoptionCounters1765200000000 } from './migrations/1765200000000-AddAdoptionCounters';
+import { AddUserSearch1765300000000 } from './migrations/1765300000000-AddUserSearch';
+import { AddAuditDayCounts1765400000000 } from './migrations/1765400000000-AddAuditDayCounts';
 
 export const MIGRATIONS = [
   CreateSchema1764270000000,
@@ -23,6 +26,9 @@ export const MIGRATIONS = [
   AddMailOutbox1764900000000,
   AddAuditCreatedIndex1765000000000,
   AddUserListOrderIndex1765100000000,
+  AddAdoptionCounters1765200000000,
+  AddUserSearch1765300000000,
+  AddAuditDayCounts1765400000000,
 ];
 
 /**

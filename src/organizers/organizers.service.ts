@@ -88,12 +88,18 @@ export class OrganizersService {
     return new Date(this.clock.nowMs() + organizer.adminPasskeyGraceDays * DAY_MS);
   }
 
-  /** The organizer row; inside a transaction on PostgreSQL, locked (share or update) against a concurrent policy change. */
+  /**
+   * The organizer row; inside a transaction on PostgreSQL, locked against a concurrent policy
+   * change: share by its readers, `for_no_key_update` by the policy change itself. Not FOR
+   * UPDATE: that would also block the key-share lock of every foreign-key check on users
+   * (a user updated twice in one transaction is checked again), so a request holding a user
+   * row or the organizer's counts would wait for a policy change that waits for it.
+   */
   readForPolicy(
     organizerId: string,
     manager: EntityManager,
     inTransaction: boolean,
-    mode: 'pessimistic_read' | 'pessimistic_write' = 'pessimistic_read',
+    mode: 'pessimistic_read' | 'for_no_key_update' = 'pessimistic_read',
   ): Promise<Organizer | null> {
     const query = manager
       .getRepository(Organizer)

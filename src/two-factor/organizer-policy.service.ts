@@ -79,7 +79,7 @@ export class OrganizerPolicyService {
       throw new ConflictException(`The grace period is a whole number of days from 0 to ${MAX_GRACE_DAYS}.`);
     }
     return this.dataSource.transaction(async (manager) => {
-      const organizer = await this.organizers.readForPolicy(organizerId, manager, true, 'pessimistic_write');
+      const organizer = await this.organizers.readForPolicy(organizerId, manager, true, 'for_no_key_update');
       if (!organizer) throw new NotFoundException('No such organizer.');
       if (
         organizer.allowPasskeySignIn === wanted.allowPasskeySignIn &&
@@ -128,7 +128,7 @@ export class OrganizerPolicyService {
     }
     const wanted: OrganizerPolicy = { requireTwoFactor: policy.requireTwoFactor, graceDays: policy.graceDays };
     return this.dataSource.transaction(async (manager) => {
-      const organizer = await this.organizers.readForPolicy(organizerId, manager, true, 'pessimistic_write');
+      const organizer = await this.organizers.readForPolicy(organizerId, manager, true, 'for_no_key_update');
       if (!organizer) throw new NotFoundException('No such organizer.');
       const previous = policyOf(organizer);
       const change: PolicyChange = { changed: false, previous, policy: wanted, started: 0, shortened: 0, cleared: 0 };

@@ -69,6 +69,18 @@ export class RecoveryCodesService implements FactorKind {
     return `EXISTS (SELECT 1 FROM "recovery_codes" rc WHERE rc."user_id" = ${userIdColumn} AND rc."used_at" IS NULL)`;
   }
 
+  async confirmedAmong(userIds: string[], manager: EntityManager): Promise<Set<string>> {
+    if (!userIds.length) return new Set();
+    const rows: { userId: string }[] = await manager
+      .getRepository(RecoveryCode)
+      .createQueryBuilder('rc')
+      .select('rc.userId', 'userId')
+      .distinct(true)
+      .where('rc.userId IN (:...userIds) AND rc.usedAt IS NULL', { userIds })
+      .getRawMany();
+    return new Set(rows.map((row) => row.userId));
+  }
+
   async removeAll(userId: string, manager: EntityManager): Promise<void> {
     await manager.getRepository(RecoveryCode).delete({ userId });
   }

@@ -29,6 +29,18 @@ export class TotpFactor implements FactorKind {
     return `EXISTS (SELECT 1 FROM "totp_devices" td WHERE td."user_id" = ${userIdColumn} AND td."slot" = 'active')`;
   }
 
+  async confirmedAmong(userIds: string[], manager: EntityManager): Promise<Set<string>> {
+    if (!userIds.length) return new Set();
+    // The (user_id, slot) unique index: one probe per user, each at most one row.
+    const rows: { userId: string }[] = await manager
+      .getRepository(TotpDevice)
+      .createQueryBuilder('td')
+      .select('td.userId', 'userId')
+      .where("td.slot = 'active' AND td.userId IN (:...userIds)", { userIds })
+      .getRawMany();
+    return new Set(rows.map((row) => row.userId));
+  }
+
   async removeAll(userId: string, manager: EntityManager): Promise<void> {
     await manager.getRepository(TotpDevice).delete({ userId });
   }

@@ -12,6 +12,16 @@ export const ROLES: readonly Role[] = ['admin', 'member'];
  * declared here only to be left alone by schema checks.
  */
 @Index('IDX_users_organizer_name_email', { synchronize: false })
+/**
+ * The list's search and filter (AddUserSearch): on PostgreSQL pg_trgm GIN indexes on LOWER(name)
+ * and LOWER(email) and the two prefix ranges in COLLATE "C"; on both, "Not set up yet" in the
+ * list's order. Made by the migration (expressions, operator classes), left alone by schema checks.
+ */
+@Index('IDX_users_organizer_factor_name_email', { synchronize: false })
+@Index('IDX_users_name_trgm', { synchronize: false })
+@Index('IDX_users_email_trgm', { synchronize: false })
+@Index('IDX_users_organizer_name_prefix', { synchronize: false })
+@Index('IDX_users_email_prefix', { synchronize: false })
 export class User {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
@@ -46,6 +56,14 @@ export class User {
   /** Whether this user must pass a second factor (the admin's checkbox). */
   @Column({ name: 'two_factor_required', type: 'boolean', default: () => 'true' })
   twoFactorRequired: boolean;
+
+  /**
+   * Whether the user has a confirmed second factor: maintained by database triggers from the
+   * factor tables (AddAdoptionCounters), never written by the app, so that lists and counts
+   * read it from the row instead of probing every factor table.
+   */
+  @Column({ name: 'has_second_factor', type: 'boolean', default: () => 'false', insert: false, update: false })
+  hasSecondFactor: boolean;
 
   /** Set by Resend QR (two-factor writes it): a new second factor can then be set up only through the emailed link. */
   @Column(timestampColumn({ name: 'second_factor_reset_at', nullable: true }))

@@ -233,7 +233,7 @@ describe('attempt limits', () => {
       const unlocks = await t
         .get(DataSource)
         .getRepository(AuditEvent)
-        .findBy({ userId: member.id, type: 'account.unlocked' });
+        .find({ where: { userId: member.id, type: 'account.unlocked' }, order: { createdAt: 'ASC', id: 'ASC' } });
       expect(unlocks.map((event) => JSON.parse(event.detail!).lifted)).toEqual([['password'], ['code']]);
       expect(unlocks.every((event) => event.actorId === admin.id)).toBe(true);
       expect(

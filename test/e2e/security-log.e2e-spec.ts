@@ -4,6 +4,7 @@ import { AuditEvent, AuditType } from '../../src/audit/audit-event.entity';
 import { CSV_BATCH, EVENTS_PER_PAGE } from '../../src/admin/security-log/security-log.service';
 import { User } from '../../src/users/user.entity';
 import { Person } from '../utils/agent';
+import { chartNumbers } from '../utils/security-log';
 import { adminOf, hrefsIn, signedIn } from '../utils/admin';
 import { parseCsv } from '../utils/csv';
 import { createTestApp, createUser, TestApp } from '../utils/test-app';
@@ -24,18 +25,6 @@ function logRows(html: string) {
       ip: cells[4],
     };
   });
-}
-
-/** The chart's numbers (its text alternative): day → [sign-ins, failed sign-ins, locks]. */
-function chartNumbers(html: string): Map<string, number[]> {
-  const table = /<table id="chart-table">([\s\S]*?)<\/table>/.exec(html)![1];
-  const body = /<tbody>([\s\S]*?)<\/tbody>/.exec(table)![1];
-  return new Map(
-    [...body.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((row) => [
-      /datetime="([^"]+)"/.exec(row[1])![1],
-      [...row[1].matchAll(/<td class="num">(\d+)<\/td>/g)].map((cell) => Number(cell[1])),
-    ]),
-  );
 }
 
 function textOf(html: string): string {

@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { DataSource } from 'typeorm';
 import { USERS_CSV_BATCH } from '../../src/admin/admin-user-list.service';
-import { OrganizersService } from '../../src/organizers/organizers.service';
 import { SecondFactors } from '../../src/two-factor/factors/second-factors.service';
 import { User } from '../../src/users/user.entity';
 import { Person } from '../utils/agent';
 import { adminOf } from '../utils/admin';
 import { parseCsv } from '../utils/csv';
+import { bulkName, seedUsers } from '../utils/bulk-users';
 import { createTestApp, createUser, TestApp } from '../utils/test-app';
 
 /**
@@ -27,31 +26,13 @@ describe('Users CSV export, streamed (GET /admin/users/export.csv)', () => {
   /** Every user of ORG in the list's order: LOWER(name), then email. */
   let expected: { name: string; email: string }[];
 
-  /** Users inserted through the repository in one transaction (no password hashing): fast, and the real table. */
-  async function seed(organizer: string, count: number, prefix: string) {
-    const organizers = t.get(OrganizersService);
-    const { id: organizerId } = (await organizers.findByName(organizer)) ?? (await organizers.create(organizer));
-    const rows = Array.from({ length: count }, (_, i) => {
-      const n = String(i % 700).padStart(4, '0');
-      // Few distinct names, in three cases: most batch boundaries fall inside a run of equal LOWER(name).
-      const name = i % 97 === 0 ? `=cmd|' /C calc'!A${i}` : [`person ${n}`, `Person ${n}`, `PERSON ${n}`][i % 3];
-      return {
-        id: randomUUID(),
-        organizerId,
-        email: `${prefix}${String(i).padStart(5, '0')}@bulk.test`,
-        name,
-        role: 'member' as const,
-        passwordHash: null,
-        twoFactorRequired: i % 2 === 0,
-        securityStamp: randomUUID(),
-        createdAt: new Date(t.clock.nowMs() - i * 1000),
-      };
+  /** Few distinct names, in three cases: most batch boundaries fall inside a run of equal LOWER(name). */
+  const seed = (organizer: string, count: number, prefix: string) =>
+    seedUsers(t, organizer, count, prefix, {
+      name: (i) => (i % 97 === 0 ? `=cmd|' /C calc'!A${i}` : bulkName(i)),
+      twoFactorRequired: (i) => i % 2 === 0,
+      createdAt: (i) => new Date(t.clock.nowMs() - i * 1000),
     });
-    await t.get(DataSource).transaction(async (manager) => {
-      for (let i = 0; i < rows.length; i += 500) await manager.insert(User, rows.slice(i, i + 500));
-    });
-    return rows;
-  }
 
   beforeAll(async () => {
     t = await createTestApp();

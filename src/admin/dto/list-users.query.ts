@@ -5,7 +5,16 @@ import { IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
 export const USER_FILTERS = ['not-set-up'] as const;
 export type UserFilter = (typeof USER_FILTERS)[number];
 
-/** `/admin/users?q=…&show=…&page=…` (and the CSV export). Lenient: a bad page number is page 1, a long search is cut, an unknown filter is none. */
+/** A text parameter as given (the first one if repeated), or undefined. */
+const oneText = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
+
+/**
+ * `/admin/users?q=…&show=…` and a position: `page=…` (old links), `after=…` / `before=…` (the
+ * Next and Previous cursors, checked by the list: a changed one is a 400 page) or `from=…`
+ * ("Go to" a name). Also the CSV export's (q and show only). Lenient: a bad page number is
+ * page 1, a long search is cut, an unknown filter is none.
+ */
 export class ListUsersQuery {
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'string' ? value.trim().slice(0, 100) : ''))
@@ -25,4 +34,19 @@ export class ListUsersQuery {
   @IsInt()
   @Min(1)
   page?: number;
+
+  @IsOptional()
+  @Transform(oneText)
+  @IsString()
+  after?: string;
+
+  @IsOptional()
+  @Transform(oneText)
+  @IsString()
+  before?: string;
+
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().slice(0, 100) : ''))
+  @IsString()
+  from?: string;
 }

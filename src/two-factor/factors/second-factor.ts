@@ -24,6 +24,11 @@ export interface FactorKind {
   readonly standsAlone: boolean;
   /** SQL true when the user in `userIdColumn` has a confirmed factor of this kind. */
   confirmedSql(userIdColumn: string): string;
+  /**
+   * Of these users, those with a confirmed factor of this kind: one select of this kind's
+   * table by its user_id index (a page or batch of a list), never a scan of every factor.
+   */
+  confirmedAmong(userIds: string[], manager: EntityManager): Promise<Set<string>>;
   /** Removes every factor of this kind of the user (Resend QR, Disable 2FA). */
   removeAll(userId: string, manager: EntityManager): Promise<void>;
 }

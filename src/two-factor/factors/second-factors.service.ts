@@ -9,9 +9,10 @@ import { RecoveryCodesService } from '../recovery-codes.service';
 import { PasskeyFactor } from '../passkeys/passkey.factor';
 import { TotpFactor } from '../totp.factor';
 import type { FactorKind, FactorKindName } from './second-factor';
+import { OrganizerUserCounts } from './organizer-user-counts.entity';
 import { TwoFactorState, twoFactorState } from './two-factor-state';
 
-/** How an organizer's users stand with 2FA, counted in the database (not a page of the list). */
+/** How an organizer's users stand with 2FA, over all of them (not a page of the list). */
 export interface AdoptionCounts {
   total: number;
   active: number;
@@ -27,9 +28,9 @@ export interface AdoptionCounts {
 /**
  * Which second factors a user has, after django-two-factor-auth's method registry: every
  * kind registers here, and the rest of the app asks only this service. It answers "does this
- * user have a confirmed second factor", "what is their 2FA state" (and both in SQL, for lists
- * and counts), and removes every factor in one place (Resend QR, Disable 2FA). It is also the
- * sign-in's SecondFactorGate.
+ * user have a confirmed second factor" (also in SQL, for lists), "what is their 2FA state",
+ * "how do an organizer's users stand" (adoption), and removes every factor in one place
+ * (Resend QR, Disable 2FA). It is also the sign-in's SecondFactorGate.
  */
 @Injectable()
 export class SecondFactors extends SecondFactorGate {
@@ -63,33 +64,16 @@ export class SecondFactors extends SecondFactorGate {
       .join(' OR ')})`;
   }
 
-  /**
-   * The 2FA state in SQL, for the user row aliased `alias`, with the bound parameter `:now`:
-   * the same rule as twoFactorState (two-factor-state.ts).
-   */
-  stateSql(alias: string): string {
-    const confirmed = this.confirmedSql(`${alias}.id`);
-    return (
-      `CASE WHEN NOT ${confirmed} AND NOT ${alias}.two_factor_required AND ${alias}.two_factor_deadline IS NULL THEN 'off' ` +
-      `WHEN ${codeLockedSql(`${alias}.id`)} THEN 'locked' WHEN ${confirmed} THEN 'active' ELSE 'pending' END`
-    );
-  }
-
   /** Asked at every step of a sign-in: fixed SQL prepared once (database/prepared-sql.ts). */
   async hasConfirmed(user: Pick<User, 'id'>): Promise<boolean> {
     return (await this.sql.get(this.hasConfirmedSql, [user.id])) !== null;
   }
 
-  /** Of these users, the ids of those with a confirmed second factor (one query, for a page of a list). */
+  /** Of these users, the ids of those with a confirmed second factor (one select per kind that stands alone). */
   async withConfirmed(userIds: string[]): Promise<Set<string>> {
-    if (!userIds.length) return new Set();
-    const rows: { id: string }[] = await this.dataSource
-      .createQueryBuilder()
-      .select('u.id', 'id')
-      .from(User, 'u')
-      .where(`u.id IN (:...ids) AND ${this.confirmedSql('u.id')}`, { ids: userIds })
-      .getRawMany();
-    return new Set(rows.map((row) => row.id));
+    const confirmed = new Set<string>();
+    for (const ids of (await this.confirmedByKind(userIds)).values()) for (const id of ids) confirmed.add(id);
+    return confirmed;
   }
 
   /**
@@ -107,24 +91,21 @@ export class SecondFactors extends SecondFactorGate {
     return row === null;
   }
 
-  /** Of these users, which kinds of second factor each has (kinds that stand alone), in one query. */
+  /** Of these users, which kinds of second factor each has (kinds that stand alone), one select per kind. */
   async kindsOf(userIds: string[]): Promise<Map<string, FactorKindName[]>> {
     const kinds = new Map<string, FactorKindName[]>(userIds.map((id) => [id, []]));
-    if (!userIds.length) return kinds;
-    const standing = this.kinds.filter((kind) => kind.standsAlone);
-    const query = this.dataSource
-      .createQueryBuilder()
-      .select('u.id', 'id')
-      .from(User, 'u')
-      .where('u.id IN (:...ids)', { ids: userIds });
-    standing.forEach((kind, i) => query.addSelect(`CASE WHEN ${kind.confirmedSql('u.id')} THEN 1 ELSE 0 END`, `k${i}`));
-    for (const row of await query.getRawMany<Record<string, string | number>>()) {
-      kinds.set(
-        String(row.id),
-        standing.filter((_, i) => Number(row[`k${i}`]) === 1).map((kind) => kind.kind),
-      );
-    }
+    for (const [kind, ids] of await this.confirmedByKind(userIds)) for (const id of ids) kinds.get(id)?.push(kind);
     return kinds;
+  }
+
+  /**
+   * Each kind that stands alone, with those of these users who have one: each kind reads its
+   * own table by its user_id index (FactorKind.confirmedAmong), in the kinds' order.
+   */
+  private async confirmedByKind(userIds: string[]): Promise<Map<FactorKindName, Set<string>>> {
+    const standing = this.kinds.filter((kind) => kind.standsAlone);
+    const found = await Promise.all(standing.map((kind) => kind.confirmedAmong(userIds, this.dataSource.manager)));
+    return new Map(standing.map((kind, i) => [kind.kind, found[i]]));
   }
 
   async owed(user: User, now: Date): Promise<boolean> {
@@ -182,38 +163,51 @@ export class SecondFactors extends SecondFactorGate {
     );
   }
 
-  /** The organizer's users by 2FA state, in one query over all of them (stateSql: the same rule as every page). */
+  /**
+   * The organizer's users by 2FA state, without reading them: the standing counts are one row
+   * that database triggers keep (OrganizerUserCounts), and the code locks, which end by the
+   * clock, are read as the few users locked now (a range of the locked_until index), each put
+   * through the one rule (twoFactorState). Users who are not off are counted once in
+   * `confirmed` or in `requiredUnconfirmed`; the locked ones among them move to `locked`.
+   */
   async adoption(organizerId: string): Promise<AdoptionCounts> {
-    const row = await this.dataSource
-      .createQueryBuilder()
-      .select('COUNT(*)', 'total')
-      .addSelect(`SUM(CASE WHEN s.state = 'active' THEN 1 ELSE 0 END)`, 'active')
-      .addSelect(`SUM(CASE WHEN s.state = 'pending' THEN 1 ELSE 0 END)`, 'pending')
-      .addSelect(`SUM(CASE WHEN s.state = 'locked' THEN 1 ELSE 0 END)`, 'locked')
-      .addSelect(`SUM(CASE WHEN s.state = 'off' THEN 1 ELSE 0 END)`, 'off')
-      .addSelect('SUM(s.not_set_up)', 'notSetUp')
-      .addSelect('SUM(s.account_locked)', 'accountLocked')
-      .from(
-        (sub) =>
-          sub
-            .select(this.stateSql('u'), 'state')
-            .addSelect(`CASE WHEN ${this.confirmedSql('u.id')} THEN 0 ELSE 1 END`, 'not_set_up')
-            .addSelect('CASE WHEN u.account_locked_at IS NOT NULL THEN 1 ELSE 0 END', 'account_locked')
-            .from(User, 'u')
-            .where('u.organizer_id = :organizerId'),
-        's',
-      )
-      .setParameters({ organizerId, now: this.clock.nowMs() })
-      .getRawOne<Record<keyof AdoptionCounts, string | number | null>>();
-    const count = (key: keyof AdoptionCounts) => Number(row?.[key] ?? 0);
+    const [counts, lockedUsers] = await Promise.all([
+      this.dataSource.getRepository(OrganizerUserCounts).findOneBy({ organizerId }),
+      this.dataSource
+        .getRepository(User)
+        .createQueryBuilder('u')
+        .select(['u.id', 'u.hasSecondFactor', 'u.twoFactorRequired', 'u.twoFactorDeadline'])
+        .where('u.organizerId = :organizerId', { organizerId })
+        // The pools locked now (a range of the partial locked_until index; a code pool carries its user's id),
+        // then of those the code pool (the limiter's definition).
+        .andWhere('u.id IN (SELECT ac.user_id FROM "attempt_counters" ac WHERE ac.locked_until > :now)')
+        .andWhere(codeLockedSql('u.id'))
+        .setParameter('now', this.clock.nowMs())
+        .getMany(),
+    ]);
+    let lockedConfirmed = 0;
+    let lockedUnconfirmed = 0;
+    for (const user of lockedUsers) {
+      const state = twoFactorState({
+        required: user.twoFactorRequired,
+        hasDeadline: user.twoFactorDeadline != null,
+        confirmed: user.hasSecondFactor,
+        locked: true,
+      });
+      if (state === 'locked' && user.hasSecondFactor) lockedConfirmed++;
+      else if (state === 'locked') lockedUnconfirmed++;
+    }
+    const total = counts?.total ?? 0;
+    const confirmed = counts?.confirmed ?? 0;
+    const requiredUnconfirmed = counts?.requiredUnconfirmed ?? 0;
     return {
-      total: count('total'),
-      active: count('active'),
-      pending: count('pending'),
-      locked: count('locked'),
-      off: count('off'),
-      notSetUp: count('notSetUp'),
-      accountLocked: count('accountLocked'),
+      total,
+      active: confirmed - lockedConfirmed,
+      pending: requiredUnconfirmed - lockedUnconfirmed,
+      locked: lockedConfirmed + lockedUnconfirmed,
+      off: total - confirmed - requiredUnconfirmed,
+      notSetUp: total - confirmed,
+      accountLocked: counts?.accountLocked ?? 0,
     };
   }
 

@@ -29,7 +29,7 @@ export interface TwoFactorFacts {
 /**
  * The one rule: off when nothing requires 2FA and nothing is set up (a policy deadline
  * requires it: pending); locked while wrong codes lock it; active with a confirmed factor;
- * pending otherwise. SecondFactors.stateSql is the same rule in SQL.
+ * pending otherwise. The adoption counts (SecondFactors.adoption) put the locked users through it too.
  */
 export function twoFactorState(facts: TwoFactorFacts): TwoFactorState {
   if (!facts.confirmed && !facts.required && !facts.hasDeadline) return 'off';

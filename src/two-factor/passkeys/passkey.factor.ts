@@ -19,6 +19,18 @@ export class PasskeyFactor implements FactorKind {
     return `EXISTS (SELECT 1 FROM "passkeys" pk WHERE pk."user_id" = ${userIdColumn})`;
   }
 
+  async confirmedAmong(userIds: string[], manager: EntityManager): Promise<Set<string>> {
+    if (!userIds.length) return new Set();
+    const rows: { userId: string }[] = await manager
+      .getRepository(Passkey)
+      .createQueryBuilder('pk')
+      .select('pk.userId', 'userId')
+      .distinct(true)
+      .where('pk.userId IN (:...userIds)', { userIds })
+      .getRawMany();
+    return new Set(rows.map((row) => row.userId));
+  }
+
   async removeAll(userId: string, manager: EntityManager): Promise<void> {
     await manager.getRepository(Passkey).delete({ userId });
   }
