@@ -423,9 +423,13 @@ function userSearch(builder: SelectQueryBuilder<User>, organizerId: string, sear
     }
     return;
   }
+  // Dense, the ranges must not be a way in on PostgreSQL either: its planner, counting on them,
+  // would fetch and sort every match (×11 from 1k to 100k for `?q=ma`, bench growth phase);
+  // `(x || '')` is the same value without the index.
   const collate = postgres ? ' COLLATE "C"' : '';
-  const name = `${plus}${SORT_NAME}${collate}`;
-  const email = `${plus}u.email${collate}`;
+  const notIndexed = (expression: string) => (postgres && dense ? `(${expression} || '')` : `${plus}${expression}`);
+  const name = `${notIndexed(SORT_NAME)}${collate}`;
+  const email = `${notIndexed('u.email')}${collate}`;
   builder.andWhere(
     `((u.organizerId = :searchOrganizer AND ${name} >= :prefix AND ${name} < :prefixEnd)` +
       ` OR (${email} >= :prefix AND ${email} < :prefixEnd))`,

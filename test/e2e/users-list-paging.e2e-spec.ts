@@ -320,6 +320,8 @@ describe('users list: keyset pages, search and counts', () => {
         // More than 1,000 matches: the order index walked, each user tested (userSearch's `dense`).
         'search, dense': '/admin/users?q=person',
         'search, dense, next': linkOf((await person.get('/admin/users?q=person')).text, 'next')!,
+        // The same for a prefix of 1 or 2 characters (the name or email ranges must not lead).
+        'search, dense, short': '/admin/users?q=pe',
         'csv batch': '/admin/users/export.csv',
         'csv batch, filter': '/admin/users/export.csv?show=not-set-up',
       };
