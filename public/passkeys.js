@@ -12,7 +12,7 @@
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       body: '_csrf=' + encodeURIComponent(csrf),
     }).then(function (answer) {
-      if (!answer.ok) throw new Error('The page has expired. Reload it and try again.');
+      if (!answer.ok) throw new Error(message(form, 'expired', 'The page has expired. Reload it and try again.'));
       return answer.json();
     });
   }
@@ -23,16 +23,23 @@
     box.hidden = false;
   }
 
+  /** A message in the page's language: the form's data-msg-* attribute (views/partials/passkey-messages.hbs), else English. */
+  function message(form, name, english) {
+    return form.getAttribute('data-msg-' + name) || english;
+  }
+
   /** The browser's words for a cancelled or refused ceremony, in ours. */
-  function explain(error) {
-    if (error && error.name === 'NotAllowedError') return 'The passkey was not used (cancelled, or it timed out). Try again.';
-    if (error && error.name === 'InvalidStateError') return 'This passkey is already registered to your account.';
-    return (error && error.message) || 'The passkey could not be used. Try again.';
+  function explain(form, error) {
+    if (error && error.name === 'NotAllowedError')
+      return message(form, 'cancelled', 'The passkey was not used (cancelled, or it timed out). Try again.');
+    if (error && error.name === 'InvalidStateError')
+      return message(form, 'registered', 'This passkey is already registered to your account.');
+    return (error && error.message) || message(form, 'failed', 'The passkey could not be used. Try again.');
   }
 
   function start(form) {
     var purpose = form.getAttribute('data-passkey');
-    if (!lib || !window.PublicKeyCredential) return show(form, 'This browser cannot use passkeys.');
+    if (!lib || !window.PublicKeyCredential) return show(form, message(form, 'unsupported', 'This browser cannot use passkeys.'));
     optionsFrom(form)
       .then(function (answer) {
         if (answer.error) throw new Error(answer.error);
@@ -56,7 +63,7 @@
         }
       })
       .catch(function (error) {
-        show(form, explain(error));
+        show(form, explain(form, error));
       });
   }
 

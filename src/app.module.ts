@@ -1,3 +1,4 @@
+import { I18nModule } from './i18n/i18n.module';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -47,6 +48,7 @@ export class AppModule {
         ClockModule.forRoot(clock),
         OperationsModule.forRoot({ logDestination }),
         CryptoModule,
+        I18nModule,
         LayoutModule,
         MailModule,
         AuditModule,

@@ -21,7 +21,12 @@ import { OutboxWorker } from './mail/outbox.worker';
 import { isDatabaseUnavailable } from './database/database-errors';
 import { runPendingMigrations } from './database/migrate';
 import { FieldErrorsException } from './common/exceptions';
+import { ERROR_TITLES } from './common/app-exception.filter';
 import { registerViewHelpers } from './common/view-helpers';
+import { Catalogue } from './i18n/catalogue';
+import { registerI18nHelpers } from './i18n/i18n-helpers';
+import { requestLanguage, requestLocaleContext } from './i18n/request-locale';
+import { languageSwitch } from './i18n/language-switch';
 import { renderGuard } from './common/render-guard';
 import { LayoutLocals } from './common/layout-locals';
 import { AppLogger, labelRoute, requestLogging } from './operations/logging';
@@ -157,8 +162,11 @@ export function configureApp(app: NestExpressApplication): { shutdown: GracefulS
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 }));
+  // Cookies before the body: a body the parser refuses still gets its error page in the language menu's language.
   app.use(cookieParser());
+  app.use(requestLocaleContext);
+  app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 }));
+  app.use(languageSwitch);
   const cookie = sessionCookie(config);
   const sessions = session({
     name: cookie.name,
@@ -181,7 +189,7 @@ export function configureApp(app: NestExpressApplication): { shutdown: GracefulS
 
   // Errors of the middleware above (bad body, database down while reading the session).
   expressApp.locals.appName = config.appName;
-  expressApp.use(middlewareErrorPage);
+  expressApp.use(middlewareErrorPage(app.get(Catalogue)));
 
   app.setBaseViewsDir(VIEWS_DIR);
   app.setViewEngine('hbs');
@@ -189,6 +197,7 @@ export function configureApp(app: NestExpressApplication): { shutdown: GracefulS
   app.set('view cache', true);
   registerPartials();
   registerViewHelpers(hbs);
+  registerI18nHelpers(hbs, app.get(Catalogue));
 
   app.useGlobalPipes(
     new ValidationPipe({
@@ -242,36 +251,34 @@ function fieldErrors(errors: ValidationError[]): Record<string, string> {
   return result;
 }
 
-function middlewareErrorPage(
-  error: { status?: number; statusCode?: number; type?: string },
-  req: Request,
-  res: Response,
-  _next: NextFunction,
-) {
-  const status = error.status ?? error.statusCode ?? (isDatabaseUnavailable(error) ? 503 : 500);
-  const code = status >= 400 && status < 600 ? status : 500;
-  if (code >= 500) {
-    const failure = error as Error;
-    new Logger('Request').error(`Request failed before routing: ${failure.message ?? String(error)}`, failure.stack);
-  }
-  const text =
-    code === 413
-      ? 'The form sent more data than the app accepts. Go back and shorten what you typed.'
-      : code >= 500
-        ? 'Service temporarily unavailable. Try again shortly.'
-        : 'The form could not be read. Go back, reload the page and try again.';
-  // The error page in the layout (no session, no user: nothing here needs the database); plain text if even that fails.
-  const title = code === 413 ? 'Too much data' : code >= 500 ? 'Temporarily unavailable' : 'Bad request';
-  if (req.path === '/healthz' || req.accepts(['html', 'json']) === 'json') {
-    res.status(code).json({ status: 'error', statusCode: code, message: text });
-    return;
-  }
-  res
-    .status(code)
-    .render('errors/error', { title, status: code, message: text, signedOut: true }, (renderError, html) => {
+/** The error page of a request refused before routing (a body the parser refused), in the language the request asks for. */
+function middlewareErrorPage(catalogue: Catalogue) {
+  return (
+    error: { status?: number; statusCode?: number; type?: string },
+    req: Request,
+    res: Response,
+    _next: NextFunction,
+  ) => {
+    const status = error.status ?? error.statusCode ?? (isDatabaseUnavailable(error) ? 503 : 500);
+    const code = status >= 400 && status < 600 ? status : 500;
+    if (code >= 500) {
+      const failure = error as Error;
+      new Logger('Request').error(`Request failed before routing: ${failure.message ?? String(error)}`, failure.stack);
+    }
+    const message =
+      code === 413 ? 'errors.body.tooLarge' : code >= 500 ? 'errors.body.unavailable' : 'errors.body.unreadable';
+    const text = catalogue.format(requestLanguage(req), message);
+    // The error page in the layout (no session, no user: nothing here needs the database); plain text if even that fails.
+    const title = ERROR_TITLES[code === 413 ? 413 : code >= 500 ? 503 : 400];
+    if (req.path === '/healthz' || req.accepts(['html', 'json']) === 'json') {
+      res.status(code).json({ status: 'error', statusCode: code, message: text });
+      return;
+    }
+    res.status(code).render('errors/error', { title, status: code, message, signedOut: true }, (renderError, html) => {
       if (renderError) res.type('text/plain').send(text);
       else res.type('html').send(html);
     });
+  };
 }
 
 /**

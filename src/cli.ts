@@ -6,6 +6,8 @@ import { AppModule } from './app.module';
 import { migrate } from './app.setup';
 import { Clock, SystemClock } from './common/clock';
 import { AppConfig, ConfigError } from './config/app-config';
+import { type Message, messageParts } from './common/message';
+import { Catalogue } from './i18n/catalogue';
 import { MailQueued, MailService } from './mail/mail.service';
 import { OutboxWorker } from './mail/outbox.worker';
 import { OrganizersService } from './organizers/organizers.service';
@@ -88,7 +90,7 @@ const COMMANDS: Record<string, Command> = {
       const email = (flags.email as string).trim();
       const name = (flags.name as string).trim();
       const emailProblem = emailAddressProblem(email);
-      if (emailProblem) throw new CliError(`Not a valid email address: ${quoted(email)}. ${emailProblem}`);
+      if (emailProblem) throw new CliError(`Not a valid email address: ${quoted(email)}. ${english(emailProblem)}`);
       if (!name || name.length > 200) throw new CliError('The name must have 1 to 200 characters.');
       const organizer = await app.get(OrganizersService).findByName(flags.organizer as string);
       if (!organizer)
@@ -242,9 +244,10 @@ function problemLine(error: unknown): string {
     error instanceof NotFoundException ||
     error instanceof BadRequestException
   ) {
-    return error.message;
+    // A refusal with values (MessageConflictException…) carries them as its userMessage.
+    return english('userMessage' in error ? (error as { userMessage: Message }).userMessage : error.message);
   }
-  if (error instanceof WeakPasswordError) return `Password refused: ${error.message}`;
+  if (error instanceof WeakPasswordError) return `Password refused: ${english(error.message)}`;
   const message = error instanceof Error ? error.message : String(error);
   return `Error: ${message.split('\n')[0]}`;
 }
@@ -257,4 +260,13 @@ if (require.main === module) {
       process.exit(1);
     },
   );
+}
+
+let catalogue: Catalogue | undefined;
+
+/** A refusal of the services is a message key (issue 17), maybe with values: the command line writes it in English. */
+function english(message: Message): string {
+  catalogue ??= Catalogue.load();
+  const { key, values } = messageParts(message);
+  return catalogue.has(key) ? catalogue.format('en', key, values) : key;
 }

@@ -18,6 +18,8 @@ const ESM_PACKAGES = [
   'load-esm',
   '@borewit',
   'peek-readable',
+  'intl-messageformat',
+  '@formatjs',
 ];
 
 /** Shared by the unit/e2e config and the browser config. */

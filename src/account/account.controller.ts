@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import { CurrentUser } from '../auth/auth.decorators';
 import { OpenWhilePasskeyOwed } from '../common/decorators';
 import { FormException, RedirectException } from '../common/exceptions';
+import { messageParts } from '../common/message';
 import { codeMessage } from '../two-factor/code-messages';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
 import { PasskeysService } from '../two-factor/passkeys/passkeys.service';
@@ -35,7 +36,7 @@ export class AccountController {
     await this.sessions.adoptStamp(req, stamp);
     (req.session.flash ??= []).push({
       type: 'success',
-      text: 'Your password was changed. You were signed out everywhere else.',
+      key: 'account.password.changed',
     });
     res.redirect(303, '/account');
   }
@@ -105,7 +106,7 @@ export class AccountController {
     if (action === 'recovery-codes') return this.regenerate(req, res, user);
     if (action === 'authenticator') return this.replaceAuthenticator(req, res, user);
     if (action === 'passkey') {
-      (req.session.flash ??= []).push({ type: 'info', text: 'Thank you. Now click Add a passkey.' });
+      (req.session.flash ??= []).push({ type: 'info', key: 'account.passkeys.clickAdd' });
     }
     res.redirect(303, '/account');
   }
@@ -119,7 +120,9 @@ export class AccountController {
     const kinds = (await this.factors.kindsOf([user.id])).get(user.id) ?? [];
     const hasPasskey = kinds.includes('passkey');
     const hasAuthenticator = kinds.includes('totp') || !hasPasskey;
-    return { ...confirmModel(action), hasAuthenticator, hasPasskey, passkeyScripts: hasPasskey };
+    // How the page asks (account.confirm.intro): a code, a code or a passkey, a passkey.
+    const method = hasAuthenticator ? (hasPasskey ? 'both' : 'code') : 'passkey';
+    return { ...confirmModel(action), hasAuthenticator, hasPasskey, method, passkeyScripts: hasPasskey };
   }
 
   /**
@@ -158,7 +161,8 @@ export class AccountController {
     }
     (req.session.flash ??= []).push({
       type: 'success',
-      text: `Passkey “${outcome.passkey.name}” saved. You can use it to sign in.`,
+      key: 'account.passkeys.saved',
+      values: { name: outcome.passkey.name },
     });
     res.redirect(303, '/account');
   }
@@ -175,12 +179,12 @@ export class AccountController {
     const passkey = (await this.passkeys.list(user)).find((p) => p.id === id);
     if (!passkey) return res.redirect(303, '/account');
     if (confirm !== 'yes')
-      return res.status(200).render('account/remove-passkey', { title: 'Remove passkey', passkey });
+      return res.status(200).render('account/remove-passkey', { title: 'account.removePasskey.title', passkey });
     const outcome = await this.passkeys.remove(user, id, req.ip ?? null);
     (req.session.flash ??= []).push(
       outcome.ok
-        ? { type: 'success', text: `Passkey “${outcome.name}” removed.` }
-        : { type: 'error', text: outcome.message },
+        ? { type: 'success', key: 'account.passkeys.removed', values: { name: outcome.name } }
+        : { type: 'error', ...messageParts(outcome.message) },
     );
     res.redirect(303, '/account');
   }
@@ -219,22 +223,22 @@ export class AccountController {
     if (!(await this.mayChangeFactors(req, user))) {
       throw new RedirectException(`/account/confirm?continue=${action}`, {
         type: 'info',
-        text: 'This change needs a fresh code from your authenticator app (the last one was more than 5 minutes ago).',
+        key: 'account.factors.freshCode',
       });
     }
   }
 }
 
-/** The changes that ask for a fresh code, and what the confirmation page calls them. */
+/** The changes that ask for a fresh code, and what the confirmation page calls them (message keys). */
 const CONFIRM_ACTIONS = {
-  'recovery-codes': 'New recovery codes',
-  authenticator: 'A new authenticator app',
-  passkey: 'A new passkey',
+  'recovery-codes': 'account.confirm.action.recoveryCodes',
+  authenticator: 'account.confirm.action.authenticator',
+  passkey: 'account.confirm.action.passkey',
 } as const;
 type ConfirmAction = keyof typeof CONFIRM_ACTIONS;
 
 function confirmModel(action: unknown) {
   const known =
     typeof action === 'string' && Object.hasOwn(CONFIRM_ACTIONS, action) ? (action as ConfirmAction) : undefined;
-  return { title: 'Confirm it is you', action: known, actionLabel: known && CONFIRM_ACTIONS[known] };
+  return { title: 'account.confirm.title', action: known, actionLabel: known && CONFIRM_ACTIONS[known] };
 }

@@ -15,6 +15,9 @@ import { SecondFactors } from '../two-factor/factors/second-factors.service';
 import { MAX_PASSKEYS } from '../two-factor/passkeys/passkey.factor';
 import { PasskeysService } from '../two-factor/passkeys/passkeys.service';
 import { TWO_FACTOR_STATE_WORDS } from '../two-factor/factors/two-factor-state';
+import type { Message } from '../common/message';
+import { LANGUAGE_NAMES, LANGUAGES } from '../i18n/languages';
+import { currentLanguage } from '../i18n/request-locale';
 import { TwoFactorService } from '../two-factor/two-factor.service';
 import { User } from '../users/user.entity';
 import { UsersService, WeakPasswordError } from '../users/users.service';
@@ -44,10 +47,10 @@ export class AccountService {
       this.passkeys.list(user),
     ]);
     return {
-      title: 'Your account',
+      title: 'layout.yourAccount',
       name: user.name,
       email: user.email,
-      role: user.role === 'admin' ? 'Admin' : 'Member',
+      role: user.role === 'admin' ? 'role.admin' : 'role.member',
       twoFactorState: TWO_FACTOR_STATE_WORDS[state],
       twoFactorActive: confirmed,
       recoveryCodesLeft: confirmed ? await this.recoveryCodes.remaining(user.id) : undefined,
@@ -56,6 +59,8 @@ export class AccountService {
       canAddPasskey: passkeys.length < MAX_PASSKEYS,
       passkeyScripts: true,
       events: events.map((event) => describeEvent(event)),
+      // The language setting: the five endonyms, the page's language chosen (the saved one, or what the page speaks).
+      languages: LANGUAGES.map((code) => ({ code, name: LANGUAGE_NAMES[code], current: code === currentLanguage() })),
     };
   }
 
@@ -67,25 +72,24 @@ export class AccountService {
   async changePassword(user: User, body: unknown, req: Request): Promise<string> {
     const ip = req.ip ?? null;
     const model = await this.page(user);
-    const fail = (errors: Record<string, string>, status = HttpStatus.BAD_REQUEST) =>
+    const fail = (errors: Record<string, Message>, status = HttpStatus.BAD_REQUEST) =>
       new FormException('account/index', model, errors, status);
     const dto = plainToInstance(ChangePasswordDto, body ?? {});
     const problems = await validate(dto, { whitelist: true, stopAtFirstError: true });
     if (problems.length) {
       throw fail(
         Object.fromEntries(
-          problems.map((p) => [p.property, Object.values(p.constraints ?? {})[0] ?? 'Check this field.']),
+          problems.map((p) => [p.property, Object.values(p.constraints ?? {})[0] ?? 'account.password.checkField']),
         ),
       );
     }
     const check = await this.login.confirmPassword(user, dto.currentPassword, req);
     if (!check.ok) {
-      const refusal = loginRefusal(check, this.clock.nowMs(), 'Your current password is not correct.');
+      const refusal = loginRefusal(check, this.clock.nowMs(), 'account.password.wrongCurrent');
       throw fail({ currentPassword: refusal.message }, refusal.status);
     }
-    if (dto.newPassword !== dto.confirmPassword) throw fail({ confirmPassword: 'The two passwords do not match.' });
-    if (dto.newPassword === dto.currentPassword)
-      throw fail({ newPassword: 'Choose a password different from the current one.' });
+    if (dto.newPassword !== dto.confirmPassword) throw fail({ confirmPassword: 'account.password.noMatch' });
+    if (dto.newPassword === dto.currentPassword) throw fail({ newPassword: 'account.password.sameAsCurrent' });
     try {
       await this.users.setPassword(user, dto.newPassword);
     } catch (error) {

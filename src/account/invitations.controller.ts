@@ -3,18 +3,18 @@ import type { Request, Response } from 'express';
 import { LoginService } from '../auth/login.service';
 import { EmailedLinkPage } from '../common/decorators';
 import { FormException } from '../common/exceptions';
+import { speakAsLinkOwner } from '../i18n/request-locale';
 import { InvitationsService, LinkStatus } from '../users/invitations.service';
 import { User } from '../users/user.entity';
 
-const TITLE = 'Choose your password';
+const TITLE = 'invitation.title';
 
+/** Why a link cannot be used (message keys). */
 const UNUSABLE: Record<LinkStatus, string> = {
-  done: 'This invitation link was already used. Sign in with your email and the password you chose.',
-  expired: 'This invitation link has expired. Ask an admin of your organizer to send you a new invitation.',
-  revoked:
-    'This invitation link is not valid anymore: a newer invitation replaced it. Use the link in the latest email, or ask an admin of your organizer.',
-  unknown:
-    'This invitation link is not valid. Check that you opened the whole link from the email, or ask an admin of your organizer.',
+  done: 'invitation.unusable.done',
+  expired: 'invitation.unusable.expired',
+  revoked: 'invitation.unusable.revoked',
+  unknown: 'invitation.unusable.unknown',
 };
 
 /**
@@ -31,9 +31,10 @@ export class InvitationsController {
 
   @EmailedLinkPage()
   @Get(':token')
-  async page(@Res() res: Response, @Param('token') token: string) {
+  async page(@Req() req: Request, @Res() res: Response, @Param('token') token: string) {
     const opened = await this.invitations.open(token);
     if (!opened.ok) return this.unusable(res, opened.status);
+    speakAsLinkOwner(req, opened.user);
     res.render('invitations/accept', pageModel(opened.user, token));
   }
 
@@ -48,6 +49,7 @@ export class InvitationsController {
   ) {
     const outcome = await this.invitations.accept(token, newPassword, confirmPassword, req.ip ?? null);
     if (!outcome.ok && outcome.reason === 'unusable') return this.unusable(res, outcome.status);
+    if (!outcome.ok) speakAsLinkOwner(req, outcome.user);
     if (!outcome.ok)
       throw new FormException(
         'invitations/accept',
@@ -61,7 +63,7 @@ export class InvitationsController {
   /** A used, expired or unknown link says so and offers nothing else. */
   private unusable(res: Response, status: LinkStatus) {
     res.status(HttpStatus.GONE).render('invitations/unusable', {
-      title: 'Invitation link not usable',
+      title: 'invitation.unusableTitle',
       message: UNUSABLE[status],
       used: status === 'done',
     });

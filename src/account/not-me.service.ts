@@ -56,7 +56,9 @@ export class NotMeService {
         await this.mail.queue(
           {
             to: admin.email,
-            subject: `Security report: ${locked.email} says a change was not theirs`,
+            subject: 'mail.notMeAlert.subject',
+            subjectValues: { email: locked.email },
+            language: admin.language,
             template: 'not-me-admin-alert',
             context: {
               adminName: admin.name,

@@ -18,7 +18,7 @@ export class SessionsController {
   async page(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
     const sessions = await this.sessions.list(req, user);
     res.render('account/sessions', {
-      title: 'Your sessions',
+      title: 'account.sessions.title',
       sessions,
       others: sessions.some((session) => !session.current),
     });
@@ -27,12 +27,13 @@ export class SessionsController {
   @Post('sign-out-others')
   async signOutOthers(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
     const count = await this.sessions.signOutOthers(req, user);
-    back(req, res, {
-      type: count ? 'success' : 'info',
-      text: count
-        ? `Signed out everywhere else: ${count} ${count === 1 ? 'session' : 'sessions'} ended. This device stays signed in.`
-        : 'There was no other session to sign out.',
-    });
+    back(
+      req,
+      res,
+      count
+        ? { type: 'success', key: 'account.sessions.othersEnded', values: { count } }
+        : { type: 'info', key: 'account.sessions.noOthers' },
+    );
   }
 
   @Post(':handle/sign-out')
@@ -42,10 +43,10 @@ export class SessionsController {
       req,
       res,
       outcome.ended
-        ? { type: 'success', text: `Signed out: ${outcome.device}. That browser must sign in again.` }
+        ? { type: 'success', key: 'account.sessions.ended', values: { device: outcome.device } }
         : outcome.reason === 'current'
-          ? { type: 'info', text: 'That is this device: to sign out here, use Log out.' }
-          : { type: 'info', text: 'That session has already ended.' },
+          ? { type: 'info', key: 'account.sessions.isCurrent' }
+          : { type: 'info', key: 'account.sessions.gone' },
     );
   }
 }

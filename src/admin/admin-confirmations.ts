@@ -1,15 +1,25 @@
+import type { MessageValueMap } from '../common/message';
 import type { User } from '../users/user.entity';
-import { userPath, utcMinute } from './admin-views';
+import { userPath } from './admin-views';
 
 export type ConfirmedAction = 'resend-qr' | 'enable' | 'disable' | 'unlock' | 'sign-out-everywhere';
 
+/** A line of a confirmation: a message key, its values and, when it names an instant, `at` (written by {{datetime}}). */
+export interface Consequence {
+  key: string;
+  values?: MessageValueMap;
+  at?: Date;
+}
+
 export interface ConfirmationView {
+  /** The page title's key (titleValues: none). */
   title: string;
-  heading: string;
+  heading: { key: string; values: MessageValueMap };
   user: { id: string; name: string; email: string };
-  consequences: string[];
+  consequences: Consequence[];
   action: string;
   fields: { name: string; value: string }[];
+  /** The button's key. */
   button: string;
   danger?: boolean;
   cancelHref: string;
@@ -19,100 +29,94 @@ export interface ConfirmationView {
 export type AttemptLocks = { password: Date | null; code: Date | null };
 export const NO_LOCKS: AttemptLocks = { password: null, code: null };
 
-/** What a confirmation page says and posts; `activeSessions` is the count a Sign out everywhere names. */
+/** What a confirmation page says and posts (message keys); `activeSessions` is the count a Sign out everywhere names. */
 export function confirmationView(
   user: User,
   action: ConfirmedAction,
   locks: AttemptLocks,
   activeSessions = 0,
 ): ConfirmationView {
-  const who = `${user.name} (${user.email})`;
+  const who = { name: user.name, email: user.email };
   const base = { user: { id: user.id, name: user.name, email: user.email }, cancelHref: userPath(user) };
   switch (action) {
     case 'resend-qr':
       return {
         ...base,
-        title: 'Resend QR',
-        heading: `Resend QR for ${who}?`,
+        title: 'adminUsers.action.resendQr',
+        heading: { key: 'adminUsers.confirm.resendQr.heading', values: who },
         consequences: [
-          'Their current authenticator app entry and all their recovery codes stop working at once.',
-          'They are signed out everywhere.',
-          'They get an email with a single-use link, valid 24 hours. After their password, it shows a new QR code to scan.',
-          'You never see the new QR code or secret.',
+          { key: 'adminUsers.confirm.resendQr.oldStops' },
+          { key: 'adminUsers.confirm.signedOutEverywhere' },
+          { key: 'adminUsers.confirm.resendQr.email' },
+          { key: 'adminUsers.confirm.resendQr.neverSee' },
         ],
         action: `${userPath(user)}/resend-qr`,
         fields: [],
-        button: 'Resend QR',
+        button: 'adminUsers.action.resendQr',
       };
     case 'enable':
       return {
         ...base,
-        title: 'Enable 2FA',
-        heading: `Enable two-factor authentication for ${who}?`,
+        title: 'adminUsers.action.enable',
+        heading: { key: 'adminUsers.confirm.enable.heading', values: who },
         consequences: [
-          'They must enter a code from an authenticator app at every sign-in.',
-          'They are signed out everywhere now, and set up the app at their next sign-in.',
-          'They get an email about this change.',
+          { key: 'adminUsers.confirm.enable.code' },
+          { key: 'adminUsers.confirm.enable.signedOut' },
+          { key: 'adminUsers.confirm.emailAboutChange' },
         ],
         action: `${userPath(user)}/two-factor`,
         fields: [{ name: 'twoFactor', value: 'enable' }],
-        button: 'Enable 2FA',
+        button: 'adminUsers.action.enable',
       };
     case 'disable':
       return {
         ...base,
-        title: 'Disable 2FA',
-        heading: `Disable two-factor authentication for ${who}?`,
+        title: 'adminUsers.action.disable',
+        heading: { key: 'adminUsers.confirm.disable.heading', values: who },
         consequences: [
-          'They will sign in with their password alone: their authenticator app entry and recovery codes stop working.',
-          'Any Resend QR link sent to them stops working.',
-          'They are signed out everywhere.',
-          'They get an email about this change.',
+          { key: 'adminUsers.confirm.disable.passwordAlone' },
+          { key: 'adminUsers.confirm.disable.resendLinks' },
+          { key: 'adminUsers.confirm.signedOutEverywhere' },
+          { key: 'adminUsers.confirm.emailAboutChange' },
         ],
         action: `${userPath(user)}/two-factor`,
         fields: [{ name: 'twoFactor', value: 'disable' }],
-        button: 'Disable 2FA',
+        button: 'adminUsers.action.disable',
         danger: true,
       };
     case 'unlock':
       return {
         ...base,
-        title: 'Unlock account',
-        heading: `Unlock the account of ${who}?`,
+        title: 'adminUsers.action.unlock',
+        heading: { key: 'adminUsers.confirm.unlock.heading', values: who },
         consequences: [
           ...(user.accountLockedAt
-            ? [
-                `${user.name} locked it on ${utcMinute(user.accountLockedAt)} with “This wasn't me”: they reported a change to their account that they did not make. Talk to them first, by a way you trust (not by replying to an email).`,
-              ]
+            ? [{ key: 'adminUsers.confirm.unlock.notMe', values: { name: user.name }, at: user.accountLockedAt }]
             : []),
-          ...(locks.password
-            ? [
-                `Sign-in is locked until ${utcMinute(locks.password)} after wrong passwords: make sure it was them who mistyped, not someone guessing.`,
-              ]
-            : []),
-          ...(locks.code ? [`2FA is locked until ${utcMinute(locks.code)} after wrong codes.`] : []),
-          'They can sign in again with their password and, if 2FA is on, their authenticator app.',
-          'If their password or authenticator may be known to someone else: after unlocking, click Resend QR and ask them to change their password.',
-          'They get an email about this.',
+          ...(locks.password ? [{ key: 'adminUsers.confirm.unlock.passwordLock', at: locks.password }] : []),
+          ...(locks.code ? [{ key: 'adminUsers.confirm.unlock.codeLock', at: locks.code }] : []),
+          { key: 'adminUsers.confirm.unlock.signInAgain' },
+          { key: 'adminUsers.confirm.unlock.mayBeKnown' },
+          { key: 'adminUsers.confirm.emailAboutThis' },
         ],
         action: `${userPath(user)}/unlock`,
         fields: [],
-        button: 'Unlock account',
+        button: 'adminUsers.action.unlock',
       };
     case 'sign-out-everywhere':
       return {
         ...base,
-        title: 'Sign out everywhere',
-        heading: `Sign out ${who} everywhere?`,
+        title: 'adminUsers.action.signOutEverywhere',
+        heading: { key: 'adminUsers.confirm.signOut.heading', values: who },
         consequences: [
-          `Every session of ${user.name} ends at once, on every device (${activeSessions} active now, sign-ins in progress included).`,
-          'They can sign in again with their password and, if 2FA is on, their second factor.',
-          'If their password may be known to someone else, ask them to change it after signing in.',
-          'They get an email about this.',
+          { key: 'adminUsers.confirm.signOut.sessionsEnd', values: { name: user.name, count: activeSessions } },
+          { key: 'adminUsers.confirm.signOut.signInAgain' },
+          { key: 'adminUsers.confirm.signOut.mayBeKnown' },
+          { key: 'adminUsers.confirm.emailAboutThis' },
         ],
         action: `${userPath(user)}/sign-out-everywhere`,
         fields: [],
-        button: 'Sign out everywhere',
+        button: 'adminUsers.action.signOutEverywhere',
         danger: true,
       };
   }

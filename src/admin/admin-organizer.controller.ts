@@ -7,7 +7,7 @@ import { AdminOrganizerService } from './admin-organizer.service';
 import { OrganizerPolicyDto } from './dto/organizer-policy.dto';
 import { PageTitle } from './page-title.interceptor';
 
-/** The admin's own organizer: its 2FA policy (issue 7). Admins only; members get 403. */
+/** The admin's own organizer: its 2FA policy (issue 7), passkey settings and time zone (issue 17). Admins only; members get 403. */
 @Roles('admin')
 @Controller('admin/organizer')
 export class AdminOrganizerController {
@@ -32,10 +32,23 @@ export class AdminOrganizerController {
     res.redirect(303, outcome.location);
   }
 
+  /** The organizer's time zone (issue 17); a zone this runtime does not know is the page again with the message (400). */
+  @Post('time-zone')
+  async saveTimeZone(
+    @Req() req: Request,
+    @Res() res: Response,
+    @CurrentUser() admin: User,
+    @Body() body: Record<string, unknown>,
+  ) {
+    const outcome = await this.organizer.saveTimeZone(admin, body ?? {}, req.ip ?? null);
+    (req.session.flash ??= []).push(outcome.flash);
+    res.redirect(303, outcome.location);
+  }
+
   /** Saves the policy; bad input is the same form again with the message and the input kept. */
   @Post()
   @FormView('admin/organizer', OrganizerPolicyDto)
-  @PageTitle('Organizer 2FA policy')
+  @PageTitle('organizer.title')
   async save(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Body() dto: OrganizerPolicyDto) {
     const outcome = await this.organizer.save(admin, dto, req.ip ?? null);
     (req.session.flash ??= []).push(outcome.flash);

@@ -1,6 +1,12 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { BY_ADMIN, BY_COMMAND_LINE } from '../audit/security-events';
 import { Clock } from '../common/clock';
+import { FormException, MessageConflictException } from '../common/exceptions';
+import { messageParts } from '../common/message';
+import { formatDateTime, isTimeZone, timeZoneChoices } from '../i18n/format';
+import { I18n } from '../i18n/i18n.service';
+import { currentLanguage } from '../i18n/request-locale';
 import { OrganizersService } from '../organizers/organizers.service';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
 import { DAY_MS, MAX_GRACE_DAYS, OrganizerPolicyService, PolicyChange } from '../two-factor/organizer-policy.service';
@@ -11,10 +17,12 @@ import { isChecked } from './dto/create-user.dto';
 import { OrganizerPolicyDto } from './dto/organizer-policy.dto';
 
 export const ORGANIZER_PAGE = '/admin/organizer';
+export const ORGANIZER_VIEW = 'admin/organizer';
 
 /**
- * The admin's page about their own organizer (issue 7): the 2FA policy. The rules are
- * OrganizerPolicyService's; this shapes the page and the message after saving.
+ * The admin's page about their own organizer (issue 7): the 2FA policy, the passkey settings
+ * and the time zone (issue 17). The rules are OrganizerPolicyService's; this shapes the page
+ * and the message after saving (message keys with their values).
  */
 @Injectable()
 export class AdminOrganizerService {
@@ -25,6 +33,7 @@ export class AdminOrganizerService {
     private readonly users: UsersService,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly i18n: I18n,
   ) {}
 
   /** The policy form with the organizer's current values, its adoption and the last change. */
@@ -36,7 +45,7 @@ export class AdminOrganizerService {
     ]);
     const names = await this.users.namesIn(organizer.id, [last?.actorId]);
     return {
-      title: 'Organizer 2FA policy',
+      title: 'organizer.title',
       organizerName: organizer.name,
       input: {
         requireTwoFactor: organizer.requireTwoFactor ? 'on' : '',
@@ -48,6 +57,7 @@ export class AdminOrganizerService {
         requireAdminPasskey: organizer.requireAdminPasskey,
         graceDays: organizer.adminPasskeyGraceDays,
       },
+      timeZones: timeZoneChoices().map((value) => ({ value, selected: value === organizer.timeZone })),
       current: {
         on: organizer.requireTwoFactor,
         graceDays: organizer.twoFactorGraceDays,
@@ -55,7 +65,9 @@ export class AdminOrganizerService {
         lastChange: last
           ? {
               at: last.createdAt,
-              by: (last.actorId && names.get(last.actorId)) || (last.actorId ? 'An admin' : 'The command line'),
+              // A name is data; who else did it is a message key.
+              by: (last.actorId && names.get(last.actorId)) || undefined,
+              byKey: last.actorId ? BY_ADMIN : BY_COMMAND_LINE,
             }
           : null,
       },
@@ -86,14 +98,18 @@ export class AdminOrganizerService {
       return {
         location: ORGANIZER_PAGE,
         flash: changed
-          ? { type: 'success', text: 'Passkey settings saved.' }
-          : { type: 'info', text: 'Nothing changed: the passkey settings were already as you saved them.' },
+          ? { type: 'success', key: 'organizer.passkeys.saved' }
+          : { type: 'info', key: 'organizer.passkeys.unchanged' },
       };
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
+      // The refusal in the admin's language, inside the flash's own sentence.
+      const { key, values } = messageParts(
+        error instanceof MessageConflictException ? error.userMessage : error.message,
+      );
       return {
         location: ORGANIZER_PAGE,
-        flash: { type: 'error', text: `Passkey settings not saved: ${error.message}` },
+        flash: { type: 'error', key: 'organizer.passkeys.refused', values: { reason: this.i18n.t(key, values) } },
       };
     }
   }
@@ -106,50 +122,59 @@ export class AdminOrganizerService {
       admin.id,
       ip,
     );
-    return { location: ORGANIZER_PAGE, flash: this.describe(change) };
+    return { location: ORGANIZER_PAGE, flash: await this.describe(change, admin.organizerId) };
   }
 
-  private describe(change: PolicyChange): Flash {
+  /** The organizer's time zone (issue 17): every date and time of its pages and emails is shown in it. */
+  async saveTimeZone(admin: User, body: Record<string, unknown>, ip: string | null): Promise<Outcome> {
+    const zone = typeof body.timeZone === 'string' ? body.timeZone.trim() : '';
+    if (!isTimeZone(zone)) {
+      const model = await this.page(admin);
+      throw new FormException(ORGANIZER_VIEW, model, { timeZone: 'organizer.timeZone.invalid' });
+    }
+    const previous = await this.organizers.setTimeZone(admin.organizerId, zone);
+    if (previous === undefined)
+      return {
+        location: ORGANIZER_PAGE,
+        flash: { type: 'info', key: 'organizer.timeZone.unchanged', values: { zone } },
+      };
+    await this.audit.record({
+      type: 'organizer.time_zone_changed',
+      organizerId: admin.organizerId,
+      actorId: admin.id,
+      ip,
+      detail: { timeZone: zone, previous },
+    });
+    return { location: ORGANIZER_PAGE, flash: { type: 'success', key: 'organizer.timeZone.saved', values: { zone } } };
+  }
+
+  /** The message after saving the policy: keys with the counts (ICU plurals) and the deadline in the admin's language. */
+  private async describe(change: PolicyChange, organizerId: string): Promise<Flash> {
     const { previous, policy } = change;
-    if (!change.changed) return { type: 'info', text: 'Nothing changed: the policy was already as you saved it.' };
-    const days = plural(policy.graceDays, 'day');
-    const by =
-      new Date(this.clock.now().getTime() + policy.graceDays * DAY_MS).toISOString().replace('T', ' ').slice(0, 16) +
-      ' UTC';
-    const when = policy.graceDays === 0 ? 'at their next sign-in' : `within ${days} (by ${by})`;
+    if (!change.changed) return { type: 'info', key: 'organizer.policy.unchanged' };
+    const days = policy.graceDays;
+    const { timeZone } = await this.organizers.getById(organizerId);
+    const by = formatDateTime(new Date(this.clock.now().getTime() + days * DAY_MS), currentLanguage(), timeZone);
     if (policy.requireTwoFactor && !previous.requireTwoFactor) {
       return {
         type: 'success',
-        text:
-          `Two-factor authentication is now required for everyone in your organizer. ` +
-          `${plural(change.started, 'user')} without an authenticator app must set one up ${when}; Disable 2FA is refused while the policy is on.`,
+        key: days === 0 ? 'organizer.policy.onNextSignIn' : 'organizer.policy.onWithin',
+        values: { users: change.started, days, by },
       };
     }
     if (!policy.requireTwoFactor && previous.requireTwoFactor) {
-      return {
-        type: 'success',
-        text: `Two-factor authentication is no longer required for everyone. ${plural(change.cleared, 'deadline')} removed; each user's own 2FA setting stays as it is.`,
-      };
+      return { type: 'success', key: 'organizer.policy.off', values: { deadlines: change.cleared } };
     }
     if (!policy.requireTwoFactor) {
-      return {
-        type: 'success',
-        text: `Grace period saved: ${days}. It applies when you turn on “Require 2FA for everyone in this organizer”.`,
-      };
+      return { type: 'success', key: 'organizer.policy.graceSaved', values: { days } };
     }
     if (policy.graceDays < previous.graceDays) {
       return {
         type: 'success',
-        text: `Grace period shortened to ${days}: ${plural(change.shortened, 'deadline')} brought forward to ${policy.graceDays === 0 ? 'now' : by}, applying at once.`,
+        key: days === 0 ? 'organizer.policy.shortenedToNow' : 'organizer.policy.shortened',
+        values: { days, deadlines: change.shortened, by },
       };
     }
-    return {
-      type: 'success',
-      text: `Grace period set to ${days} for people without an authenticator from now on. Deadlines already given stay as they are: a deadline is never extended.`,
-    };
+    return { type: 'success', key: 'organizer.policy.lengthened', values: { days } };
   }
-}
-
-function plural(count: number, word: string): string {
-  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

@@ -1,4 +1,9 @@
 import { ConflictException, HttpStatus, Injectable } from '@nestjs/common';
+import type { Message } from '../common/message';
+import { messageParts } from '../common/message';
+import { MessageConflictException } from '../common/exceptions';
+import { isLanguage, Language } from '../i18n/languages';
+import { currentLanguage } from '../i18n/request-locale';
 import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
@@ -13,7 +18,7 @@ import { ConfirmationView, ConfirmedAction, confirmationView, NO_LOCKS } from '.
 import { Flash, Outcome, userPath } from './admin-views';
 import { CreateUserDto, isChecked } from './dto/create-user.dto';
 
-const SELF_CHANGE = 'You cannot change your own two-factor authentication here. Ask another admin of your organizer.';
+const SELF_CHANGE = 'adminUsers.refused.selfTwoFactor';
 
 /**
  * The admin's actions on users (journeys 1, 4, 5): an admin changes only the users of
@@ -35,9 +40,9 @@ export class AdminUserActionsService {
     private readonly userSessions: UserSessionsService,
   ) {}
 
-  /** The empty *New user* form: Member, 2FA checked. */
+  /** The empty *New user* form: Member, 2FA checked, the admin's own language (the page's). */
   newUserForm() {
-    return newUserModel({ role: 'member', twoFactor: 'on' });
+    return newUserModel({ role: 'member', twoFactor: 'on', language: currentLanguage() });
   }
 
   /**
@@ -53,18 +58,21 @@ export class AdminUserActionsService {
           name: dto.name,
           role: dto.role,
           twoFactorRequired: isChecked(dto.twoFactor),
+          // The invitation and every later email speak it (MailService: the recipient's language).
+          language: isLanguage(dto.language) ? dto.language : currentLanguage(),
         },
         admin,
         ip,
       );
       const flash: Flash = {
         type: 'success',
-        text: `Account created for ${user.name}. An invitation to choose a password, valid 72 hours, is queued for ${user.email} (Emails below shows its delivery).`,
+        key: 'adminUsers.flash.created',
+        values: { name: user.name, email: user.email },
       };
       return { location: userPath(user), flash };
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
-      throw new FormException('admin/users/new', newUserModel(dto), { email: error.message }, HttpStatus.CONFLICT);
+      throw new FormException('admin/users/new', newUserModel(dto), { email: refusal(error) }, HttpStatus.CONFLICT);
     }
   }
 
@@ -82,7 +90,7 @@ export class AdminUserActionsService {
       await this.refuseUnlessAllowed(admin, user, action);
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
-      return { refused: { location: userPath(user), flash: { type: 'error', text: error.message } } };
+      return { refused: { location: userPath(user), flash: { type: 'error', ...messageParts(refusal(error)) } } };
     }
     return {
       confirm: confirmationView(
@@ -120,8 +128,11 @@ export class AdminUserActionsService {
         );
         await this.notices.send(user, 'session.ended_all', { adminName: admin.name, count }, admin.id, manager);
       });
-      const ended = `${user.name} is signed out everywhere (${count} active ${count === 1 ? 'session' : 'sessions'} ended).`;
-      return { type: 'success', text: `${ended} An email telling them is queued for ${user.email}.` };
+      return {
+        type: 'success',
+        key: 'adminUsers.flash.signedOut',
+        values: { name: user.name, email: user.email, count },
+      };
     });
   }
 
@@ -131,34 +142,29 @@ export class AdminUserActionsService {
     return this.guarded(user, async () => {
       await this.refuseUnlessAllowed(admin, user, 'resend-qr');
       await this.twoFactorAdmin.resendQr(user, admin, ip);
-      return {
-        type: 'success',
-        text: `QR reset for ${user.name}: their old authenticator and recovery codes no longer work, they are signed out, and an email with a link valid 24 hours is queued for ${user.email} (Emails below shows its delivery).`,
-      };
+      return { type: 'success', key: 'adminUsers.flash.qrReset', values: { name: user.name, email: user.email } };
     });
   }
 
   /** Enable 2FA / Disable 2FA for a user of the admin's organizer. */
   async setTwoFactor(admin: User, id: string, which: 'enable' | 'disable', ip: string | null): Promise<Outcome> {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
-    return this.guarded(user, async () => {
+    return this.guarded(user, async (): Promise<Flash> => {
       await this.refuseUnlessAllowed(admin, user, which);
       const result =
         which === 'enable'
           ? await this.twoFactorAdmin.enable(user, admin, ip)
           : await this.twoFactorAdmin.disable(user, admin, ip);
-      const done =
-        which === 'enable'
-          ? `Two-factor authentication is now required for ${user.name}.`
-          : `Two-factor authentication is off for ${user.name}.`;
       if (!result.changed)
         return {
           type: 'info',
-          text: `Nothing changed: two-factor authentication was already ${which === 'enable' ? 'on' : 'off'} for ${user.name}.`,
+          key: which === 'enable' ? 'adminUsers.flash.alreadyOn' : 'adminUsers.flash.alreadyOff',
+          values: { name: user.name },
         };
       return {
         type: 'success',
-        text: `${done} They were signed out; an email telling them is queued for ${user.email}.`,
+        key: which === 'enable' ? 'adminUsers.flash.enabled' : 'adminUsers.flash.disabled',
+        values: { name: user.name, email: user.email },
       };
     });
   }
@@ -168,10 +174,7 @@ export class AdminUserActionsService {
     const user = await this.users.getInOrganizer(admin.organizerId, id);
     return this.guarded(user, async () => {
       await this.invitations.resendInvitation(user, admin, ip);
-      return {
-        type: 'success',
-        text: `A new invitation, valid 72 hours, is queued for ${user.email}. Earlier links no longer work.`,
-      };
+      return { type: 'success', key: 'adminUsers.flash.invitationResent', values: { email: user.email } };
     });
   }
 
@@ -188,7 +191,7 @@ export class AdminUserActionsService {
       // Conditional: of two admins unlocking at once, one unlocks and audits, the other is told.
       const accountUnlocked = await this.users.unlock(user);
       const locks = await this.limiter.clearAccount(user.id, user.email);
-      if (!accountUnlocked && !locks.password && !locks.code) throw new ConflictException(nothingToUnlock(user));
+      if (!accountUnlocked && !locks.password && !locks.code) throw new MessageConflictException(nothingToUnlock(user));
       const lifted = [accountUnlocked && 'account', locks.password && 'password', locks.code && 'code'].filter(
         (name): name is string => !!name,
       );
@@ -201,10 +204,7 @@ export class AdminUserActionsService {
         detail: { lifted, lockedSince: accountUnlocked ? lockedSince?.toISOString() : undefined },
       });
       await this.notices.send(user, 'account.unlocked', { adminName: admin.name }, admin.id);
-      return {
-        type: 'success',
-        text: `The account of ${user.name} is unlocked: they can sign in again. An email telling them is queued for ${user.email}.`,
-      };
+      return { type: 'success', key: 'adminUsers.flash.unlocked', values: { name: user.name, email: user.email } };
     });
   }
 
@@ -214,11 +214,11 @@ export class AdminUserActionsService {
    */
   private async refuseUnlessAllowed(admin: User, user: User, action: ConfirmedAction): Promise<void> {
     if (user.id === admin.id)
-      throw new ConflictException(
+      throw new MessageConflictException(
         action === 'unlock'
-          ? 'You cannot unlock your own account. Ask another admin of your organizer.'
+          ? 'adminUsers.refused.selfUnlock'
           : action === 'sign-out-everywhere'
-            ? 'You cannot sign yourself out everywhere here: on your account, Your sessions has Sign out everywhere else.'
+            ? 'adminUsers.refused.selfSignOut'
             : SELF_CHANGE,
       );
     const problem =
@@ -229,7 +229,7 @@ export class AdminUserActionsService {
           : action === 'unlock' && !user.accountLockedAt && !(await this.isAttemptLocked(user))
             ? nothingToUnlock(user)
             : null;
-    if (problem) throw new ConflictException(problem);
+    if (problem) throw new MessageConflictException(problem);
   }
 
   private async isAttemptLocked(user: User): Promise<boolean> {
@@ -243,24 +243,37 @@ export class AdminUserActionsService {
       return { location: userPath(user), flash: await action() };
     } catch (error) {
       if (!(error instanceof ConflictException)) throw error;
-      return { location: userPath(user), flash: { type: 'error', text: error.message } };
+      return { location: userPath(user), flash: { type: 'error', ...messageParts(refusal(error)) } };
     }
   }
 }
 
 /** The New user form's model; also used to show it again with the input kept. */
-export function newUserModel(input: { email?: string; name?: string; role?: string; twoFactor?: string } = {}) {
+export function newUserModel(
+  input: { email?: string; name?: string; role?: string; twoFactor?: string; language?: string } = {},
+) {
+  const chosen: Language = isLanguage(input.language) ? input.language : currentLanguage();
   return {
-    title: 'New user',
+    title: 'dashboard.newUser',
     input: {
       email: input.email ?? '',
       name: input.name ?? '',
       role: input.role ?? 'member',
       twoFactor: input.twoFactor ?? '',
+      // The Language select (the layout's languageMenu, each language named in itself).
+      language: chosen,
     },
   };
 }
 
-function nothingToUnlock(user: User): string {
-  return `The account of ${user.email} is not locked: there is nothing to unlock.`;
+function nothingToUnlock(user: User): Message {
+  return { key: 'adminUsers.refused.nothingToUnlock', values: { email: user.email } };
+}
+
+/**
+ * What a refusal (409) tells the admin: a MessageConflictException's key and values; a plain
+ * ConflictException's message is a key (UsersService's EMAIL_TAKEN).
+ */
+function refusal(error: ConflictException): Message {
+  return error instanceof MessageConflictException ? error.userMessage : error.message;
 }

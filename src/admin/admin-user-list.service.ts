@@ -4,8 +4,12 @@ import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
 import { OrganizersService } from '../organizers/organizers.service';
 import { SecondFactors } from '../two-factor/factors/second-factors.service';
-import { FACTOR_KIND_WORDS, FactorKindName } from '../two-factor/factors/second-factor';
+import { FACTOR_KIND_WORDS } from '../two-factor/factors/second-factor';
 import { TWO_FACTOR_STATE_WORDS } from '../two-factor/factors/two-factor-state';
+import { I18n } from '../i18n/i18n.service';
+import type { Language } from '../i18n/languages';
+import { currentLanguage } from '../i18n/request-locale';
+import type { Message } from '../common/message';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { ROLE_LABELS, stateView } from './admin-views';
@@ -32,6 +36,16 @@ const SORT_NAME = 'LOWER(u.name)';
  * database for each batch (60+ ms a query at 1,000); for 100 it probes the (user_id, slot) index.
  */
 export const USERS_CSV_BATCH = 100;
+/** The CSV's columns (message keys): Name, Email, Role, 2FA, Last sign-in, Created, Factors in English. */
+const CSV_HEADERS = [
+  'account.name',
+  'signIn.email',
+  'dashboard.role',
+  'adminUsers.column.twoFactor',
+  'adminUsers.column.lastSignIn',
+  'adminUsers.column.created',
+  'adminUsers.column.factors',
+] as const;
 
 interface ListFilter {
   search: string;
@@ -71,6 +85,7 @@ export class AdminUserListService {
     private readonly factors: SecondFactors,
     private readonly organizers: OrganizersService,
     private readonly clock: Clock,
+    private readonly i18n: I18n,
   ) {}
 
   /**
@@ -128,7 +143,7 @@ export class AdminUserListService {
     const last = window.rows[window.rows.length - 1];
     const exportQuery = new URLSearchParams(filters).toString();
     const model = {
-      title: 'Users',
+      title: 'layout.nav.users',
       q: filter.search,
       show: filter.show,
       from,
@@ -136,7 +151,7 @@ export class AdminUserListService {
       notSetUp: filter.show === 'not-set-up',
       filtered: !!(filter.search || filter.show),
       total,
-      totalText: capped ? `${SEARCH_COUNT_CAP.toLocaleString('en')}+` : String(total),
+      cap: SEARCH_COUNT_CAP,
       capped,
       page: page || undefined,
       pages,
@@ -158,7 +173,7 @@ export class AdminUserListService {
         email: user.email,
         role: ROLE_LABELS[user.role],
         ...stateView(states.get(user.id)!),
-        factors: factorWords(kinds.get(user.id)!),
+        factors: kinds.get(user.id)!.map((kind) => FACTOR_KIND_WORDS[kind]),
         accountLocked: !!user.accountLockedAt,
         invited: !user.passwordHash,
         lastLoginAt: user.lastLoginAt,
@@ -168,7 +183,7 @@ export class AdminUserListService {
     if (cursorText !== undefined && !cursor) {
       // 400, the first page with the message (the layout's error summary), never a 500.
       throw new FormException(LIST_VIEW, model, {
-        form: 'This link to another page of the list was changed or cut short. Here is the first page.',
+        form: 'adminUsers.list.forgedCursor',
       });
     }
     return model;
@@ -186,7 +201,7 @@ export class AdminUserListService {
       total: number;
       pages: number | undefined;
     },
-  ): Promise<{ window: ListPage; note?: string }> {
+  ): Promise<{ window: ListPage; note?: Message }> {
     const { query, cursor, from, total, pages } = asked;
     const page = query.page ?? 1;
     if (asked.forged) return { window: await this.firstPage(admin, filter) };
@@ -200,10 +215,7 @@ export class AdminUserListService {
       const window = await this.pageAt(admin, filter, page);
       return { window: window.rows.length ? window : await this.firstPage(admin, filter) };
     }
-    const note =
-      page > OFFSET_PAGES
-        ? `Page ${page} cannot be opened by its number; here is the first page. Use Next, or Go to a name.`
-        : undefined;
+    const note = page > OFFSET_PAGES ? { key: 'adminUsers.list.deepPage', values: { page } } : undefined;
     return { window: await this.firstPage(admin, filter), note };
   }
 
@@ -319,7 +331,7 @@ export class AdminUserListService {
   /**
    * The list as CSV (same search and filter, every page): only the admin's organizer;
    * columns Name, Email, Role, 2FA (PRODUCT.md's words), Last sign-in, Created (ISO 8601) and
-   * Factors, in the list's order. Streamed: the rows are read and written a keyset batch at a
+   * Factors (CSV_HEADERS), in the list's order, the headers and words in the admin's language. Streamed: the rows are read and written a keyset batch at a
    * time (csvLines), so memory stays flat and the event loop turns between batches.
    */
   async exportCsv(admin: User, query: ListUsersQuery): Promise<{ filename: string; lines: AsyncIterable<string> }> {
@@ -327,7 +339,7 @@ export class AdminUserListService {
     const filename = `users-${fileNamePart(organizer.name)}-${this.clock.now().toISOString().slice(0, 10)}.csv`;
     const filter: ListFilter = { search: cleanSearch(query.q), show: query.show };
     if (filter.search) filter.dense = (await this.boundedCount(admin, filter)) > SEARCH_COUNT_CAP;
-    return { filename, lines: this.csvLines(admin, filter) };
+    return { filename, lines: this.csvLines(admin, filter, currentLanguage()) };
   }
 
   /**
@@ -335,9 +347,12 @@ export class AdminUserListService {
    * own keyset read (read), each batch after the last row of the one before. The 2FA states
    * and factors are asked per batch (a few queries of at most a batch of ids).
    */
-  private async *csvLines(admin: User, filter: ListFilter): AsyncGenerator<string> {
+  private async *csvLines(admin: User, filter: ListFilter, language: Language): AsyncGenerator<string> {
+    // The headers and words in the admin's language (the request's); the dates are ISO 8601, data.
+    const t = (key: string) => this.i18n.t(key, undefined, language);
+    const headers = CSV_HEADERS.map(t);
     // A byte order mark, so that spreadsheet programs read the names as UTF-8.
-    yield '\uFEFF' + csvRow(['Name', 'Email', 'Role', '2FA', 'Last sign-in', 'Created', 'Factors']);
+    yield '\uFEFF' + csvRow(headers);
     let after: ListKey | undefined;
     for (;;) {
       const rows = await this.read(admin, filter, { after, limit: USERS_CSV_BATCH });
@@ -352,11 +367,14 @@ export class AdminUserListService {
             csvRow([
               user.name,
               user.email,
-              ROLE_LABELS[user.role],
-              TWO_FACTOR_STATE_WORDS[states.get(user.id)!],
+              t(ROLE_LABELS[user.role]),
+              t(TWO_FACTOR_STATE_WORDS[states.get(user.id)!]),
               user.lastLoginAt?.toISOString() ?? '',
               user.createdAt.toISOString(),
-              factorWords(kinds.get(user.id)!),
+              kinds
+                .get(user.id)!
+                .map((kind) => t(FACTOR_KIND_WORDS[kind]))
+                .join(', '),
             ]),
           )
           .join('');
@@ -449,11 +467,6 @@ function prefixEnd(prefix: string): string {
 /** The search as typed, trimmed and cut to what the box takes. */
 function cleanSearch(q: string | undefined): string {
   return (q ?? '').trim().slice(0, 100);
-}
-
-/** "Authenticator app, Passkey": the kinds of second factor a person has, as the list and the CSV show them. */
-function factorWords(kinds: FactorKindName[]): string {
-  return kinds.map((kind) => FACTOR_KIND_WORDS[kind]).join(', ');
 }
 
 /** LIKE wildcards typed in the search box match themselves (`\` is the escape character). */

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AttemptLimiter } from '../attempts/attempt-limiter.service';
 import { AuditService } from '../audit/audit.service';
 import { UserSessionsService } from '../auth/user-sessions.service';
-import { describeEvent } from '../audit/security-events';
+import { BY_ADMIN, BY_COMMAND_LINE, describeEvent } from '../audit/security-events';
+import { isLanguage, LANGUAGE_NAMES } from '../i18n/languages';
 import { Clock } from '../common/clock';
 import { MailService } from '../mail/mail.service';
 import { OutboxMessage } from '../mail/outbox-message.entity';
@@ -17,14 +18,24 @@ import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { ROLE_LABELS, stateView } from './admin-views';
 
-const RESET_STATUS: Record<ReturnType<OneTimeToken['status']>, string> = {
-  waiting: 'Waiting: the user has not used the link yet',
-  done: 'Done: the user set up their authenticator app again',
-  expired: 'Expired: the link was not used in time. Click Resend QR to send a new one',
-  revoked: 'Cancelled: replaced by a newer link, or 2FA was turned off',
+type TokenStatus = ReturnType<OneTimeToken['status']>;
+
+/** The latest QR reset's status: its badge's word and its sentence (message keys). */
+const RESET_STATUS_WORDS: Record<TokenStatus, string> = {
+  waiting: 'adminUsers.reset.badge.waiting',
+  done: 'adminUsers.reset.badge.done',
+  expired: 'adminUsers.reset.badge.expired',
+  revoked: 'adminUsers.reset.badge.revoked',
 };
 
-const RESET_BADGES: Record<ReturnType<OneTimeToken['status']>, string> = {
+const RESET_STATUS: Record<TokenStatus, string> = {
+  waiting: 'adminUsers.reset.status.waiting',
+  done: 'adminUsers.reset.status.done',
+  expired: 'adminUsers.reset.status.expired',
+  revoked: 'adminUsers.reset.status.revoked',
+};
+
+const RESET_BADGES: Record<TokenStatus, string> = {
   waiting: 'warn',
   done: 'ok',
   expired: 'danger',
@@ -93,7 +104,8 @@ export class AdminUserPageService {
     // Resend QR and Disable follow the user's own setting: a policy-only user has nothing to replace or turn off.
     const ownOff = !user.twoFactorRequired && !confirmed;
     return {
-      title: user.name,
+      // A person's name is data, not a key.
+      titleText: user.name,
       user: {
         id: user.id,
         name: user.name,
@@ -102,7 +114,9 @@ export class AdminUserPageService {
         createdAt: user.createdAt,
         lastLoginAt: user.lastLoginAt,
         active: user.isActive,
+        language: isLanguage(user.language) ? user.language : null,
       },
+      languageName: isLanguage(user.language) ? LANGUAGE_NAMES[user.language] : null,
       ...stateView(state),
       lockedUntil: state === 'locked' ? locks.code : null,
       factors: {
@@ -140,8 +154,10 @@ export class AdminUserPageService {
       reset: reset
         ? {
             at: reset.createdAt,
-            by: reset.createdById ? (names.get(reset.createdById) ?? 'An admin') : 'The command line',
+            by: reset.createdById ? names.get(reset.createdById) : undefined,
+            byKey: reset.createdById ? BY_ADMIN : BY_COMMAND_LINE,
             status: reset.status(now),
+            statusWord: RESET_STATUS_WORDS[reset.status(now)],
             statusText: RESET_STATUS[reset.status(now)],
             badge: RESET_BADGES[reset.status(now)],
             expiresAt: reset.expiresAt,
@@ -155,6 +171,9 @@ export class AdminUserPageService {
       canResendInvitation: invited,
       activeSessions,
       canSignOutEverywhere: !isSelf,
+      securityLogHref: `/admin/security-log?user=${encodeURIComponent(user.id)}`,
+      // Recent events: the label's and note's messages, and who did it: an admin's name, or the key of
+      // "An admin" / "The command line" (neither: the user).
       events: events.map((event) => describeEvent(event, (actorId) => names.get(actorId))),
       emails: emails.map(emailView),
     };

@@ -42,7 +42,7 @@ export class AdminUsersController {
 
   @Post()
   @FormView('admin/users/new', CreateUserDto)
-  @PageTitle('New user')
+  @PageTitle('dashboard.newUser')
   async create(@Req() req: Request, @Res() res: Response, @CurrentUser() admin: User, @Body() dto: CreateUserDto) {
     redirect(req, res, await this.actions.create(admin, dto, req.ip ?? null));
   }

@@ -10,20 +10,26 @@ export interface Outcome {
   flash: Flash;
 }
 
-export const ROLE_LABELS: Record<Role, string> = { admin: 'Admin', member: 'Member' };
+/** The roles' names (message keys, PRODUCT.md's Admin and Member in English). */
+export const ROLE_LABELS: Record<Role, string> = { admin: 'role.admin', member: 'role.member' };
 
-/** A 2FA state as the admin pages show it: PRODUCT.md's word and its CSS class. */
-export function stateView(state: TwoFactorState): { twoFactor: string; twoFactorClass: string } {
-  return {
-    twoFactor: TWO_FACTOR_STATE_WORDS[state],
-    twoFactorClass: TWO_FACTOR_STATE_WORDS[state].toLowerCase().replace(/\s+/g, '-'),
-  };
+/** The CSS class of each state (app.css), from the state's code: the same in every language. */
+const STATE_CLASSES: Record<TwoFactorState, string> = {
+  off: 'off',
+  pending: 'pending-setup',
+  active: 'active',
+  locked: 'locked',
+};
+
+/** A 2FA state as the admin pages show it: the key of PRODUCT.md's word (shown with {{t}}) and its CSS class. */
+export function stateView(state: TwoFactorState): {
+  twoFactor: string;
+  twoFactorClass: string;
+  twoFactorState: TwoFactorState;
+} {
+  return { twoFactor: TWO_FACTOR_STATE_WORDS[state], twoFactorClass: STATE_CLASSES[state], twoFactorState: state };
 }
 
 export function userPath(user: Pick<User, 'id'>): string {
   return `/admin/users/${user.id}`;
-}
-
-export function utcMinute(at: Date): string {
-  return `${at.toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 }

@@ -1,3 +1,4 @@
+import { type Message, messageParts } from '../common/message';
 import type { MailTemplate } from '../mail/mail.service';
 
 /** Who did it when no admin did: the command line. */
@@ -44,6 +45,7 @@ export interface SecurityEventDetails {
     graceDays: number;
     started: number;
   };
+  'organizer.time_zone_changed': { timeZone: string; previous: string };
   'organizer.policy_changed': {
     requireTwoFactor: 'on' | 'off';
     graceDays: number;
@@ -60,134 +62,161 @@ export type AuditType = keyof SecurityEventDetails;
 export type SignInMethod = 'password' | 'totp' | 'passkey' | 'passkey-only' | 'recovery-code' | 'setup';
 
 interface SecurityEvent<T extends AuditType> {
-  /** What the admin's user page and the person's account page call it. */
-  label: string;
-  /** A line under the label, from the event's detail (rows written by older versions may lack fields). */
-  note?: (detail: Partial<SecurityEventDetails[T]>) => string | undefined;
-  /** The email the person gets about it (SECURITY.md 13), when there is one. */
+  /** What the pages call it: a message key (`audit.event.*`, in locales/<language>.json). */
+  label: `audit.event.${string}`;
+  /**
+   * A line under the label, from the event's detail, as a message (`audit.note.*`) with the
+   * detail's values; a value that is data (a refusal's reason code, a device, a time zone) stays
+   * as it is. Rows written by older versions may lack fields or hold other types: each is checked.
+   */
+  note?: (detail: Partial<SecurityEventDetails[T]>) => Message | undefined;
+  /** The email the person gets about it (SECURITY.md 13), when there is one; its subject is a message key. */
   email?: { template: MailTemplate; subject: string };
 }
 
-const SIGN_IN_METHODS: Record<SignInMethod, string> = {
-  password: 'password only',
-  totp: 'password and code',
-  passkey: 'password and a passkey',
-  'passkey-only': 'a passkey alone',
-  'recovery-code': 'password and a recovery code',
-  setup: 'password, then 2FA setup',
+/** The note of `login.succeeded`: how the person signed in. */
+const SIGN_IN_METHOD_NOTES: Record<SignInMethod, string> = {
+  password: 'audit.note.method.password',
+  totp: 'audit.note.method.totp',
+  passkey: 'audit.note.method.passkey',
+  'passkey-only': 'audit.note.method.passkeyOnly',
+  'recovery-code': 'audit.note.method.recoveryCode',
+  setup: 'audit.note.method.setup',
 };
 
-const MAIL_LABELS: Record<MailTemplate, string> = {
-  invitation: 'invitation',
-  'totp-reset': 'Resend QR link',
-  'two-factor-enabled': '2FA enabled',
-  'two-factor-disabled': '2FA disabled',
-  'two-factor-setup': '2FA set up',
-  'recovery-code-used': 'recovery code used',
-  'account-locked': 'account locked',
-  'account-unlocked': 'account unlocked',
-  'password-changed': 'password changed',
-  'password-reset': 'password reset link',
-  'signed-out-everywhere': 'signed out everywhere',
-  'passkey-added': 'passkey added',
-  'passkey-removed': 'passkey removed',
-  'not-me-admin-alert': 'security report to the admins',
+/** The note of `mail.failed`: which email. */
+const MAIL_NOTES: Record<MailTemplate, string> = {
+  invitation: 'audit.note.mail.invitation',
+  'totp-reset': 'audit.note.mail.totpReset',
+  'two-factor-enabled': 'audit.note.mail.twoFactorEnabled',
+  'two-factor-disabled': 'audit.note.mail.twoFactorDisabled',
+  'two-factor-setup': 'audit.note.mail.twoFactorSetup',
+  'recovery-code-used': 'audit.note.mail.recoveryCodeUsed',
+  'account-locked': 'audit.note.mail.accountLocked',
+  'account-unlocked': 'audit.note.mail.accountUnlocked',
+  'password-changed': 'audit.note.mail.passwordChanged',
+  'password-reset': 'audit.note.mail.passwordReset',
+  'signed-out-everywhere': 'audit.note.mail.signedOutEverywhere',
+  'passkey-added': 'audit.note.mail.passkeyAdded',
+  'passkey-removed': 'audit.note.mail.passkeyRemoved',
+  'not-me-admin-alert': 'audit.note.mail.notMeAdminAlert',
 };
+
+/** A map's own entry for a value read from a row (never one of Object's prototype). */
+function own(map: Record<string, string>, value: string): string | undefined {
+  return Object.hasOwn(map, value) ? map[value] : undefined;
+}
+
+/** A value that is data (a reason code, a device), shown as it is in every language. */
+const data = (text: unknown): Message | undefined =>
+  typeof text === 'string' ? { key: 'audit.note.data', values: { text } } : undefined;
 
 /** The note of the events that end sessions: how many. */
-const sessionsEnded = (detail: { count?: number }) =>
-  typeof detail.count === 'number' ? `${detail.count} ${detail.count === 1 ? 'session' : 'sessions'} ended` : undefined;
+const sessionsEnded = (detail: { count?: number }): Message | undefined =>
+  typeof detail.count === 'number' ? { key: 'audit.note.sessionsEnded', values: { count: detail.count } } : undefined;
 
-/** The one definition of each security event: label, note, email (the compiler checks every type has one). */
+/** The one definition of each security event: label and note (message keys), email (the compiler checks every type has one). */
 export const SECURITY_EVENTS = {
   'login.succeeded': {
-    label: 'Signed in',
-    note: (d) => (d.method ? `With ${SIGN_IN_METHODS[d.method] ?? d.method}` : undefined),
+    label: 'audit.event.loginSucceeded',
+    note: (d) =>
+      typeof d.method === 'string'
+        ? (own(SIGN_IN_METHOD_NOTES, d.method) ?? { key: 'audit.note.method.other', values: { method: d.method } })
+        : undefined,
   },
-  'login.failed': { label: 'Wrong password' },
-  'login.passkey_failed': { label: 'Sign-in with a passkey refused', note: (d) => d.reason },
+  'login.failed': { label: 'audit.event.loginFailed' },
+  'login.passkey_failed': { label: 'audit.event.loginPasskeyFailed', note: (d) => data(d.reason) },
   'login.locked': {
-    label: 'Sign-in locked after wrong passwords',
-    email: { template: 'account-locked', subject: 'Your sign-in was locked after wrong passwords' },
+    label: 'audit.event.loginLocked',
+    email: { template: 'account-locked', subject: 'mail.accountLocked.subjectPasswords' },
   },
   'code.failed': {
-    label: 'Wrong verification code',
-    note: (d) => (d.during === 'setup' ? 'During setup' : d.recoveryCode ? 'A recovery code' : undefined),
+    label: 'audit.event.codeFailed',
+    note: (d) =>
+      d.during === 'setup' ? 'audit.note.duringSetup' : d.recoveryCode ? 'audit.note.recoveryCode' : undefined,
   },
-  'code.replayed': { label: 'Verification code used twice (refused)' },
+  'code.replayed': { label: 'audit.event.codeReplayed' },
   'code.locked': {
-    label: '2FA locked after wrong codes',
-    email: { template: 'account-locked', subject: 'Your sign-in was locked after wrong codes' },
+    label: 'audit.event.codeLocked',
+    email: { template: 'account-locked', subject: 'mail.accountLocked.subjectCodes' },
   },
   'two_factor.setup': {
-    label: 'Authenticator app set up',
-    note: (d) => (d.viaResetLink ? 'With the Resend QR link' : undefined),
-    email: { template: 'two-factor-setup', subject: 'Two-factor authentication is set up' },
+    label: 'audit.event.twoFactorSetup',
+    note: (d) => (d.viaResetLink ? 'audit.note.viaResetLink' : undefined),
+    email: { template: 'two-factor-setup', subject: 'mail.twoFactorSetup.subject' },
   },
   'two_factor.reset': {
-    label: 'QR resent (2FA reset)',
-    email: { template: 'totp-reset', subject: 'Set up your authenticator app again' },
+    label: 'audit.event.twoFactorReset',
+    email: { template: 'totp-reset', subject: 'mail.totpReset.subject' },
   },
   'two_factor.enabled': {
-    label: '2FA enabled',
-    email: { template: 'two-factor-enabled', subject: 'Two-factor authentication is now required for your account' },
+    label: 'audit.event.twoFactorEnabled',
+    email: { template: 'two-factor-enabled', subject: 'mail.twoFactorEnabled.subject' },
   },
   'two_factor.disabled': {
-    label: '2FA disabled',
-    email: { template: 'two-factor-disabled', subject: 'Two-factor authentication was turned off for your account' },
+    label: 'audit.event.twoFactorDisabled',
+    email: { template: 'two-factor-disabled', subject: 'mail.twoFactorDisabled.subject' },
   },
   'recovery_code.used': {
-    label: 'Recovery code used',
-    note: (d) => (typeof d.remaining === 'number' ? `${d.remaining} left` : undefined),
-    email: { template: 'recovery-code-used', subject: 'A recovery code was used to sign in' },
+    label: 'audit.event.recoveryCodeUsed',
+    note: (d) =>
+      typeof d.remaining === 'number' ? { key: 'audit.note.codesLeft', values: { remaining: d.remaining } } : undefined,
+    email: { template: 'recovery-code-used', subject: 'mail.recoveryCodeUsed.subject' },
   },
-  'recovery_codes.regenerated': { label: 'New recovery codes made' },
+  'recovery_codes.regenerated': { label: 'audit.event.recoveryCodesRegenerated' },
   'passkey.added': {
-    label: 'Passkey added',
-    email: { template: 'passkey-added', subject: 'A passkey was added to your account' },
+    label: 'audit.event.passkeyAdded',
+    email: { template: 'passkey-added', subject: 'mail.passkeyAdded.subject' },
   },
   'passkey.removed': {
-    label: 'Passkey removed',
-    email: { template: 'passkey-removed', subject: 'A passkey was removed from your account' },
+    label: 'audit.event.passkeyRemoved',
+    email: { template: 'passkey-removed', subject: 'mail.passkeyRemoved.subject' },
   },
-  'passkey.counter_rejected': { label: 'Passkey refused: its counter went backwards (a copied key?)' },
-  'account.created': { label: 'Account created' },
-  'account.invitation_accepted': { label: 'Invitation accepted, password chosen' },
-  'account.invitation_sent': { label: 'Invitation sent again' },
-  'account.not_me': { label: 'Reported a sign-in that was not them' },
+  'passkey.counter_rejected': { label: 'audit.event.passkeyCounterRejected' },
+  'account.created': { label: 'audit.event.accountCreated' },
+  'account.invitation_accepted': { label: 'audit.event.accountInvitationAccepted' },
+  'account.invitation_sent': { label: 'audit.event.accountInvitationSent' },
+  'account.not_me': { label: 'audit.event.accountNotMe' },
   'account.unlocked': {
-    label: 'Unlocked',
-    email: { template: 'account-unlocked', subject: 'Your account was unlocked' },
+    label: 'audit.event.accountUnlocked',
+    email: { template: 'account-unlocked', subject: 'mail.accountUnlocked.subject' },
   },
   'password.changed': {
-    label: 'Password changed',
-    email: { template: 'password-changed', subject: 'Your password was changed' },
+    label: 'audit.event.passwordChanged',
+    email: { template: 'password-changed', subject: 'mail.passwordChanged.subject' },
   },
   'password.reset_requested': {
-    label: 'Password reset link requested',
-    email: { template: 'password-reset', subject: 'Reset your password' },
+    label: 'audit.event.passwordResetRequested',
+    email: { template: 'password-reset', subject: 'mail.passwordReset.subject' },
   },
   'password.reset': {
-    label: 'Password reset with an emailed link',
-    email: { template: 'password-changed', subject: 'Your password was changed' },
+    label: 'audit.event.passwordReset',
+    email: { template: 'password-changed', subject: 'mail.passwordChanged.subject' },
   },
-  'session.logout': { label: 'Logged out' },
-  'session.ended': { label: 'Signed out one of their sessions', note: (d) => d.device },
-  'session.ended_others': {
-    label: 'Signed out everywhere else',
-    note: sessionsEnded,
-  },
+  'session.logout': { label: 'audit.event.sessionLogout' },
+  'session.ended': { label: 'audit.event.sessionEnded', note: (d) => data(d.device) },
+  'session.ended_others': { label: 'audit.event.sessionEndedOthers', note: sessionsEnded },
   'session.ended_all': {
-    label: 'Signed out everywhere',
+    label: 'audit.event.sessionEndedAll',
     note: sessionsEnded,
-    email: { template: 'signed-out-everywhere', subject: 'You were signed out everywhere' },
+    email: { template: 'signed-out-everywhere', subject: 'mail.signedOut.subject' },
   },
   'mail.failed': {
-    label: 'Email could not be sent',
-    note: (d) => (d.template ? `Email: ${MAIL_LABELS[d.template] ?? d.template}` : undefined),
+    label: 'audit.event.mailFailed',
+    note: (d) =>
+      typeof d.template === 'string'
+        ? (own(MAIL_NOTES, d.template) ?? { key: 'audit.note.mailOther', values: { email: d.template } })
+        : undefined,
   },
-  'organizer.policy_changed': { label: 'Organizer 2FA policy changed' },
-  'organizer.passkey_policy_changed': { label: 'Organizer passkey settings changed' },
+  'organizer.policy_changed': { label: 'audit.event.organizerPolicyChanged' },
+  'organizer.passkey_policy_changed': { label: 'audit.event.organizerPasskeyPolicyChanged' },
+  'organizer.time_zone_changed': {
+    label: 'audit.event.organizerTimeZoneChanged',
+    note: (d) =>
+      typeof d.timeZone === 'string'
+        ? { key: 'audit.note.timeZone', values: { from: String(d.previous ?? '?'), to: d.timeZone } }
+        : undefined,
+  },
 } satisfies { [T in AuditType]: SecurityEvent<T> };
 
 /** The events that email the person. */
@@ -195,36 +224,48 @@ export type EmailedEvent = {
   [T in AuditType]: (typeof SECURITY_EVENTS)[T] extends { email: object } ? T : never;
 }[AuditType];
 
-/** An event as a page shows it (the admin's user page, the person's account page). */
+/** Who acted, when it was no admin of the same organizer that a page can name (message keys). */
+export const BY_ADMIN = 'audit.by.admin';
+export const BY_COMMAND_LINE = 'audit.by.commandLine';
+
+/** A message as a page's `{{t key values}}` takes it. */
+type MessageParts = ReturnType<typeof messageParts>;
+
+/** An event as a page shows it (the admin's user page, the person's account page, the security log): messages, and data. */
 export interface EventView {
   at: Date;
-  label: string;
-  note?: string;
+  /** The label's message (SECURITY_EVENTS); a type this version does not know is shown by its type (data). */
+  label: MessageParts;
+  /** The note's message, from the detail (SECURITY_EVENTS' `note`). */
+  note?: MessageParts;
+  /** The name of the admin who acted (data), when the caller can name them. */
   by?: string;
+  /** Who acted when there is no name to show: BY_ADMIN or BY_COMMAND_LINE (neither: the person). */
+  byKey?: string;
   ip: string | null;
 }
 
 /**
  * The one renderer of an audit event for people. `actorName` names the admin who acted
- * (only admins of the same organizer; others read "An admin"); rows of a type this version
+ * (only admins of the same organizer; others are BY_ADMIN); rows of a type this version
  * does not know are shown by their type.
  */
 export function describeEvent(
   event: { type: string; detail: string | null; actorId: string | null; createdAt: Date; ip: string | null },
   actorName: (id: string) => string | undefined = () => undefined,
 ): EventView {
-  const definition = (SECURITY_EVENTS as Record<string, SecurityEvent<AuditType>>)[event.type];
+  const definition = Object.hasOwn(SECURITY_EVENTS, event.type)
+    ? (SECURITY_EVENTS as Record<string, SecurityEvent<AuditType>>)[event.type]
+    : undefined;
   const detail = parseDetail(event.detail);
-  const by = event.actorId
-    ? (actorName(event.actorId) ?? 'An admin')
-    : detail.via === 'command line'
-      ? 'The command line'
-      : undefined;
+  const name = event.actorId ? actorName(event.actorId) : undefined;
+  const note = definition?.note?.(detail as never);
   return {
     at: event.createdAt,
-    label: definition?.label ?? event.type,
-    note: definition?.note?.(detail as never),
-    by,
+    label: definition ? { key: definition.label } : messageParts(data(event.type)!),
+    note: note ? messageParts(note) : undefined,
+    by: name,
+    byKey: event.actorId ? (name ? undefined : BY_ADMIN) : detail.via === 'command line' ? BY_COMMAND_LINE : undefined,
     ip: event.ip,
   };
 }

@@ -7,10 +7,11 @@ import { User } from '../users/user.entity';
 import { LocalAuthGuard } from './local-auth.guard';
 import { LoginService } from './login.service';
 
+/** The notice of /login?reason=…: message keys. */
 const REASONS: Record<string, string> = {
-  ended: 'Your session has ended. Please sign in again.',
-  timeout: 'The sign-in took too long. Please sign in again.',
-  'signed-out': 'You are signed out.',
+  ended: 'signIn.reason.ended',
+  timeout: 'signIn.reason.timeout',
+  'signed-out': 'signIn.reason.signedOut',
 };
 
 @Controller()
@@ -28,7 +29,7 @@ export class AuthController {
     if (req.session?.auth?.stage === 'full') return res.redirect(303, '/');
     res.render('auth/login', {
       next: safeReturnPath(next) ?? '',
-      notice: typeof reason === 'string' ? REASONS[reason] : undefined,
+      notice: typeof reason === 'string' && Object.hasOwn(REASONS, reason) ? REASONS[reason] : undefined,
     });
   }
 
@@ -54,6 +55,6 @@ export class DashboardController {
   @Get()
   @Render('dashboard')
   dashboard(@CurrentUser() user: User) {
-    return { title: 'Dashboard', name: user.name, email: user.email, isAdmin: user.role === 'admin' };
+    return { title: 'layout.nav.dashboard', name: user.name, email: user.email, isAdmin: user.role === 'admin' };
   }
 }

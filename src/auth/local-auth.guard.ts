@@ -2,6 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { FormException } from '../common/exceptions';
+import { ENTER_EMAIL_AND_PASSWORD } from './local.strategy';
 
 /** Runs passport-local; a request with missing fields gets the form again, not a 401 page. */
 @Injectable()
@@ -16,7 +17,7 @@ export class LocalAuthGuard extends AuthGuard('local') {
           email: typeof body.email === 'string' ? body.email : '',
           next: typeof body.next === 'string' ? body.next : '',
         },
-        { form: 'Enter your email and password.' },
+        { form: ENTER_EMAIL_AND_PASSWORD },
       );
     }
     return user;

@@ -4,14 +4,17 @@ import type { Request } from 'express';
 import { Strategy } from 'passport-local';
 import { Clock } from '../common/clock';
 import { FormException } from '../common/exceptions';
+import type { Message } from '../common/message';
 import { User } from '../users/user.entity';
 import { LoginResult, LoginService } from './login.service';
 
 /** The one message for an unknown email and a wrong password alike (SECURITY.md 4). */
-export const INVALID_LOGIN = 'Incorrect email or password.';
+export const INVALID_LOGIN = 'signIn.error.invalid';
 
-export const ACCOUNT_LOCKED =
-  'This account is locked because a sign-in was reported as not yours. Ask an admin of your organizer to unlock it.';
+export const ACCOUNT_LOCKED = 'signIn.error.accountLocked';
+
+/** Both fields are needed. */
+export const ENTER_EMAIL_AND_PASSWORD = 'signIn.error.missing';
 
 /**
  * The answer to a refused password, on the login form and the Resend QR link alike. A lock
@@ -22,17 +25,17 @@ export function loginRefusal(
   result: Exclude<LoginResult, { ok: true }>,
   nowMs: number,
   invalidMessage: string,
-): { message: string; status: HttpStatus; retryAt?: string } {
+): { message: Message; status: HttpStatus; retryAt?: string } {
   switch (result.reason) {
     case 'locked':
     case 'client-locked': {
       const minutes = Math.max(1, Math.ceil((result.retryAt.getTime() - nowMs) / 60000));
-      const wait = `Try again in ${minutes} minute${minutes === 1 ? '' : 's'}`;
-      const message =
-        result.reason === 'locked'
-          ? `Too many failed attempts. ${wait}, or ask an admin.`
-          : `Too many failed sign-ins from your network. ${wait}. A browser you signed in with before is not affected.`;
-      return { message, status: HttpStatus.TOO_MANY_REQUESTS, retryAt: result.retryAt.toISOString() };
+      const key = result.reason === 'locked' ? 'signIn.error.locked' : 'signIn.error.networkLocked';
+      return {
+        message: { key, values: { minutes } },
+        status: HttpStatus.TOO_MANY_REQUESTS,
+        retryAt: result.retryAt.toISOString(),
+      };
     }
     case 'account-locked':
       return { message: ACCOUNT_LOCKED, status: HttpStatus.FORBIDDEN };
@@ -55,7 +58,7 @@ export class LocalStrategy extends PassportStrategy(Strategy) {
     const emailText = typeof email === 'string' ? email : '';
     const model = { email: emailText, next: typeof req.body?.next === 'string' ? req.body.next : '' };
     if (typeof email !== 'string' || typeof password !== 'string' || !email.trim() || !password) {
-      throw new FormException('auth/login', model, { form: 'Enter your email and password.' });
+      throw new FormException('auth/login', model, { form: ENTER_EMAIL_AND_PASSWORD });
     }
     if (email.length > 254 || password.length > 1024) {
       throw new FormException('auth/login', model, { form: INVALID_LOGIN }, HttpStatus.UNAUTHORIZED);

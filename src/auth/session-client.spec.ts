@@ -1,5 +1,11 @@
 import type { Request } from 'express';
-import { describeUserAgent, sessionClient, shownAddress, USER_AGENT_MAX } from './session-client';
+import { Catalogue } from '../i18n/catalogue';
+import { describeUserAgent as describe_, sessionClient, shownAddress, USER_AGENT_MAX } from './session-client';
+
+const catalogue = Catalogue.load();
+/** In English, as the catalogue says it. */
+const describeUserAgent = (userAgent: string | undefined) =>
+  describe_(userAgent, (key, values) => catalogue.format('en', key, values));
 
 const UA = {
   chromeMac:

@@ -23,18 +23,23 @@ const OS_NAMES: Record<string, string> = {
   'Chromium OS': 'ChromeOS',
 };
 
+/** Writes a message (I18n.t in a language): the words of a description come from the catalogue. */
+export type Say = (key: string, values?: Record<string, string>) => string;
+
 /**
  * A session's browser as "Chrome 120 on macOS" (browser, major version, system), parsed with
- * ua-parser-js; "Unknown browser" when the User-Agent names none.
+ * ua-parser-js; "Unknown browser" when the User-Agent names none; the words in `say`'s language.
  */
-export function describeUserAgent(userAgent: string | undefined): string {
+export function describeUserAgent(userAgent: string | undefined, say: Say): string {
   const { browser, os } = new UAParser(userAgent ?? '').getResult();
   // "Mobile Safari", "Mobile Firefox": the system already says it is a phone.
   const name = clean(browser.name).replace(/^Mobile /, '');
   const major = clean(browser.major);
   const system = clean(os.name);
-  const shownBrowser = name ? (major ? `${name} ${major}` : name) : 'Unknown browser';
-  const description = system ? `${shownBrowser} on ${OS_NAMES[system] ?? system}` : shownBrowser;
+  const shownBrowser = name ? (major ? `${name} ${major}` : name) : say('device.unknownBrowser');
+  const description = system
+    ? say('device.browserOnSystem', { browser: shownBrowser, system: OS_NAMES[system] ?? system })
+    : shownBrowser;
   return description.length > DESCRIPTION_MAX ? description.slice(0, DESCRIPTION_MAX - 1) + '…' : description;
 }
 

@@ -67,15 +67,15 @@ export class SessionGuard implements CanActivate {
       context.getClass(),
     ]);
     if (access !== 'pending' && !passkeyPages && (await this.sessions.passkeyOverdue(auth, user))) {
-      throw new RedirectException('/account', { type: 'error', text: PASSKEY_OWED });
+      throw new RedirectException('/account', { type: 'error', key: PASSKEY_OWED });
     }
-    if (roles && !roles.includes(user.role)) throw new ForbiddenException('This page is for admins only.');
+    if (roles && !roles.includes(user.role)) throw new ForbiddenException('errors.adminsOnly');
     return true;
   }
 }
 
-/** What an admin who owes a passkey is told on their account page. */
-export const PASSKEY_OWED = 'Your organizer requires a passkey for admins: add one below (Add a passkey) to go on.';
+/** What an admin who owes a passkey is told on their account page (a message key). */
+export const PASSKEY_OWED = 'passkey.owed';
 
 function loginPath(req: Request, reason?: 'timeout' | 'ended'): string {
   const query = new URLSearchParams();

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AuditService } from '../audit/audit.service';
 import { constantTimeEqual, KeyRing } from '../common/crypto/key-ring';
+import { I18n } from '../i18n/i18n.service';
 import { User } from '../users/user.entity';
 import { AuthSessionService } from './auth-session.service';
 import { describeUserAgent, shownAddress } from './session-client';
@@ -43,6 +44,7 @@ export class UserSessionsService {
     private readonly sessions: AuthSessionService,
     private readonly keys: KeyRing,
     private readonly audit: AuditService,
+    private readonly i18n: I18n,
   ) {}
 
   /**
@@ -82,13 +84,16 @@ export class UserSessionsService {
     if (!session) return { ended: false, reason: 'gone' };
     if (session.rowKey === idHash(req.sessionID)) return { ended: false, reason: 'current' };
     if (!(await this.sessions.store.destroyForUser(user.id, session.rowKey))) return { ended: false, reason: 'gone' };
-    const device = describeUserAgent(session.auth.client?.userAgent);
+    const device = describeUserAgent(session.auth.client?.userAgent, (key, values) => this.i18n.t(key, values));
     await this.audit.record({
       type: 'session.ended',
       organizerId: user.organizerId,
       userId: user.id,
       ip: req.ip ?? null,
-      detail: { device },
+      // The security log's detail is data: in English, whoever reads it.
+      detail: {
+        device: describeUserAgent(session.auth.client?.userAgent, (key, values) => this.i18n.t(key, values, 'en')),
+      },
     });
     return { ended: true, device };
   }
@@ -115,7 +120,7 @@ export class UserSessionsService {
     const { auth } = session;
     return {
       handle: this.handle(session),
-      device: describeUserAgent(auth.client?.userAgent),
+      device: describeUserAgent(auth.client?.userAgent, (key, values) => this.i18n.t(key, values)),
       address: shownAddress(auth.client?.ip),
       startedAt: new Date(auth.startedAt),
       lastActiveAt: new Date(session.expiresAt - SESSION_IDLE_MS),

@@ -1,19 +1,33 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Type } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  Optional,
+  Type,
+} from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import type { Request, Response } from 'express';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import type { FormViewMetadata } from './decorators';
-import { FieldErrorsException, FormException, RedirectException } from './exceptions';
+import { Catalogue } from '../i18n/catalogue';
+import { currentLanguage } from '../i18n/request-locale';
+import { FieldErrorsException, FormException, MessageConflictException, RedirectException } from './exceptions';
+import { type Message, messageParts } from './message';
 
-const TITLES: Record<number, string> = {
-  400: 'Bad request',
-  403: 'Not allowed',
-  404: 'Page not found',
-  413: 'Too much data',
-  429: 'Too many attempts',
-  500: 'Something went wrong',
-  503: 'Temporarily unavailable',
+/** The error pages' titles (keys), by status. */
+export const ERROR_TITLES: Record<number, string> = {
+  400: 'errors.title.badRequest',
+  403: 'errors.title.forbidden',
+  404: 'errors.title.notFound',
+  413: 'errors.title.tooLarge',
+  429: 'errors.title.tooMany',
+  500: 'errors.title.serverError',
+  503: 'errors.title.unavailable',
 };
+const DEFAULT_TITLE = 'errors.title.default';
 
 /**
  * The one place that turns exceptions into pages: a redirect, the same form again with
@@ -22,6 +36,11 @@ const TITLES: Record<number, string> = {
 @Catch()
 export class AppExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('Error');
+  private readonly catalogue: Catalogue;
+
+  constructor(@Optional() catalogue?: Catalogue) {
+    this.catalogue = catalogue ?? Catalogue.load();
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const req = host.switchToHttp().getRequest<Request>();
@@ -40,7 +59,10 @@ export class AppExceptionFilter implements ExceptionFilter {
       return this.catch(form, host);
     }
     if (exception instanceof FormException) {
-      const errors = exception.errors;
+      // The messages in the page's language: the views show them as they are.
+      const errors = Object.fromEntries(
+        Object.entries(exception.errors).map(([field, message]) => [field, this.text(message)]),
+      );
       res.status(exception.getStatus()).render(exception.view, {
         ...exception.model,
         errors,
@@ -57,22 +79,36 @@ export class AppExceptionFilter implements ExceptionFilter {
           : HttpStatus.INTERNAL_SERVER_ERROR;
     if (status >= 500)
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    const message = status < 500 && exception instanceof HttpException ? userMessage(exception) : undefined;
+    const given = status < 500 && exception instanceof HttpException ? userMessage(exception) : undefined;
+    // Only our own messages are shown: a library's default text (English) leaves the page its title.
+    const message = given !== undefined && this.catalogue.has(messageParts(given).key) ? given : undefined;
+    const title = ERROR_TITLES[status] ?? DEFAULT_TITLE;
     if (req.path === '/healthz' || req.accepts(['html', 'json']) === 'json') {
-      res.status(status).json({ status: 'error', statusCode: status, message: message ?? TITLES[status] });
+      res.status(status).json({ status: 'error', statusCode: status, message: this.text(message ?? title) });
       return;
     }
+    const parts = message === undefined ? undefined : messageParts(message);
     res.status(status).render('errors/error', {
-      title: TITLES[status] ?? 'Error',
+      title,
       status,
-      message,
+      message: parts?.key,
+      messageValues: parts?.values,
       retryAfter: res.getHeader('Retry-After'),
     });
   }
+
+  /** A message in the language of the request being answered. */
+  private text(message: Message): string {
+    const { key, values } = messageParts(message);
+    // A validator's default text (English, not one of ours) is never shown: a plain "not valid" instead.
+    if (!this.catalogue.has(key)) return this.catalogue.format(currentLanguage(), 'errors.invalidValue');
+    return this.catalogue.format(currentLanguage(), key, values);
+  }
 }
 
-/** The message of a 4xx written for people; Nest's generic texts are replaced by ours. */
-function userMessage(exception: HttpException): string | undefined {
+/** The message of a 4xx written for people (a key); Nest's generic texts are replaced by ours. */
+function userMessage(exception: HttpException): Message | undefined {
+  if (exception instanceof MessageConflictException) return exception.userMessage;
   const response = exception.getResponse();
   const text = typeof response === 'string' ? response : (response as { message?: unknown }).message;
   if (typeof text !== 'string' || /^(Not Found|Forbidden|Bad Request|Cannot (GET|POST) .*)$/i.test(text))

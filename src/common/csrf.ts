@@ -47,9 +47,7 @@ export class CsrfGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) return true;
     if (!this.csrf.isValid(req)) {
-      throw new ForbiddenException(
-        'This form has expired or did not come from this site. Go back, reload the page and try again.',
-      );
+      throw new ForbiddenException('errors.csrf');
     }
     return true;
   }

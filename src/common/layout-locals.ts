@@ -2,6 +2,9 @@ import { Global, Injectable, Logger, Module } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config';
 import { CsrfService } from './csrf';
+import { DEFAULT_TIME_ZONE } from '../i18n/format';
+import { LANGUAGE_NAMES, LANGUAGES } from '../i18n/languages';
+import { requestLanguage } from '../i18n/request-locale';
 import './flash';
 
 /** What a feature adds to every page's layout (the signed-in person, a 2FA banner), from the request. */
@@ -43,10 +46,22 @@ export class LayoutLocals {
     if (applied.has(res)) return;
     applied.add(res);
     res.locals.appName = this.config.appName;
+    // The page's language (<html lang>, every {{t}}) and time zone (every {{datetime}}; the
+    // organizer's, set by its contributor for a signed-in person).
+    const language = requestLanguage(req);
+    res.locals.lang = language;
+    res.locals.timeZone = DEFAULT_TIME_ZONE;
+    // Where the signed-in menu returns to (POST /account/language checks it): this page.
+    res.locals.currentPath = req.method === 'GET' ? req.originalUrl : req.path;
+    res.locals.languageMenu = LANGUAGES.map((code) => ({
+      code,
+      name: LANGUAGE_NAMES[code],
+      current: code === language,
+    }));
     // Made when a page is rendered, not for every request: a redirect needs no token and
     // sets no cookie, and a page rendered after the session id changed (sign-in steps)
-    // gets a token bound to the new id. A page rendered before the cookies were read (a body
-    // refused by the parser) has no form to protect, and gets none.
+    // gets a token bound to the new id. A page rendered before the cookies were read has no
+    // form to protect, and gets none (a body refused by the parser has no session: no form either).
     let token: string | undefined;
     const makeToken = () => (req.cookies && !formless.has(res) ? this.csrf.token(req, res) : undefined);
     Object.defineProperty(res.locals, 'csrfToken', {

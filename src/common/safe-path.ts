@@ -10,6 +10,17 @@ const SIGN_IN_PAGES = /^\/(login|logout|2fa|invitations|password)(\/|$)/i;
  * the URL parser has normalised it (`/.//evil` becomes `//evil`, which is refused).
  */
 export function safeReturnPath(value: unknown): string | undefined {
+  const path = sameSitePath(value);
+  if (path === undefined || SIGN_IN_PAGES.test(decodedPath(new URL(path, BASE).pathname))) return undefined;
+  return path;
+}
+
+/**
+ * A same-site path to send a browser back to (any page, the sign-in pages included: the
+ * language menu), or undefined: the same checks as safeReturnPath, before and after the URL
+ * parser normalised it.
+ */
+export function sameSitePath(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > 512 || !isSameSitePath(value)) return undefined;
   let url: URL;
   try {
@@ -19,8 +30,7 @@ export function safeReturnPath(value: unknown): string | undefined {
   }
   if (url.origin !== BASE) return undefined;
   const path = url.pathname + url.search;
-  if (!isSameSitePath(path) || SIGN_IN_PAGES.test(decodedPath(url.pathname))) return undefined;
-  return path;
+  return isSameSitePath(path) ? path : undefined;
 }
 
 /** A path a browser resolves on the current host whatever page it is on: one leading `/`, no `\`, no control character. */

@@ -14,6 +14,7 @@ import { AddUserListOrderIndex1765100000000 } from './migrations/1765100000000-A
 import { AddAdoptionCounters1765200000000 } from './migrations/1765200000000-AddAdoptionCounters';
 import { AddUserSearch1765300000000 } from './migrations/1765300000000-AddUserSearch';
 import { AddAuditDayCounts1765400000000 } from './migrations/1765400000000-AddAuditDayCounts';
+import { AddLanguageAndTimeZone1765500000000 } from './migrations/1765500000000-AddLanguageAndTimeZone';
 
 export const MIGRATIONS = [
   CreateSchema1764270000000,
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   AddAdoptionCounters1765200000000,
   AddUserSearch1765300000000,
   AddAuditDayCounts1765400000000,
+  AddLanguageAndTimeZone1765500000000,
 ];
 
 /**

@@ -9,6 +9,12 @@ import { Clock } from '../common/clock';
 import { KeyRing } from '../common/crypto/key-ring';
 import { AppConfig } from '../config/app-config';
 import { timeOrderedId } from '../database/columns';
+import { Catalogue, MessageValues } from '../i18n/catalogue';
+import { DEFAULT_TIME_ZONE } from '../i18n/format';
+import { registerI18nHelpers } from '../i18n/i18n-helpers';
+import { isLanguage, Language } from '../i18n/languages';
+import { currentLanguage } from '../i18n/request-locale';
+import { Organizer } from '../organizers/organizer.entity';
 import { OutboxMessage } from './outbox-message.entity';
 import { OUTBOX_KEEP_MS } from './outbox-schedule';
 import { OutboxWorker } from './outbox.worker';
@@ -32,11 +38,21 @@ export type MailTemplate =
 
 export interface MailMessage {
   to: string;
+  /** A message key (locales/*.json), written in the recipient's language; `appName` is among its values. */
   subject: string;
+  subjectValues?: MessageValues;
+  /**
+   * The recipient's saved language (users.language). Without one, the email speaks the language
+   * of the request that caused it (the admin who clicked), else English.
+   */
+  language?: string | null;
   template: MailTemplate;
   /** Values for the template; `appName` and `publicUrl` are added. Its links are the body's secrets. */
   context: Record<string, unknown>;
-  /** The recipient's account and organizer: the email shows on their admin page, a final failure is audited on it. */
+  /**
+   * The recipient's account and organizer: the email shows on their admin page, a final failure
+   * is audited on it; its dates are in the organizer's time zone.
+   */
   userId?: string | null;
   organizerId?: string | null;
 }
@@ -78,8 +94,10 @@ export class MailService {
     private readonly clock: Clock,
     private readonly keys: KeyRing,
     private readonly worker: OutboxWorker,
+    private readonly catalogue: Catalogue,
   ) {
     this.host = new URL(config.publicUrl).hostname;
+    registerI18nHelpers(handlebars, catalogue);
   }
 
   /** An absolute link into the app, built from PUBLIC_URL. */
@@ -93,20 +111,35 @@ export class MailService {
    * undoes the caller's transaction with it.
    */
   async queue(message: MailMessage, manager?: EntityManager): Promise<MailQueued> {
-    const context = { appName: this.config.appName, publicUrl: this.config.publicUrl, ...message.context };
+    // The recipient's language and time zone (issue 17), decided here for every email.
+    const lang: Language = isLanguage(message.language) ? message.language : currentLanguage();
+    const timeZone = await this.timeZoneOf(message.organizerId, manager);
+    const context = {
+      appName: this.config.appName,
+      publicUrl: this.config.publicUrl,
+      loginUrl: this.link('/login'),
+      ...message.context,
+      lang,
+      timeZone,
+    };
+    const subject = this.catalogue.format(lang, message.subject, {
+      appName: this.config.appName,
+      ...message.subjectValues,
+    });
     const [text, html] = await Promise.all([
-      this.render(`${message.template}.text.hbs`, context),
+      // Plain text: {{t}} gives the message as it is (the templates print it with triple braces).
+      this.render(`${message.template}.text.hbs`, { ...context, plainText: true }),
       this.render(`${message.template}.html.hbs`, context),
     ]);
     const now = this.clock.now();
     const id = timeOrderedId(now.getTime());
-    const body: SealedBody = { text, html };
+    const body: SealedBody = { text, html: htmlDocument(html, lang) };
     const row: OutboxMessage = {
       id,
       userId: message.userId ?? null,
       organizerId: message.organizerId ?? null,
       toAddress: message.to,
-      subject: message.subject,
+      subject,
       template: message.template,
       messageId: `<${randomUUID()}@${this.host}>`,
       bodySealed: this.keys.encrypt(JSON.stringify(body), bodyAad(id)),
@@ -183,6 +216,15 @@ export class MailService {
     return result.affected ?? 0;
   }
 
+  /** The organizer's time zone (its setting, default UTC), read in the caller's transaction when there is one. */
+  private async timeZoneOf(organizerId: string | null | undefined, manager?: EntityManager): Promise<string> {
+    if (!organizerId) return DEFAULT_TIME_ZONE;
+    const organizer = await (manager ?? this.outbox.manager)
+      .getRepository(Organizer)
+      .findOne({ select: { id: true, timeZone: true }, where: { id: organizerId } });
+    return organizer?.timeZone || DEFAULT_TIME_ZONE;
+  }
+
   private async render(file: string, context: Record<string, unknown>): Promise<string> {
     let template = this.templates.get(file);
     if (!template) {
@@ -191,4 +233,9 @@ export class MailService {
     }
     return template(context);
   }
+}
+
+/** The HTML part as a document that says its language (`<html lang>`), like every page. */
+function htmlDocument(body: string, lang: Language): string {
+  return `<!doctype html>\n<html lang="${lang}">\n<head><meta charset="utf-8"></head>\n<body>\n${body}</body>\n</html>\n`;
 }

@@ -29,6 +29,10 @@ export class Organizer {
   @Column({ name: 'admin_passkey_grace_days', type: 'integer', default: 0 })
   adminPasskeyGraceDays: number;
 
+  /** The IANA time zone its people read times in (issue 17): every date of its pages and emails. */
+  @Column({ name: 'time_zone', type: 'varchar', length: 64, default: 'UTC' })
+  timeZone: string;
+
   @Column(timestampColumn({ name: 'created_at' }))
   createdAt: Date;
 

@@ -49,6 +49,14 @@ export class OrganizersService {
     return this.organizers.save(organizer);
   }
 
+  /** Sets the organizer's time zone (checked by the caller: isTimeZone); the previous one, or undefined when it already was so. */
+  async setTimeZone(organizerId: string, timeZone: string): Promise<string | undefined> {
+    const organizer = await this.getById(organizerId);
+    if (organizer.timeZone === timeZone) return undefined;
+    await this.organizers.update({ id: organizerId }, { timeZone });
+    return organizer.timeZone;
+  }
+
   /** The switch "Allow sign-in with a passkey alone"; false when it already was so (nothing changed). */
   async setPasskeySignIn(organizerId: string, allowed: boolean): Promise<boolean> {
     const result = await this.organizers

@@ -13,15 +13,14 @@ import {
 } from './password-reset.service';
 
 const RESET_VIEW = 'password/reset';
-const RESET_TITLE = 'Choose a new password';
+const RESET_TITLE = 'password.reset.title';
 
+/** Why a link cannot be used (message keys). */
 const UNUSABLE: Record<ResetLinkStatus, string> = {
-  done: 'This password reset link was already used. Sign in with your new password, or ask for a new link.',
-  expired: 'This password reset link has expired: a link works for 1 hour. Ask for a new one below.',
-  revoked:
-    'This password reset link is not valid anymore: a newer link replaced it, or the password was already reset with another one. Use the link in the latest email, or ask for a new one.',
-  unknown:
-    'This password reset link is not valid. Check that you opened the whole link from the email, or ask for a new one.',
+  done: 'password.unusable.done',
+  expired: 'password.unusable.expired',
+  revoked: 'password.unusable.revoked',
+  unknown: 'password.unusable.unknown',
 };
 
 /**
@@ -83,7 +82,7 @@ export class PasswordResetController {
     if (req.session.auth?.userId === outcome.userId) await freshSession(req);
     (req.session.flash ??= []).push({
       type: 'success',
-      text: 'Your password was changed. Sign in with your new password.',
+      key: 'password.reset.done',
     });
     res.redirect(303, '/login');
   }
@@ -91,20 +90,16 @@ export class PasswordResetController {
 
 function unusable(res: Response, status: ResetLinkStatus): void {
   res.status(HttpStatus.GONE).render('password/unusable', {
-    title: 'Password reset link not usable',
+    title: 'password.unusable.title',
     message: UNUSABLE[status],
   });
 }
 
 /** The "Check your email" page (or its "too many" twin): the address as typed, nothing else from the request. */
 function sentModel(outcome: ResetRequested, nowMs: number) {
-  if (outcome.ok) return { title: 'Check your email', email: outcome.email };
+  if (outcome.ok) return { title: 'password.sent.title', email: outcome.email };
   const minutes = Math.max(1, Math.ceil((outcome.retryAt.getTime() - nowMs) / 60_000));
-  return {
-    title: 'Too many reset requests',
-    email: outcome.email,
-    tooMany: `Too many reset requests for this address or from your network. Try again later, in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-  };
+  return { title: 'password.tooMany.title', email: outcome.email, tooMany: true, minutes };
 }
 
 function freshSession(req: Request): Promise<void> {

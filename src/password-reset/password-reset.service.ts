@@ -12,13 +12,14 @@ import { SecurityNoticesService } from '../users/security-notices.service';
 import { User } from '../users/user.entity';
 import { normaliseEmail, UsersService } from '../users/users.service';
 import { ForgotPasswordDto } from './dto/forgot-password.dto';
+import { EMAIL_MESSAGES } from '../users/email-address';
 import { newPasswordErrors } from '../users/password-policy';
 
 /** A password reset link works once, for 1 hour (issue 14). */
 export const PASSWORD_RESET_VALID_MS = HOUR_MS;
 
 export const FORGOT_VIEW = 'password/forgot';
-export const FORGOT_TITLE = 'Forgot your password?';
+export const FORGOT_TITLE = 'signIn.forgotPassword';
 
 /** Why a reset link cannot be used. */
 export type ResetLinkStatus = 'done' | 'expired' | 'revoked' | 'unknown';
@@ -70,7 +71,7 @@ export class PasswordResetService implements BeforeApplicationShutdown {
     const problems = await validate(dto, { whitelist: true, stopAtFirstError: true });
     const typed = typeof dto.email === 'string' ? dto.email : '';
     if (problems.length) {
-      const message = Object.values(problems[0].constraints ?? {})[0] ?? 'Enter a valid email address.';
+      const message = Object.values(problems[0].constraints ?? {})[0] ?? EMAIL_MESSAGES.invalid;
       throw new FormException(FORGOT_VIEW, { title: FORGOT_TITLE, input: { email: typed } }, { email: message });
     }
     const email = normaliseEmail(dto.email);

@@ -1,7 +1,8 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
+import { MessageConflictException } from '../common/exceptions';
 import { Organizer } from '../organizers/organizer.entity';
 import { OrganizersService } from '../organizers/organizers.service';
 import { UsersService } from '../users/users.service';
@@ -10,6 +11,10 @@ import { PasskeyFactor } from './passkeys/passkey.factor';
 
 /** The longest grace period an admin can give (issue 7: 0 to 30 days). */
 export const MAX_GRACE_DAYS = 30;
+
+/** The grace period's range, as a message (the admin's form says the same). */
+export const GRACE_RANGE = { key: 'twoFactor.policy.graceRange', values: { max: MAX_GRACE_DAYS } };
+
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** "Require 2FA for everyone in this organizer", and how long people have to set it up. */
@@ -76,11 +81,11 @@ export class OrganizerPolicyService {
     ip: string | null,
   ): Promise<boolean> {
     if (!Number.isInteger(wanted.graceDays) || wanted.graceDays < 0 || wanted.graceDays > MAX_GRACE_DAYS) {
-      throw new ConflictException(`The grace period is a whole number of days from 0 to ${MAX_GRACE_DAYS}.`);
+      throw new MessageConflictException(GRACE_RANGE);
     }
     return this.dataSource.transaction(async (manager) => {
       const organizer = await this.organizers.readForPolicy(organizerId, manager, true, 'for_no_key_update');
-      if (!organizer) throw new NotFoundException('No such organizer.');
+      if (!organizer) throw new NotFoundException('errors.noSuchOrganizer');
       if (
         organizer.allowPasskeySignIn === wanted.allowPasskeySignIn &&
         organizer.requireAdminPasskey === wanted.requireAdminPasskey &&
@@ -124,12 +129,12 @@ export class OrganizerPolicyService {
     ip: string | null,
   ): Promise<PolicyChange> {
     if (!Number.isInteger(policy.graceDays) || policy.graceDays < 0 || policy.graceDays > MAX_GRACE_DAYS) {
-      throw new ConflictException(`The grace period is a whole number of days from 0 to ${MAX_GRACE_DAYS}.`);
+      throw new MessageConflictException(GRACE_RANGE);
     }
     const wanted: OrganizerPolicy = { requireTwoFactor: policy.requireTwoFactor, graceDays: policy.graceDays };
     return this.dataSource.transaction(async (manager) => {
       const organizer = await this.organizers.readForPolicy(organizerId, manager, true, 'for_no_key_update');
-      if (!organizer) throw new NotFoundException('No such organizer.');
+      if (!organizer) throw new NotFoundException('errors.noSuchOrganizer');
       const previous = policyOf(organizer);
       const change: PolicyChange = { changed: false, previous, policy: wanted, started: 0, shortened: 0, cleared: 0 };
       if (previous.requireTwoFactor === wanted.requireTwoFactor && previous.graceDays === wanted.graceDays)

@@ -1,8 +1,10 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthSessionService } from '../auth/auth-session.service';
 import { Clock } from '../common/clock';
+import { MessageConflictException } from '../common/exceptions';
+import type { Message } from '../common/message';
 import { MailQueued, MailService } from '../mail/mail.service';
 import { HOUR_MS, OneTimeTokensService } from '../users/one-time-tokens.service';
 import { OrganizersService } from '../organizers/organizers.service';
@@ -62,20 +64,16 @@ export class TwoFactorAdminService {
   }
 
   /** Why Resend QR does not apply to this user, or null when it does. */
-  async resendQrProblem(user: User): Promise<string | null> {
-    if (await this.offOfItsOwn(user)) {
-      return `Two-factor authentication is off for ${user.email}: there is no QR code to resend.`;
-    }
-    if (!user.passwordHash) {
-      return `${user.email} has not accepted the invitation yet, so the link would ask for a password they do not have. Send the invitation again instead.`;
-    }
+  async resendQrProblem(user: User): Promise<Message | null> {
+    if (await this.offOfItsOwn(user)) return { key: 'twoFactor.admin.resendQrOff', values: { email: user.email } };
+    if (!user.passwordHash) return { key: 'twoFactor.admin.resendQrNotAccepted', values: { email: user.email } };
     return null;
   }
 
   /** Why Disable 2FA is refused for this user, or null: while the organizer requires 2FA of everyone, nobody's can be turned off. */
-  async disableProblem(user: User, manager?: EntityManager): Promise<string | null> {
+  async disableProblem(user: User, manager?: EntityManager): Promise<Message | null> {
     if (!(await this.organizers.requiresTwoFactor(user.organizerId, manager))) return null;
-    return `Your organizer requires two-factor authentication for everyone, so it cannot be turned off for ${user.email}. To allow it, first turn off "Require 2FA for everyone in this organizer" on the Organizer 2FA policy page.`;
+    return { key: 'twoFactor.admin.disableRequired', values: { email: user.email } };
   }
 
   /**
@@ -87,7 +85,7 @@ export class TwoFactorAdminService {
    */
   async resendQr(user: User, actor: FactorActor, ip: string | null): Promise<ResendQrResult> {
     const problem = await this.resendQrProblem(user);
-    if (problem) throw new ConflictException(problem);
+    if (problem) throw new MessageConflictException(problem);
     const now = this.clock.now();
     const actorId = actor?.id ?? null;
     return this.users.transaction(async (manager) => {
@@ -151,13 +149,13 @@ export class TwoFactorAdminService {
    */
   async disable(user: User, actor: FactorActor, ip: string | null): Promise<ToggleResult> {
     const refused = await this.disableProblem(user);
-    if (refused) throw new ConflictException(refused);
+    if (refused) throw new MessageConflictException(refused);
     if (await this.offOfItsOwn(user)) return { changed: false };
     const actorId = actor?.id ?? null;
     const mail = await this.users.transaction(async (manager) => {
       // Checked again under the transaction: a policy turned on meanwhile still wins.
       const problem = await this.disableProblem(user, manager);
-      if (problem) throw new ConflictException(problem);
+      if (problem) throw new MessageConflictException(problem);
       await this.factors.removeAll(user.id, manager);
       await this.users.setTwoFactorRequired(user, false, manager);
       await this.tokens.revokeAll(user.id, 'totp-reset', manager);

@@ -7,6 +7,7 @@ import { Clock } from '../common/clock';
 import { AllowPending, EmailedLinkPage, PendingOnly } from '../common/decorators';
 import { CurrentUser } from '../auth/auth.decorators';
 import { FormException } from '../common/exceptions';
+import { I18n } from '../i18n/i18n.service';
 import { OneTimeTokensService } from '../users/one-time-tokens.service';
 import { User } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
@@ -16,6 +17,10 @@ import { codeMessage } from './code-messages';
 import { TwoFactorService } from './two-factor.service';
 
 const NO_STORE = 'no-store';
+const RECOVERY_TITLE = 'twoFactor.recovery.title';
+const RESET_TITLE = 'twoFactor.resetLink.title';
+/** The title of an emailed link's page when the link cannot be used. */
+const LINK_UNUSABLE_TITLE = 'errors.link.title';
 
 @Controller('2fa')
 export class TwoFactorController {
@@ -28,6 +33,7 @@ export class TwoFactorController {
     private readonly tokens: OneTimeTokensService,
     private readonly users: UsersService,
     private readonly clock: Clock,
+    private readonly i18n: I18n,
   ) {}
 
   @AllowPending()
@@ -52,7 +58,7 @@ export class TwoFactorController {
       const [view, model] = await this.setupView(user, resetTokenId, this.sessions.isPending(req));
       const message =
         outcome.reason === 'reset-required'
-          ? 'Use the link in the email.'
+          ? 'twoFactor.setup.useEmailLink'
           : codeMessage(outcome as never, this.clock.nowMs());
       throw new FormException(view, model, { code: message }, HttpStatus.BAD_REQUEST);
     }
@@ -79,7 +85,7 @@ export class TwoFactorController {
   @HttpCode(200)
   async setupPasskeyOptions(@Req() req: Request, @CurrentUser() user: User) {
     if (!(await this.mayStartWithPasskey(req, user)))
-      return { error: 'Use the link in the email, or ask an admin of your organizer.' };
+      return { error: this.i18n.t('twoFactor.setup.useEmailLinkOrAdmin') };
     return { options: await this.passkeys.registrationOptions(req, user) };
   }
 
@@ -170,7 +176,7 @@ export class TwoFactorController {
   @Get('recovery')
   async recoveryPage(@Req() req: Request, @Res() res: Response, @CurrentUser() user: User) {
     if (!(await this.factors.hasConfirmed(user))) return res.redirect(303, '/2fa/setup');
-    res.render('two-factor/recovery', { title: 'Use a recovery code' });
+    res.render('two-factor/recovery', { title: RECOVERY_TITLE });
   }
 
   @PendingOnly()
@@ -185,17 +191,12 @@ export class TwoFactorController {
     if (!outcome.ok) {
       const message =
         outcome.reason === 'malformed'
-          ? 'Enter one of your recovery codes.'
+          ? 'twoFactor.recovery.malformed'
           : outcome.reason === 'locked'
             ? codeMessage(outcome, this.clock.nowMs())
-            : 'That recovery code is not valid or was already used.';
+            : 'twoFactor.recovery.invalid';
       const status = outcome.reason === 'locked' ? HttpStatus.TOO_MANY_REQUESTS : HttpStatus.UNAUTHORIZED;
-      throw new FormException(
-        'two-factor/recovery',
-        { title: 'Use a recovery code' },
-        { recoveryCode: message },
-        status,
-      );
+      throw new FormException('two-factor/recovery', { title: RECOVERY_TITLE }, { recoveryCode: message }, status);
     }
     res.redirect(303, await this.login.secondFactorAccepted(req, user, 'recovery-code'));
   }
@@ -207,11 +208,14 @@ export class TwoFactorController {
     if (!codes) return res.redirect(303, '/');
     res.setHeader('Cache-Control', NO_STORE);
     res.render('two-factor/recovery-codes', {
-      title: 'Your recovery codes',
+      title: 'twoFactor.recoveryCodes.title',
       codes,
       codesText: codes.join('\n'),
       downloadHref:
-        'data:text/plain;charset=utf-8,' + encodeURIComponent(`${user.email} recovery codes\n\n${codes.join('\n')}\n`),
+        'data:text/plain;charset=utf-8,' +
+        encodeURIComponent(
+          `${this.i18n.t('twoFactor.recoveryCodes.fileHeading', { email: user.email })}\n\n${codes.join('\n')}\n`,
+        ),
     });
   }
 
@@ -232,7 +236,7 @@ export class TwoFactorController {
       return res.redirect(303, '/2fa/setup');
     }
     const user = await this.users.getById(record.userId);
-    res.render('two-factor/reset-password', { title: 'Set up your authenticator again', email: user.email, token });
+    res.render('two-factor/reset-password', { title: RESET_TITLE, email: user.email, token });
   }
 
   @EmailedLinkPage()
@@ -246,13 +250,13 @@ export class TwoFactorController {
     const record = await this.tokens.findUsable(token, 'totp-reset');
     if (!record) return this.resetLinkUnusable(res, token);
     const user = await this.users.getById(record.userId);
-    const model = { title: 'Set up your authenticator again', email: user.email, token };
+    const model = { title: RESET_TITLE, email: user.email, token };
     if (typeof password !== 'string' || !password)
-      throw new FormException('two-factor/reset-password', model, { password: 'Enter your password.' });
+      throw new FormException('two-factor/reset-password', model, { password: 'twoFactor.resetLink.enterPassword' });
     const result = await this.login.confirmPassword(user, password, req);
     if (!result.ok) {
       // The same answers as the login form: a lock, a locked account (told only after the right password), or a wrong password.
-      const refusal = loginRefusal(result, this.clock.nowMs(), 'Incorrect password.');
+      const refusal = loginRefusal(result, this.clock.nowMs(), 'twoFactor.resetLink.wrongPassword');
       throw new FormException('two-factor/reset-password', model, { password: refusal.message }, refusal.status);
     }
     res.redirect(303, await this.login.passwordAccepted(req, result.user, undefined, record.id));
@@ -262,16 +266,16 @@ export class TwoFactorController {
     const status = await this.tokens.describe(token, 'totp-reset');
     const message =
       status === 'done'
-        ? 'This link was already used. Sign in with your email, password and the code from your authenticator app.'
+        ? 'twoFactor.resetLink.used'
         : status === 'expired'
-          ? 'This link has expired. Ask an admin of your organizer to click Resend QR again.'
-          : 'This link is not valid anymore. Ask an admin of your organizer to click Resend QR again.';
-    res.status(HttpStatus.GONE).render('errors/link', { title: 'Link not usable', message });
+          ? 'twoFactor.resetLink.expired'
+          : 'twoFactor.resetLink.invalid';
+    res.status(HttpStatus.GONE).render('errors/link', { title: LINK_UNUSABLE_TITLE, message });
   }
 
   private async verifyModel(user: User) {
     const hasPasskey = await this.passkeys.hasPasskey(user);
-    return { title: 'Two-factor authentication', hasPasskey, passkeyScripts: hasPasskey };
+    return { title: 'twoFactor.verify.title', hasPasskey, passkeyScripts: hasPasskey };
   }
 
   /**
@@ -288,12 +292,13 @@ export class TwoFactorController {
     pending = true,
   ): Promise<[string, Record<string, unknown>]> {
     const page = await this.twoFactor.setupPage(user, resetTokenId);
-    if (page.kind === 'reset-required') return ['two-factor/reset-required', { title: 'Check your email' }];
+    if (page.kind === 'reset-required')
+      return ['two-factor/reset-required', { title: 'twoFactor.resetRequired.title' }];
     // A first factor may be a passkey instead (at sign-in, or with a Resend QR link); replacing an app is the app's page.
     const passkeyInstead = pending || resetTokenId !== undefined;
     return [
       'two-factor/setup',
-      { title: 'Set up two-factor authentication', ...page, passkeyInstead, passkeyScripts: passkeyInstead },
+      { title: 'twoFactor.setup.title', ...page, passkeyInstead, passkeyScripts: passkeyInstead },
     ];
   }
 }

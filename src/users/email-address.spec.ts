@@ -1,5 +1,6 @@
 import { validate } from 'class-validator';
 import fc from 'fast-check';
+import { Catalogue } from '../i18n/catalogue';
 import { EMAIL_MESSAGES, emailAddressProblem, IsEmailAddress, normaliseEmail } from './email-address';
 import { normaliseEmail as normaliseEmailOfUsersService } from './users.service';
 
@@ -66,7 +67,8 @@ describe('emailAddressProblem', () => {
   });
 
   it('refuses a local part outside plain printable ASCII (a Cyrillic а, an accent), with the message that says what is allowed', () => {
-    expect(EMAIL_MESSAGES.localPart).toBe(
+    // A message key (issue 17); its English is the catalogue's.
+    expect(Catalogue.load().format('en', EMAIL_MESSAGES.localPart)).toBe(
       'Enter an email address with only plain letters, digits and . _ % + - before the @.',
     );
     for (const email of [
@@ -112,7 +114,7 @@ describe('emailAddressProblem', () => {
     ]) {
       expect({ email, problem: emailAddressProblem(email) }).toEqual({
         email,
-        problem: expect.stringMatching(/^(Enter a valid email address|Enter an email address with only)/),
+        problem: expect.stringMatching(/^email\.(invalid|localPart)$/),
       });
     }
     expect(emailAddressProblem('a@b@c')).toBe(EMAIL_MESSAGES.invalid);

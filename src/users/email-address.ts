@@ -6,12 +6,12 @@ import { domainToASCII } from 'node:url';
  * stored, looked up and compared, and the one rule that says which addresses may be stored.
  */
 
-/** The messages for the person typing the address (forms, the command line). */
+/** The messages for the person typing the address (forms, the command line): keys of locales/*.json. */
 export const EMAIL_MESSAGES = {
-  missing: 'Enter the email address.',
-  invalid: 'Enter a valid email address, like name@example.com.',
-  localPart: 'Enter an email address with only plain letters, digits and . _ % + - before the @.',
-  tooLong: 'An email address has at most 254 characters.',
+  missing: 'email.missing',
+  invalid: 'email.invalid',
+  localPart: 'email.localPart',
+  tooLong: 'email.tooLong',
 } as const;
 
 /** The largest address stored (RFC 5321 4.5.3.1.3 path limit, less the brackets; the column's length). */
@@ -36,7 +36,7 @@ export function normaliseEmail(input: string): string {
 }
 
 /**
- * Why an address cannot be stored, in words for the person who typed it, or undefined when it
+ * Why an address cannot be stored, a message key for the person who typed it, or undefined when it
  * can. Checked on the normal form, the one stored: one @; a local part of plain printable ASCII
  * only (a Cyrillic `а` would make a second account that looks identical, a quoted local part is
  * delivered elsewhere than it reads); a domain name; at most 254 characters.

@@ -1,4 +1,5 @@
-import { ConflictException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
+import { MessageConflictException } from '../common/exceptions';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config';
 import { EntityManager } from 'typeorm';
@@ -88,7 +89,7 @@ export class InvitationsService {
   /** A new invitation link for a user who has not chosen a password yet; the earlier link stops working. */
   async resendInvitation(user: User, inviter: Inviter, ip: string | null): Promise<CreatedAccount> {
     if (user.passwordHash)
-      throw new ConflictException(`${user.email} has already accepted the invitation and chosen a password.`);
+      throw new MessageConflictException({ key: 'adminUsers.refused.alreadyAccepted', values: { email: user.email } });
     const organizer = await this.organizers.getById(user.organizerId);
     return this.users.transaction(async (manager) => {
       const { token } = await this.tokens.issue(
@@ -181,7 +182,9 @@ export class InvitationsService {
     return this.mail.queue(
       {
         to: user.email,
-        subject: `You are invited to ${this.config.appName}`,
+        subject: 'mail.invitation.subject',
+        // The admin may have chosen the new user's language; else the admin's own.
+        language: user.language,
         template: 'invitation',
         context: {
           name: user.name,

@@ -37,6 +37,7 @@ export class SecurityNoticesService {
       {
         to: user.email,
         subject,
+        language: user.language,
         template,
         context: { name: user.name, notMeUrl: this.mail.link(`/not-me/${token}`), ...context },
         userId: user.id,

@@ -85,6 +85,10 @@ export class User {
   @Column(timestampColumn({ name: 'passkey_deadline', nullable: true }))
   passkeyDeadline: Date | null;
 
+  /** The language the person chose (/account, the language menu while signed in, or the admin at New user); null: the browser's. */
+  @Column({ type: 'varchar', length: 8, nullable: true })
+  language: string | null;
+
   @Column(timestampColumn({ name: 'last_login_at', nullable: true }))
   lastLoginAt: Date | null;
 

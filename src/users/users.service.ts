@@ -1,3 +1,4 @@
+import type { Language } from '../i18n/languages';
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
@@ -19,10 +20,16 @@ export interface NewUser {
   role: Role;
   twoFactorRequired: boolean;
   password?: string;
+  /** The person's language (issue 17: the admin chooses it at New user); none: the browser's. */
+  language?: Language | null;
 }
 
 /** Thrown when a new password breaks the policy; the message is for the user. */
+/** A new password the policy refuses; its message is the policy's message key (PASSWORD_MESSAGES). */
 export class WeakPasswordError extends Error {}
+
+/** The refusal of a second account with one address (a message key). */
+export const EMAIL_TAKEN = 'users.emailTaken';
 
 // Kept here too for the callers that import it from the users service; defined in email-address.ts.
 export { normaliseEmail };
@@ -57,7 +64,7 @@ export class UsersService {
     const emailProblem = emailAddressProblem(input.email);
     if (emailProblem) throw new BadRequestException(emailProblem);
     const email = normaliseEmail(input.email);
-    if (await repository.existsBy({ email })) throw new ConflictException('An account with this email already exists.');
+    if (await repository.existsBy({ email })) throw new ConflictException(EMAIL_TAKEN);
     let passwordHash: string | null = null;
     if (input.password !== undefined) {
       const problem = passwordProblem(input.password, { email, appName: this.config.appName });
@@ -75,6 +82,7 @@ export class UsersService {
       secondFactorResetAt: null,
       securityStamp: newSecurityStamp(),
       accountLockedAt: null,
+      language: input.language ?? null,
       // The organizer may require 2FA of everyone: a new user gets the same grace period (issue 7).
       twoFactorDeadline: await this.organizers.twoFactorDeadlineForNewUser(input.organizerId, manager),
       passkeyDeadline:
@@ -87,7 +95,7 @@ export class UsersService {
     } catch (error) {
       // Two admins creating the same email at once (maybe on two instances): the unique index
       // decides. Read from the error: on PostgreSQL the transaction is aborted, no query can ask.
-      if (isUniqueViolation(error)) throw new ConflictException('An account with this email already exists.');
+      if (isUniqueViolation(error)) throw new ConflictException(EMAIL_TAKEN);
       throw error;
     }
   }
@@ -110,7 +118,7 @@ export class UsersService {
   /** A user of the given organizer, or 404: another organizer's user does not exist for this caller. */
   async getInOrganizer(organizerId: string, id: string): Promise<User> {
     const user = typeof id === 'string' && id.length <= 36 ? await this.users.findOneBy({ id, organizerId }) : null;
-    if (!user) throw new NotFoundException('No such user.');
+    if (!user) throw new NotFoundException('users.notFound');
     return user;
   }
 
@@ -274,6 +282,12 @@ export class UsersService {
       .execute();
     user.accountLockedAt = null;
     return result.affected === 1;
+  }
+
+  /** The person's language (issue 17): one of LANGUAGES, checked by the caller. */
+  async setLanguage(user: User, language: Language): Promise<void> {
+    await this.users.update({ id: user.id }, { language });
+    user.language = language;
   }
 
   async recordLogin(userId: string): Promise<void> {

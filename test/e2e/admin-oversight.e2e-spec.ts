@@ -1,4 +1,5 @@
 import { AuditService } from '../../src/audit/audit.service';
+import { formatDateTime } from '../../src/i18n/format';
 import { OneTimeTokensService } from '../../src/users/one-time-tokens.service';
 import { User } from '../../src/users/user.entity';
 import { UsersService } from '../../src/users/users.service';
@@ -292,7 +293,7 @@ describe('admin oversight: 2FA adoption, "Not set up yet", CSV export, Unlock ac
 
       const userPage = `/admin/users/${user.id}`;
       const page = await person.get(userPage);
-      const since = `${t.clock.now().toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+      const since = formatDateTime(t.clock.now(), 'en', 'UTC');
       expect(textOf(page.text, 'account-lock')).toContain(`Locked by the user (This wasn't me) since ${since}`);
       expect(textOf(page.text, 'two-factor-state')).toBe('Off');
       expect(hasButton(page.text, `${userPage}/unlock`, 'Unlock account')).toBe(true);

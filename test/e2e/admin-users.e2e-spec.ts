@@ -83,7 +83,7 @@ describe('admin users (journey 1, users list, New user)', () => {
         'abe@list.test',
         'Member',
         'Active',
-        '2026-01-15 09:00 UTC',
+        'Jan 15, 2026, 09:00 AM UTC',
         'Authenticator app',
       ]);
       expect(byName['Luke Locked'][3]).toBe('Locked');

@@ -14,13 +14,14 @@ import { Person } from '../utils/agent';
 import { adminOf, pressAndConfirm, signedIn } from '../utils/admin';
 import { deliverMail, linkIn, mailsTo, startSmtpServer, TestSmtpServer } from '../utils/mail';
 import { createTestApp, createUser, TestApp } from '../utils/test-app';
+import { formatDateTime } from '../../src/i18n/format';
 
 const MINUTE = 60_000;
 const TEST_FAR_FUTURE = Date.UTC(2030, 0, 1);
 const RESET_SUBJECT = 'Set up your authenticator app again';
 
-/** An instant as the pages show it (the datetime helper): 2026-01-15 09:01 UTC. */
-const minute = (at: Date | number) => new Date(at).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+/** An instant as the pages show it (the datetime helper, English, the organizer's UTC): Jan 15, 2026, 09:01 AM UTC. */
+const minute = (at: Date | number) => formatDateTime(at, 'en', 'UTC');
 
 function rows(t: TestApp) {
   return t.get(DataSource).getRepository(OutboxMessage);
@@ -272,8 +273,17 @@ describe('the mail outbox (issue 15): every email queued with its action, delive
   it('prune() deletes sent and failed emails queued more than 30 days ago, and keeps recent and queued ones', async () => {
     const user = await createUser(t, { organizer: 'Prune Org', email: 'old.mail@outbox.test' });
     const mail = t.get(MailService);
-    const queue = (subject: string) =>
-      mail.queue({ to: user.email, subject, template: 'account-unlocked', context: {}, userId: user.id });
+    // Subjects are message keys (issue 17): each email is told apart by the value in its subject.
+    const queue = (label: string) =>
+      mail.queue({
+        to: user.email,
+        subject: 'mail.notMeAlert.subject',
+        subjectValues: { email: label },
+        template: 'account-unlocked',
+        context: {},
+        userId: user.id,
+      });
+    const subjectOf = (label: string) => `Security report: ${label} says a change was not theirs`;
     const [, failed, queued] = [await queue('Old sent'), await queue('Old failed'), await queue('Old queued')];
     await deliverMail(t);
     await rows(t).update({ id: failed.id }, { state: 'failed' });
@@ -283,7 +293,10 @@ describe('the mail outbox (issue 15): every email queued with its action, delive
     await deliverMail(t);
     // (Other tests' emails are older than 30 days by now too.)
     expect(await mail.prune()).toBeGreaterThanOrEqual(2);
-    expect((await rowsTo(t, user.email)).map((row) => row.subject)).toEqual(['Old queued', 'Recent sent']);
+    expect((await rowsTo(t, user.email)).map((row) => row.subject)).toEqual([
+      subjectOf('Old queued'),
+      subjectOf('Recent sent'),
+    ]);
   });
 });
 

@@ -7,9 +7,10 @@ import { adminOf, pressAndConfirm } from '../utils/admin';
 import { deliverMail, linkIn, secretsIn, startSmtpServer, TestSmtpServer } from '../utils/mail';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
 import { totpDevices } from '../utils/factors';
+import { formatDateTime } from '../../src/i18n/format';
 
-/** An instant as the pages show it (the datetime helper): 2026-01-15 09:01 UTC. */
-const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+/** An instant as the pages show it (the datetime helper, English, the organizer's UTC): Jan 15, 2026, 09:01 AM UTC. */
+const minute = (ms: number) => formatDateTime(ms, 'en', 'UTC');
 
 describe('mail over real SMTP (SMTP_URL)', () => {
   let smtp: TestSmtpServer;

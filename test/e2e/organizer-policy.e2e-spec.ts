@@ -376,8 +376,9 @@ describe('organizer 2FA policy (/admin/organizer)', () => {
       const { person } = await adminOf(t, org);
       const user = await createUser(t, { organizer: org, twoFactor: true });
       await savePolicy(person, true, '3');
+      // The refusal is a message key (issue 17), written in the reader's language where it is shown.
       await expect(t.get(TwoFactorAdminService).disable(user, null, null)).rejects.toThrow(
-        /requires two-factor authentication for everyone/,
+        'twoFactor.admin.disableRequired',
       );
       expect((await reload(user)).twoFactorRequired).toBe(true);
     });

@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AuditService } from '../../src/audit/audit.service';
 import { SessionRecord } from '../../src/auth/session.entity';
-import { ACCOUNT_LOCKED } from '../../src/auth/local.strategy';
 import { RecoveryCode } from '../../src/two-factor/recovery-code.entity';
 import { User } from '../../src/users/user.entity';
 import { UsersService } from '../../src/users/users.service';
@@ -192,7 +191,9 @@ describe('Resend QR (journey 4: POST /admin/users/:id/resend-qr, then /2fa/reset
     await t.get(DataSource).getRepository(User).update(member.id, { accountLockedAt: t.clock.now() });
     const locked = await phone.submit(link, link, { password: DEFAULT_PASSWORD });
     expect(locked.status).toBe(403);
-    expect(locked.text).toContain(ACCOUNT_LOCKED);
+    expect(locked.text).toContain(
+      'This account is locked because a sign-in was reported as not yours. Ask an admin of your organizer to unlock it.',
+    );
     expect((await phone.get('/2fa/setup')).status).toBe(303);
 
     await t.get(UsersService).unlock(await t.get(UsersService).getById(member.id));

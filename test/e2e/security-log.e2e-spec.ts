@@ -565,7 +565,7 @@ describe('the security log (GET /admin/security-log, issue 14)', () => {
           '<title id="chart-title">Sign-ins, failed sign-ins and locks per day, last 30 days</title>',
         );
         expect(page.text).toMatch(
-          /<desc id="chart-desc">From 9 Feb 2026 to 10 Mar 2026 \(UTC\): 3 sign-ins, 4 failed sign-ins and 2 locks\./,
+          /<desc id="chart-desc">From Feb 9, 2026 to Mar 10, 2026 \(UTC\): 3 sign-ins, 4 failed sign-ins and 2 locks\./,
         );
         expect(page.text).not.toMatch(/<script(?! src="\/assets\/app\.js")/);
         // One bar per day with events in each panel.

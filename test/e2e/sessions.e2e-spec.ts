@@ -5,6 +5,7 @@ import { KeyRing } from '../../src/common/crypto/key-ring';
 import { SessionRecord } from '../../src/auth/session.entity';
 import { idHash } from '../../src/auth/session-store';
 import { PreparedSql } from '../../src/database/prepared-sql';
+import { formatDateTime } from '../../src/i18n/format';
 import { User } from '../../src/users/user.entity';
 import { UsersService } from '../../src/users/users.service';
 import { adminOf, hasButton, press, pressAndConfirm } from '../utils/admin';
@@ -58,7 +59,8 @@ function sessionsIn(html: string): Listed[] {
 }
 
 /** An instant as the pages show it (the `datetime` view helper). */
-const shown = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
+/** How the page writes an instant: in the page's language (English here) and the organizer's time zone (UTC). */
+const shown = (ms: number) => formatDateTime(ms, 'en', 'UTC');
 
 describe('your sessions (/account/sessions) and the admin’s Sign out everywhere (issue 14)', () => {
   let t: TestApp;

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { Catalogue } from '../../src/i18n/catalogue';
 import { TWO_FACTOR_STATE_WORDS, TwoFactorState } from '../../src/two-factor/factors/two-factor-state';
 import { User } from '../../src/users/user.entity';
 import { adminOf, pressAndConfirm, wrongCode } from '../utils/admin';
@@ -79,7 +80,8 @@ describe('the 2FA state reads the same everywhere', () => {
     const csv = (await admin.get('/admin/users/export.csv')).text;
 
     for (const [email, want] of expected) {
-      const word = TWO_FACTOR_STATE_WORDS[want.state];
+      // PRODUCT.md's word, in English (the states are message keys, issue 17).
+      const word = t.get(Catalogue).format('en', TWO_FACTOR_STATE_WORDS[want.state]);
       const user = byEmail.get(email)!;
       const seen: Record<string, string | undefined> = {
         adminPage: (await admin.get(`/admin/users/${user.id}`)).text.match(/id="two-factor-state">([^<]+)</)?.[1],

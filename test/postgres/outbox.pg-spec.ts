@@ -32,12 +32,17 @@ describe('the outbox shared by two instances on one PostgreSQL', () => {
     return A.t.get(UsersService).transaction(async (manager) => {
       const ids: string[] = [];
       for (let i = 0; i < count; i++) {
-        const { id } = await A.t
-          .get(MailService)
-          .queue(
-            { to: `${tag}-${i}@outbox.test`, subject: `${tag} ${i}`, template: 'account-unlocked', context: {} },
-            manager,
-          );
+        const { id } = await A.t.get(MailService).queue(
+          {
+            to: `${tag}-${i}@outbox.test`,
+            // Subjects are message keys (issue 17): the value in it tells the emails apart.
+            subject: 'mail.notMeAlert.subject',
+            subjectValues: { email: `${tag} ${i}` },
+            template: 'account-unlocked',
+            context: {},
+          },
+          manager,
+        );
         ids.push(id);
       }
       return ids;
@@ -67,7 +72,7 @@ describe('the outbox shared by two instances on one PostgreSQL', () => {
     const rows = await rowsOf(ids);
     expect(rows).toHaveLength(50);
     expect(rows.every((row) => row.state === 'sent' && row.bodySealed === null)).toBe(true);
-    const received = smtp.received.filter((mail) => mail.subject.startsWith('fifty '));
+    const received = smtp.received.filter((mail) => mail.subject.startsWith('Security report: fifty '));
     const byId = new Map<string, number>();
     for (const mail of received) byId.set(mail.messageId, (byId.get(mail.messageId) ?? 0) + 1);
     expect(byId.size).toBe(50);
@@ -78,9 +83,16 @@ describe('the outbox shared by two instances on one PostgreSQL', () => {
 
   it('an instance that crashed holding a claim: the other takes the email once the lease has passed, not before', async () => {
     const id = await A.t.get(UsersService).transaction(async (manager) => {
-      const queued = await A.t
-        .get(MailService)
-        .queue({ to: 'leased@outbox.test', subject: 'Leased', template: 'account-unlocked', context: {} }, manager);
+      const queued = await A.t.get(MailService).queue(
+        {
+          to: 'leased@outbox.test',
+          subject: 'mail.notMeAlert.subject',
+          subjectValues: { email: 'Leased' },
+          template: 'account-unlocked',
+          context: {},
+        },
+        manager,
+      );
       // Claimed, as by an instance that then died: committed with the email, so no worker saw it unclaimed.
       await manager
         .getRepository(OutboxMessage)

@@ -6,12 +6,12 @@ import { IsIn, IsOptional } from 'class-validator';
  */
 export class ConfirmDto {
   @IsOptional()
-  @IsIn(['yes'], { message: 'Confirm with the button on the confirmation page.' })
+  @IsIn(['yes'], { message: 'adminUsers.confirm.useButton' })
   confirm?: 'yes';
 }
 
 /** Enable 2FA / Disable 2FA, on POST /admin/users/:id/two-factor. */
 export class TwoFactorToggleDto extends ConfirmDto {
-  @IsIn(['enable', 'disable'], { message: 'Choose Enable 2FA or Disable 2FA.' })
+  @IsIn(['enable', 'disable'], { message: 'adminUsers.confirm.chooseToggle' })
   twoFactor: 'enable' | 'disable';
 }

@@ -2,6 +2,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsEmailAddress } from '../../users/email-address';
 import { Role, ROLES } from '../../users/user.entity';
+import { Language, LANGUAGES } from '../../i18n/languages';
 
 const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -19,13 +20,18 @@ export class CreateUserDto {
 
   // With stopAtFirstError the decorator nearest the property is checked first.
   @Transform(trimmed)
-  @MaxLength(200, { message: 'A name has at most 200 characters.' })
-  @IsNotEmpty({ message: 'Enter the name.' })
-  @IsString({ message: 'Enter the name.' })
+  @MaxLength(200, { message: 'adminUsers.new.nameTooLong' })
+  @IsNotEmpty({ message: 'adminUsers.new.enterName' })
+  @IsString({ message: 'adminUsers.new.enterName' })
   name: string;
 
-  @IsIn(ROLES, { message: 'Choose a role: Admin or Member.' })
+  @IsIn(ROLES, { message: 'adminUsers.new.chooseRole' })
   role: Role;
+
+  /** The new user's language (the invitation and every later email speak it); the form sends the admin's own by default. */
+  @IsOptional()
+  @IsIn(LANGUAGES, { message: 'adminUsers.new.chooseLanguage' })
+  language?: Language;
 
   /** The checkbox **Enable 2-Factor Authentication for this user**: sent only when checked. */
   @IsOptional()

@@ -10,8 +10,12 @@ describe('event kinds of the security log', () => {
     expect(groupOf('password.changed')).toBeUndefined();
   });
 
-  it('offers the groups and every event by its one label, and understands only those', () => {
-    expect(KIND_CHOICES.groups.map((choice) => choice.label)).toEqual(['Sign-ins', 'Failed sign-ins', 'Locks']);
+  it('offers the groups and every event by its one label (a message key), and understands only those', () => {
+    expect(KIND_CHOICES.groups.map((choice) => choice.label)).toEqual([
+      'securityLog.group.signIns',
+      'securityLog.group.failedSignIns',
+      'securityLog.group.locks',
+    ]);
     expect(KIND_CHOICES.events).toHaveLength(Object.keys(SECURITY_EVENTS).length);
     expect(KIND_CHOICES.events.find((choice) => choice.value === 'login.failed')?.label).toBe(
       SECURITY_EVENTS['login.failed'].label,

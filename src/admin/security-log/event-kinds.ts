@@ -6,9 +6,12 @@ import { AuditType, SECURITY_EVENTS } from '../../audit/security-events';
  * before any secret is checked, so it is not a failed sign-in here.
  */
 export const EVENT_GROUPS = {
-  'sign-ins': { label: 'Sign-ins', types: ['login.succeeded'] },
-  'failed-sign-ins': { label: 'Failed sign-ins', types: ['login.failed', 'login.passkey_failed', 'code.failed'] },
-  locks: { label: 'Locks', types: ['login.locked', 'code.locked'] },
+  'sign-ins': { label: 'securityLog.group.signIns', types: ['login.succeeded'] },
+  'failed-sign-ins': {
+    label: 'securityLog.group.failedSignIns',
+    types: ['login.failed', 'login.passkey_failed', 'code.failed'],
+  },
+  locks: { label: 'securityLog.group.locks', types: ['login.locked', 'code.locked'] },
 } as const satisfies Record<string, { label: string; types: readonly AuditType[] }>;
 
 export type EventGroup = keyof typeof EVENT_GROUPS;
@@ -24,7 +27,7 @@ export const CHARTED_TYPES: AuditType[] = EVENT_GROUP_KEYS.flatMap((group) => [.
 
 /**
  * What the kind filter's value means: a group's key (`failed-sign-ins`) or one event type
- * (`password.changed`, the labels of SECURITY_EVENTS); undefined for anything else.
+ * (`password.changed`, the types of SECURITY_EVENTS); undefined for anything else.
  */
 export function typesOfKind(kind: string): AuditType[] | undefined {
   if (Object.hasOwn(EVENT_GROUPS, kind)) return [...EVENT_GROUPS[kind as EventGroup].types];
@@ -32,10 +35,14 @@ export function typesOfKind(kind: string): AuditType[] | undefined {
   return undefined;
 }
 
-/** The kind filter's choices: the groups, then every event by its label (alphabetical). */
+/**
+ * The kind filter's choices: the groups, then every event, each by its label's message key
+ * (the page writes them in its language and sorts the events by that text).
+ */
 export const KIND_CHOICES = {
   groups: EVENT_GROUP_KEYS.map((group) => ({ value: group, label: EVENT_GROUPS[group].label })),
-  events: (Object.keys(SECURITY_EVENTS) as AuditType[])
-    .map((type) => ({ value: type, label: SECURITY_EVENTS[type].label }))
-    .sort((a, b) => a.label.localeCompare(b.label, 'en')),
+  events: (Object.keys(SECURITY_EVENTS) as AuditType[]).map((type) => ({
+    value: type,
+    label: SECURITY_EVENTS[type].label,
+  })),
 };

@@ -1,5 +1,16 @@
-import { buildSecurityChart, CHART_DAYS, niceMax } from './security-chart';
+import { Catalogue, MessageValues } from '../../i18n/catalogue';
+import type { Language } from '../../i18n/languages';
+import { buildSecurityChart as build, CHART_DAYS, DayCount, niceMax } from './security-chart';
 import { dayNumber } from './utc-day';
+
+const catalogue = Catalogue.load();
+const words = (language: Language) => ({
+  language,
+  t: (key: string, values?: MessageValues) => catalogue.format(language, key, values),
+});
+/** The chart in English, unless told. */
+const buildSecurityChart = (counts: DayCount[], today: number, language: Language = 'en') =>
+  build(counts, today, words(language));
 
 describe('buildSecurityChart', () => {
   const today = dayNumber(Date.UTC(2026, 2, 10, 15));
@@ -20,7 +31,7 @@ describe('buildSecurityChart', () => {
       today,
     );
     expect(chart.table.rows).toHaveLength(CHART_DAYS);
-    expect(chart.table.rows[0]).toMatchObject({ date: '2026-02-09', label: '9 Feb 2026' });
+    expect(chart.table.rows[0]).toMatchObject({ date: '2026-02-09', label: 'Feb 9, 2026' });
     expect(chart.table.rows[29]).toMatchObject({ date: '2026-03-10', counts: [7, 0, 0] });
     expect(chart.table.rows[26].counts).toEqual([0, 5, 0]);
     expect(chart.table.rows[28].counts).toEqual([0, 0, 1]);
@@ -40,11 +51,11 @@ describe('buildSecurityChart', () => {
       today,
     );
     expect(chart.description).toBe(
-      'From 9 Feb 2026 to 10 Mar 2026 (UTC): 1,500 sign-ins, 3 failed sign-ins and 0 locks. ' +
-        'Most sign-ins on 8 Mar 2026 (1,200) and most failed sign-ins on 28 Feb 2026 (3).',
+      'From Feb 9, 2026 to Mar 10, 2026 (UTC): 1,500 sign-ins, 3 failed sign-ins and 0 locks. ' +
+        'Most sign-ins on Mar 8, 2026 (1,200) and most failed sign-ins on Feb 28, 2026 (3).',
     );
     expect(buildSecurityChart([], today).description).toBe(
-      'From 9 Feb 2026 to 10 Mar 2026 (UTC): 0 sign-ins, 0 failed sign-ins and 0 locks. No events.',
+      'From Feb 9, 2026 to Mar 10, 2026 (UTC): 0 sign-ins, 0 failed sign-ins and 0 locks. No events.',
     );
   });
 
@@ -58,7 +69,11 @@ describe('buildSecurityChart', () => {
       today,
     );
     const [signIns, , locks] = chart.panels;
-    expect(signIns.ticks.map((tick) => tick.label)).toEqual(['2k', '0']);
+    expect(signIns.ticks.map((tick) => tick.label)).toEqual(['2K', '0']);
+    // The scale's numbers as the page's language writes them.
+    expect(
+      buildSecurityChart([{ group: 'sign-ins', day: today, count: 1500 }], today, 'fr').panels[0].ticks[0].label,
+    ).toBe('2\u00a0k');
     const [small, tall] = signIns.bars;
     expect(tall.height).toBe(88);
     expect(small.height).toBe(2);
@@ -78,6 +93,29 @@ describe('buildSecurityChart', () => {
   it('labels the day axis every 7 days counted back from today', () => {
     const chart = buildSecurityChart([], today);
     expect(chart.dayLabels.map((label) => label.text)).toEqual(['Feb 10', 'Feb 17', 'Feb 24', 'Mar 3', 'Mar 10']);
+  });
+});
+
+describe('buildSecurityChart in other languages', () => {
+  const today = dayNumber(Date.UTC(2026, 2, 10, 15));
+
+  it('writes its title, days, numbers and sentence in the language (French, German)', () => {
+    const counts: DayCount[] = [
+      { group: 'sign-ins', day: today - 2, count: 1200 },
+      { group: 'locks', day: today, count: 1 },
+    ];
+    const fr = buildSecurityChart(counts, today, 'fr');
+    expect(fr.title).toBe('Connexions, connexions échouées et verrouillages par jour, 30 derniers jours');
+    expect(fr.table.headings).toEqual(['Connexions', 'Connexions échouées', 'Verrouillages']);
+    expect(fr.dayLabels[0].text).toBe('10 févr.');
+    expect(fr.description).toMatch(
+      /^Du 9 févr\. 2026 au 10 mars 2026 \(UTC\) : 1\u202f200 connexions, 0 connexion échouée et 1 verrouillage\. Le plus de connexions le 8 mars 2026 \(1\u202f200\) et le plus de verrouillages le 10 mars 2026 \(1\)\.$/,
+    );
+    const de = buildSecurityChart([], today, 'de');
+    expect(de.range).toBe('9. Feb. 2026 bis 10. März 2026');
+    expect(de.description).toBe(
+      'Vom 9. Feb. 2026 bis 10. März 2026 (UTC): 0 Anmeldungen, 0 fehlgeschlagene Anmeldungen und 0 Sperren. Keine Ereignisse.',
+    );
   });
 });
 

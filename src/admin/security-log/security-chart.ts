@@ -1,5 +1,21 @@
+import type { MessageValues } from '../../i18n/catalogue';
+import { formatDate } from '../../i18n/format';
+import type { Language } from '../../i18n/languages';
 import { EVENT_GROUP_KEYS, EVENT_GROUPS, EventGroup } from './event-kinds';
 import { DAY_MS, isoDay } from './utc-day';
+
+/** The chart's words: the page's language and its messages (I18n.t in that language). */
+export interface ChartText {
+  language: Language;
+  t: (key: string, values?: MessageValues) => string;
+}
+
+/** The sentence part "most … on {day} ({count})" of each group (the SVG's description). */
+const MOST: Record<EventGroup, string> = {
+  'sign-ins': 'securityLog.chart.mostSignIns',
+  'failed-sign-ins': 'securityLog.chart.mostFailedSignIns',
+  locks: 'securityLog.chart.mostLocks',
+};
 
 /** How many days the chart shows, today (UTC) included. */
 export const CHART_DAYS = 30;
@@ -10,8 +26,6 @@ export interface DayCount {
   day: number;
   count: number;
 }
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 // The drawing, in the SVG's own units (it scales to the page's width; the stylesheet sizes its text).
 const WIDTH = 720;
@@ -32,9 +46,13 @@ const LABEL_EVERY = 7;
  * sign-ins and locks per day over the last 30 UTC days, one small panel per group with its
  * own scale (a few locks stay visible next to hundreds of sign-ins), each with its colour
  * AND its pattern, named beside its swatch; the same numbers as a table, and a sentence
- * for the SVG's description. Pure: the counts and today's day number in, shapes out.
+ * for the SVG's description, in `text`'s language (the days are UTC days, named as that
+ * language names them). Pure: the counts, today's day number and the words in, shapes out.
  */
-export function buildSecurityChart(counts: DayCount[], today: number) {
+export function buildSecurityChart(counts: DayCount[], today: number, text: ChartText) {
+  const { language, t } = text;
+  const longDate = (day: number) => formatDate(day * DAY_MS, language, 'UTC');
+  const shortDate = (day: number) => shortDay(day, language);
   const first = today - CHART_DAYS + 1;
   const days = Array.from({ length: CHART_DAYS }, (_, index) => first + index);
   const perDay = new Map<EventGroup, number[]>(EVENT_GROUP_KEYS.map((group) => [group, days.map(() => 0)]));
@@ -57,14 +75,15 @@ export function buildSecurityChart(counts: DayCount[], today: number) {
     // The scale's top and bottom are labelled (the top's label hangs below its line, clear of
     // the panel's title); a line without a label marks the middle.
     const ticks = [
-      { y: y(max), label: compact(max), baseline: 'hanging' },
-      { y: y(0), label: '0', baseline: 'auto' },
+      { y: y(max), label: compact(max, language), baseline: 'hanging' },
+      { y: y(0), label: compact(0, language), baseline: 'auto' },
     ];
+    const label = t(EVENT_GROUPS[group].label);
     return {
       key: group,
-      label: EVENT_GROUPS[group].label,
+      label,
       total,
-      heading: `${EVENT_GROUPS[group].label}: ${total.toLocaleString('en')}`,
+      heading: t('securityLog.chart.heading', { label, total }),
       swatchY: top + 8,
       titleY: top + 24,
       middleY: y(max / 2),
@@ -89,21 +108,24 @@ export function buildSecurityChart(counts: DayCount[], today: number) {
     .filter(({ index }) => (CHART_DAYS - 1 - index) % LABEL_EVERY === 0)
     .map(({ day, index }) => ({ x: round(LEFT + index * slot + slot / 2), y: axisY, text: shortDate(day) }));
 
-  const totals = panels.map((panel) => `${panel.total.toLocaleString('en')} ${panel.label.toLowerCase()}`);
+  const [signIns, failed, locks] = panels.map((panel) => panel.total);
+  const totals = t('securityLog.chart.totals', { signIns, failed, locks });
   const busiest = panels
     .filter((panel) => panel.total > 0)
     .map((panel) => {
       const values = perDay.get(panel.key)!;
       const most = Math.max(...values);
-      return `most ${panel.label.toLowerCase()} on ${longDate(days[values.indexOf(most)])} (${most.toLocaleString('en')})`;
+      return t(MOST[panel.key], { day: longDate(days[values.indexOf(most)]), count: most });
     });
-  const range = `${longDate(first)} to ${longDate(today)}`;
+  const from = longDate(first);
+  const to = longDate(today);
 
   return {
-    title: 'Sign-ins, failed sign-ins and locks per day, last 30 days',
-    description:
-      `From ${range} (UTC): ${list(totals)}.` + (busiest.length ? ` ${capitalise(list(busiest))}.` : ' No events.'),
-    range,
+    title: t('securityLog.chart.title'),
+    description: busiest.length
+      ? t('securityLog.chart.description', { from, to, totals, busiest: capitalise(list(busiest, language)) })
+      : t('securityLog.chart.descriptionEmpty', { from, to, totals }),
+    range: t('securityLog.chart.range', { from, to }),
     width: WIDTH,
     height: axisY + AXIS_HEIGHT - 28,
     panels,
@@ -130,29 +152,33 @@ export function niceMax(value: number): number {
   return 10 * power;
 }
 
-/** 1,500 as "1.5k", 2,000,000 as "2M": the scale's labels stay short on a phone. */
-function compact(value: number): string {
-  if (value >= 1e6) return `${trim(value / 1e6)}M`;
-  if (value >= 1e3) return `${trim(value / 1e3)}k`;
-  return trim(value);
+const compactNumbers = new Map<Language, Intl.NumberFormat>();
+
+/** 1,500 as "1.5K" ("1,5 k" in French), 2,000,000 as "2M": the scale's labels stay short on a phone, in the language's digits. */
+function compact(value: number, language: Language): string {
+  let format = compactNumbers.get(language);
+  if (!format) {
+    format = new Intl.NumberFormat(language, { notation: 'compact', maximumFractionDigits: 1 });
+    compactNumbers.set(language, format);
+  }
+  return format.format(value);
 }
 
-function trim(value: number): string {
-  return String(Number(value.toFixed(1)));
+const shortDays = new Map<Language, Intl.DateTimeFormat>();
+
+/** A day of the axis, short ("Mar 10", "10 mars"): month and day as the language writes them. */
+function shortDay(day: number, language: Language): string {
+  let format = shortDays.get(language);
+  if (!format) {
+    format = new Intl.DateTimeFormat(language, { timeZone: 'UTC', month: 'short', day: 'numeric' });
+    shortDays.set(language, format);
+  }
+  return format.format(day * DAY_MS);
 }
 
-function shortDate(day: number): string {
-  const date = new Date(day * DAY_MS);
-  return `${MONTHS[date.getUTCMonth()]} ${date.getUTCDate()}`;
-}
-
-function longDate(day: number): string {
-  const date = new Date(day * DAY_MS);
-  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}`;
-}
-
-function list(items: string[]): string {
-  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+/** "a, b and c" as the language joins a list (British English: no comma before "and"). */
+function list(items: string[], language: Language): string {
+  return new Intl.ListFormat(language === 'en' ? 'en-GB' : language, { type: 'conjunction' }).format(items);
 }
 
 function capitalise(text: string): string {

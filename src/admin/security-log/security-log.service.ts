@@ -1,8 +1,11 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AuditService } from '../../audit/audit.service';
-import { AuditType, describeEvent } from '../../audit/security-events';
+import { AuditType, describeEvent, EventView } from '../../audit/security-events';
 import { Clock } from '../../common/clock';
 import { FormException } from '../../common/exceptions';
+import { type Message, messageParts } from '../../common/message';
+import { I18n } from '../../i18n/i18n.service';
+import { currentLanguage } from '../../i18n/request-locale';
 import { OrganizersService } from '../../organizers/organizers.service';
 import { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
@@ -26,7 +29,7 @@ interface ParsedFilters {
   select: { userId?: string; types?: AuditType[]; from?: number; until?: number };
   person?: Pick<User, 'id' | 'name' | 'email'>;
   cursor?: LogCursor;
-  errors: Record<string, string>;
+  errors: Record<string, Message>;
 }
 
 /** One row of the log as read: the event and, when it is about someone of the organizer, who. */
@@ -54,6 +57,7 @@ export class SecurityLogService {
     private readonly users: UsersService,
     private readonly organizers: OrganizersService,
     private readonly clock: Clock,
+    private readonly i18n: I18n,
   ) {}
 
   /**
@@ -63,13 +67,7 @@ export class SecurityLogService {
    */
   async page(admin: User, query: SecurityLogQuery) {
     const [chart, parsed] = await Promise.all([this.chart(admin.organizerId), this.parse(admin, query)]);
-    const base = {
-      title: 'Security log',
-      chart,
-      form: parsed.form,
-      kinds: kindChoices(parsed.form.kind),
-      filtered: Object.values(parsed.form).some(Boolean),
-    };
+    const base = this.base(chart, parsed);
     if (Object.keys(parsed.errors).length) {
       throw new FormException(SECURITY_LOG_VIEW, { ...base, events: [] }, parsed.errors);
     }
@@ -83,11 +81,15 @@ export class SecurityLogService {
     const filters = filterParams(parsed.form);
     return {
       ...base,
-      summary: summary(parsed),
+      summary: this.summary(parsed),
       events: shown.map((row) => ({
-        ...describeEvent(row, (id) => names.get(id)),
+        ...this.words(
+          describeEvent(row, (id) => names.get(id)),
+          !!row.userName,
+        ),
+        ip: row.ip,
+        at: row.createdAt,
         iso: row.createdAt.toISOString(),
-        time: utcSecond(row.createdAt),
         person:
           row.userId && row.userName
             ? { href: userPath({ id: row.userId }), name: row.userName, email: row.userEmail }
@@ -111,8 +113,11 @@ export class SecurityLogService {
    */
   async exportCsv(admin: User, query: SecurityLogQuery): Promise<{ filename: string; lines: AsyncIterable<string> }> {
     const parsed = await this.parse(admin, { ...query, before: undefined });
-    const problems = Object.values(parsed.errors);
-    if (problems.length) throw new BadRequestException(problems.join(' '));
+    // Filters that cannot be understood: the log page with the messages (400), nothing sent as CSV.
+    if (Object.keys(parsed.errors).length) {
+      const chart = await this.chart(admin.organizerId);
+      throw new FormException(SECURITY_LOG_VIEW, { ...this.base(chart, parsed), events: [] }, parsed.errors);
+    }
     const organizer = await this.organizers.getById(admin.organizerId);
     const filename = `security-log-${fileNamePart(organizer.name)}-${this.clock.now().toISOString().slice(0, 10)}.csv`;
     return { filename, lines: this.csvLines(admin.organizerId, parsed.select) };
@@ -120,7 +125,20 @@ export class SecurityLogService {
 
   private async *csvLines(organizerId: string, select: ParsedFilters['select']): AsyncGenerator<string> {
     // A byte order mark, so that spreadsheet programs read the names as UTF-8.
-    yield '\uFEFF' + csvRow(['Time', 'Person', 'Email', 'Event', 'Note', 'By', 'Client address']);
+    // The headers and the words in the admin's language (the request's); times, names and addresses are data.
+    const t = (key: string) => this.i18n.t(key);
+    yield (
+      '\uFEFF' +
+      csvRow([
+        t('securityLog.col.time'),
+        t('securityLog.col.person'),
+        t('securityLog.col.email'),
+        t('securityLog.col.event'),
+        t('securityLog.col.note'),
+        t('securityLog.col.by'),
+        t('securityLog.col.clientAddress'),
+      ])
+    );
     const names = new Map<string, string>();
     const asked = new Set<string>();
     let cursor: LogCursor | undefined;
@@ -134,14 +152,17 @@ export class SecurityLogService {
       if (rows.length) {
         yield rows
           .map((row) => {
-            const event = describeEvent(row, (id) => names.get(id));
+            const event = this.words(
+              describeEvent(row, (id) => names.get(id)),
+              !!row.userName,
+            );
             return csvRow([
               row.createdAt.toISOString(),
               row.userName,
               row.userEmail,
               event.label,
               event.note,
-              event.by ?? (row.userName ? 'The user' : ''),
+              event.by ?? '',
               row.ip,
             ]);
           })
@@ -169,6 +190,7 @@ export class SecurityLogService {
         return group ? [{ group, day, count }] : [];
       }),
       today,
+      { language: currentLanguage(), t: (key, values) => this.i18n.t(key, values) },
     );
   }
 
@@ -234,6 +256,67 @@ export class SecurityLogService {
     return raw.map((row) => ({ ...row, createdAt: new Date(Number(row.createdAt)) }));
   }
 
+  /** What every version of the page shows: the chart and the filters as typed. */
+  private base(chart: Awaited<ReturnType<SecurityLogService['chart']>>, parsed: ParsedFilters) {
+    return {
+      title: 'securityLog.title',
+      chart,
+      form: parsed.form,
+      kinds: this.kindChoices(parsed.form.kind),
+      filtered: Object.values(parsed.form).some(Boolean),
+    };
+  }
+
+  /** An event's label, note and who did it, in the language of the request (the page's, the CSV's). */
+  private words(
+    event: EventView,
+    aboutSomeone: boolean,
+  ): { label: string; note?: string; by?: string; byThePerson: boolean } {
+    return {
+      byThePerson: !event.byKey && !event.by && aboutSomeone,
+      label: this.text(event.label),
+      note: event.note ? this.text(event.note) : undefined,
+      by: event.byKey
+        ? this.i18n.t(event.byKey)
+        : (event.by ?? (aboutSomeone ? this.i18n.t('securityLog.byTheUser') : undefined)),
+    };
+  }
+
+  private text(message: Message): string {
+    const { key, values } = messageParts(message);
+    return this.i18n.t(key, values);
+  }
+
+  /** The kind filter's choices in the page's language, the events by their label (alphabetical there), the chosen one marked. */
+  private kindChoices(chosen: string) {
+    const language = currentLanguage();
+    const mark = (choice: { value: string; label: string }) => ({
+      value: choice.value,
+      label: this.i18n.t(choice.label),
+      selected: choice.value === chosen,
+    });
+    return {
+      groups: KIND_CHOICES.groups.map(mark),
+      events: KIND_CHOICES.events.map(mark).sort((a, b) => a.label.localeCompare(b.label, language)),
+    };
+  }
+
+  /** The table's caption: what it shows. */
+  private summary(parsed: ParsedFilters): string {
+    const { form, person } = parsed;
+    const kind = [...KIND_CHOICES.groups, ...KIND_CHOICES.events].find((choice) => choice.value === form.kind);
+    return this.i18n.t('securityLog.summary', {
+      person: person ? 'yes' : 'none',
+      name: person?.name ?? '',
+      email: person?.email ?? '',
+      kind: kind ? 'yes' : 'none',
+      kindLabel: kind ? this.i18n.t(kind.label) : '',
+      dates: form.from && form.to ? 'both' : form.from ? 'from' : form.to ? 'to' : 'none',
+      from: form.from,
+      to: form.to,
+    });
+  }
+
   /** The filters as typed, what they select, and a message for each that cannot be understood. */
   private async parse(admin: User, query: SecurityLogQuery): Promise<ParsedFilters> {
     const form = { person: query.person ?? '', kind: query.kind ?? '', from: query.from ?? '', to: query.to ?? '' };
@@ -247,30 +330,28 @@ export class SecurityLogService {
         parsed.person = user;
         form.person ||= user.email;
       } else if (form.person) {
-        parsed.errors.person = `No one in your organizer has the email address “${form.person}”. Enter a person's full email address.`;
+        parsed.errors.person = { key: 'securityLog.error.noSuchEmail', values: { email: form.person } };
       } else {
-        parsed.errors.person = 'This person is not in your organizer. Enter a person’s email address.';
+        parsed.errors.person = 'securityLog.error.notInOrganizer';
       }
     }
     if (form.kind) {
       const types = typesOfKind(form.kind);
       if (types) parsed.select.types = types;
-      else parsed.errors.kind = 'Choose a kind of event from the list.';
+      else parsed.errors.kind = 'securityLog.error.kind';
     }
     const from = form.from ? parseUtcDay(form.from) : undefined;
     if (form.from && from === undefined)
-      parsed.errors.from = `“${form.from}” is not a date. Enter the first day as year-month-day, for example 2026-01-31.`;
+      parsed.errors.from = { key: 'securityLog.error.fromNotDate', values: { value: form.from } };
     const to = form.to ? parseUtcDay(form.to) : undefined;
     if (form.to && to === undefined)
-      parsed.errors.to = `“${form.to}” is not a date. Enter the last day as year-month-day, for example 2026-01-31.`;
+      parsed.errors.to = { key: 'securityLog.error.toNotDate', values: { value: form.to } };
     if (from !== undefined) parsed.select.from = from;
     if (to !== undefined) parsed.select.until = to + DAY_MS;
-    if (from !== undefined && to !== undefined && from > to)
-      parsed.errors.to = 'The last day is before the first day. Enter a last day on or after the first day.';
+    if (from !== undefined && to !== undefined && from > to) parsed.errors.to = 'securityLog.error.toBeforeFrom';
     if (query.before) {
       parsed.cursor = decodeCursor(query.before);
-      if (!parsed.cursor)
-        parsed.errors.form = 'This link to older events was changed or cut short. Start again from the newest events.';
+      if (!parsed.cursor) parsed.errors.form = 'securityLog.error.cursor';
     }
     return parsed;
   }
@@ -284,37 +365,12 @@ function newestFirst(a: LogRow, b: LogRow): number {
   return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 }
 
-/** The kind filter's choices, the chosen one marked. */
-function kindChoices(chosen: string) {
-  const mark = (choice: { value: string; label: string }) => ({ ...choice, selected: choice.value === chosen });
-  return { groups: KIND_CHOICES.groups.map(mark), events: KIND_CHOICES.events.map(mark) };
-}
-
 /** The non-empty filters, in the form's order, for links (Older, Newest, Export CSV). */
 function filterParams(form: ParsedFilters['form']): Record<string, string> {
   return Object.fromEntries(Object.entries(form).filter(([, value]) => value));
 }
 
-/** 2026-01-15 09:00:05 UTC: the log shows seconds (the user page shows minutes). */
-function utcSecond(at: Date): string {
-  return `${at.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
-}
-
 function href(path: string, params: Record<string, string>): string {
   const query = new URLSearchParams(params).toString();
   return query ? `${path}?${query}` : path;
-}
-
-/** The table's caption: what it shows. */
-function summary(parsed: ParsedFilters): string {
-  const parts = ['Security events of your organizer'];
-  if (parsed.person) parts.push(`about ${parsed.person.name} (${parsed.person.email})`);
-  if (parsed.form.kind) {
-    const kind = [...KIND_CHOICES.groups, ...KIND_CHOICES.events].find((choice) => choice.value === parsed.form.kind);
-    parts.push(`of the kind “${kind?.label}”`);
-  }
-  if (parsed.form.from && parsed.form.to) parts.push(`from ${parsed.form.from} to ${parsed.form.to}`);
-  else if (parsed.form.from) parts.push(`from ${parsed.form.from}`);
-  else if (parsed.form.to) parts.push(`until ${parsed.form.to}`);
-  return `${parts.join(' ')}, newest first`;
 }

@@ -3,11 +3,11 @@ import type { EntityManager } from 'typeorm';
 /** The kinds of second factor (django-two-factor-auth's methods; django-otp's devices). */
 export type FactorKindName = 'totp' | 'passkey' | 'recovery-codes';
 
-/** What the admin pages and the export call each kind. */
+/** What the admin pages and the export call each kind: message keys. */
 export const FACTOR_KIND_WORDS = {
-  totp: 'Authenticator app',
-  passkey: 'Passkey',
-  'recovery-codes': 'Recovery codes',
+  totp: 'twoFactor.factor.totp',
+  passkey: 'twoFactor.factor.passkey',
+  'recovery-codes': 'twoFactor.factor.recoveryCodes',
 } as const satisfies Record<FactorKindName, string>;
 
 /**

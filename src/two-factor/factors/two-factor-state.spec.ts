@@ -1,3 +1,4 @@
+import { Catalogue } from '../../i18n/catalogue';
 import { TWO_FACTOR_STATE_WORDS, TWO_FACTOR_STATES, twoFactorState } from './two-factor-state';
 
 describe('twoFactorState', () => {
@@ -30,8 +31,9 @@ describe('twoFactorState', () => {
     expect(twoFactorState(facts({ locked: true }))).toBe('off');
   });
 
-  it('has PRODUCT.md’s word for every state', () => {
-    expect(TWO_FACTOR_STATES.map((state) => TWO_FACTOR_STATE_WORDS[state])).toEqual([
+  it('has PRODUCT.md’s word for every state, in English', () => {
+    const catalogue = Catalogue.load();
+    expect(TWO_FACTOR_STATES.map((state) => catalogue.format('en', TWO_FACTOR_STATE_WORDS[state]))).toEqual([
       'Off',
       'Pending setup',
       'Active',

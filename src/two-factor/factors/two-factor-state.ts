@@ -6,12 +6,15 @@ export type TwoFactorState = 'off' | 'pending' | 'active' | 'locked';
 
 export const TWO_FACTOR_STATES: readonly TwoFactorState[] = ['off', 'pending', 'active', 'locked'];
 
-/** PRODUCT.md's words for the states, as admins and the person read them. */
+/**
+ * PRODUCT.md's words for the states, as admins and the person read them: message keys (in
+ * English `Off`, `Pending setup`, `Active`, `Locked`), written in the page's language by `{{t}}`.
+ */
 export const TWO_FACTOR_STATE_WORDS = {
-  off: 'Off',
-  pending: 'Pending setup',
-  active: 'Active',
-  locked: 'Locked',
+  off: 'twoFactor.state.off',
+  pending: 'twoFactor.state.pending',
+  active: 'twoFactor.state.active',
+  locked: 'twoFactor.state.locked',
 } as const satisfies Record<TwoFactorState, string>;
 
 /** What the state is decided from. */

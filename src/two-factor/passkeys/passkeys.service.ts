@@ -25,6 +25,7 @@ import { SecurityNoticesService } from '../../users/security-notices.service';
 import { User } from '../../users/user.entity';
 import { UsersService } from '../../users/users.service';
 import { codeLockedMessage } from '../code-messages';
+import type { Message } from '../../common/message';
 import { SecondFactors } from '../factors/second-factors.service';
 import { RecoveryCodesService } from '../recovery-codes.service';
 import { TwoFactorService } from '../two-factor.service';
@@ -33,28 +34,25 @@ import { MAX_PASSKEYS, PasskeyFactor } from './passkey.factor';
 
 export type PasskeyRegistration =
   | { ok: true; passkey: Passkey; recoveryCodes?: string[] }
-  | { ok: false; message: string; field: 'passkeyName' | 'passkey' };
+  | { ok: false; message: Message; field: 'passkeyName' | 'passkey' };
 
-export type PasskeyCheck = { ok: true } | { ok: false; reason: 'invalid' | 'locked'; message: string; retryAt?: Date };
+export type PasskeyCheck = { ok: true } | { ok: false; reason: 'invalid' | 'locked'; message: Message; retryAt?: Date };
 
+/** What a refused passkey is told (message keys). */
 const MESSAGES = {
-  ceremony: 'The passkey could not be read. Try again, or use the code from your authenticator app.',
-  expired: 'That took too long, or the page was used twice. Try again.',
-  unknown:
-    'This passkey is not registered to your account. Use another passkey or the code from your authenticator app.',
-  cloned:
-    'This passkey was refused: its signature counter went backwards, which a copied key would do. Use another factor and tell an admin.',
-  duplicate: 'This passkey is already registered.',
-  tooMany: `You have ${MAX_PASSKEYS} passkeys, the most there can be. Remove one first.`,
-  name: 'Give the passkey a name of 1 to 64 characters, e.g. “YubiKey 5” or “MacBook”.',
-  notAlone:
-    'Your organizer does not allow signing in with a passkey alone. Sign in with your email and password, then use your passkey.',
-  verification:
-    'This passkey did not verify that it is you (a PIN, fingerprint or face). Use one that does, or sign in with your email and password.',
-  unusable: 'This passkey cannot sign in. Sign in with your email and password.',
-} as const;
+  ceremony: 'passkey.error.ceremony',
+  expired: 'passkey.error.expired',
+  unknown: 'passkey.error.unknown',
+  cloned: 'passkey.error.cloned',
+  duplicate: 'passkey.error.duplicate',
+  tooMany: { key: 'passkey.error.tooMany', values: { max: MAX_PASSKEYS } },
+  name: 'passkey.error.name',
+  notAlone: 'passkey.error.notAlone',
+  verification: 'passkey.error.verification',
+  unusable: 'passkey.error.unusable',
+} as const satisfies Record<string, Message>;
 
-export type PasskeySignIn = { ok: true; user: User } | { ok: false; message: string; status: 401 | 403 | 429 };
+export type PasskeySignIn = { ok: true; user: User } | { ok: false; message: Message; status: 401 | 403 | 429 };
 
 /**
  * Passkeys and security keys (WebAuthn, @simplewebauthn/server), SECURITY.md 29: the relying
@@ -275,7 +273,7 @@ export class PasskeysService {
         return {
           ok: false,
           status: 429,
-          message: 'Your second factor is locked after wrong codes. Try again later, or ask an admin.',
+          message: 'passkey.error.secondFactorLocked',
         };
       }
       return { ok: true, user };
@@ -299,15 +297,14 @@ export class PasskeysService {
     id: unknown,
     ip: string | null,
   ): Promise<{ ok: true; name: string } | { ok: false; message: string }> {
-    if (typeof id !== 'string' || id.length > 36) return { ok: false, message: 'No such passkey.' };
+    if (typeof id !== 'string' || id.length > 36) return { ok: false, message: 'passkey.error.noSuch' };
     const passkeys = await this.passkeys.of(user.id);
     const target = passkeys.find((passkey) => passkey.id === id);
-    if (!target) return { ok: false, message: 'No such passkey.' };
+    if (!target) return { ok: false, message: 'passkey.error.noSuch' };
     if (passkeys.length === 1 && (await this.factors.isLastFactorRequired(user, 'passkey'))) {
       return {
         ok: false,
-        message:
-          'This is your only second factor and two-factor authentication is required for you: add another passkey or an authenticator app first.',
+        message: 'passkey.error.lastFactor',
       };
     }
     await this.passkeys.remove(user.id, id);

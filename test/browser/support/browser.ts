@@ -74,12 +74,16 @@ export function launchChromium(): Promise<Browser> {
 
 const scriptErrors = new WeakMap<Page, Error[]>();
 
-/** A fresh browser profile (cookies, clipboard) at laptop size, as a person opening the app. */
-export async function newPerson(browser: Browser, app: BrowserApp): Promise<{ context: BrowserContext; page: Page }> {
+/** A fresh browser profile (cookies, clipboard) at laptop size, as a person opening the app; `locale` sets its Accept-Language. */
+export async function newPerson(
+  browser: Browser,
+  app: BrowserApp,
+  locale = 'en-GB',
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({
     baseURL: app.baseUrl,
     viewport: LAPTOP,
-    locale: 'en-GB',
+    locale,
     timezoneId: 'UTC',
     acceptDownloads: true,
   });
