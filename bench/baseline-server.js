@@ -18,7 +18,8 @@ app.get('/', (_req, res) => {
   const currentUser = { name: 'Bench User 0', email: 'bench0@example.com', isAdmin: false };
   res.render('dashboard', {
     ...COMMON,
-    title: 'Dashboard',
+    title: 'layout.nav.dashboard',
+    currentPath: '/',
     currentUser,
     pending: false,
     name: currentUser.name,

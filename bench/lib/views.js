@@ -2,15 +2,29 @@
 /**
  * The view set-up both baselines share with the app (src/app.setup.ts): hbs, the app's
  * views and partials (registered by path under views/partials), the layout, view cache
- * on, and the login page's model with a token of the app's length.
+ * on, the message helpers ({{t}}, from dist/), and the login page's model with a token of the
+ * app's length.
  */
 const hbs = require('hbs');
 const { readdirSync, readFileSync, statSync } = require('node:fs');
 const { join, relative } = require('node:path');
 
 const VIEWS = join(__dirname, '..', '..', 'views');
+const DIST = join(__dirname, '..', '..', 'dist');
+// The app's own message helpers and catalogues (issue 17), from the build the bench runs.
+const { Catalogue } = require(join(DIST, 'i18n', 'catalogue'));
+const { registerI18nHelpers } = require(join(DIST, 'i18n', 'i18n-helpers'));
+const { LANGUAGES, LANGUAGE_NAMES } = require(join(DIST, 'i18n', 'languages'));
 const CSRF = 'x'.repeat(128);
-const COMMON = { appName: 'TIXNGO Backoffice', csrfToken: CSRF };
+/** What LayoutLocals gives every page: the app name, the token, the language, the time zone and the language menu. */
+const COMMON = {
+  appName: 'TIXNGO Backoffice',
+  csrfToken: CSRF,
+  lang: 'en',
+  timeZone: 'UTC',
+  currentPath: '/login',
+  languageMenu: LANGUAGES.map((code) => ({ code, name: LANGUAGE_NAMES[code], current: code === 'en' })),
+};
 const LOGIN_MODEL = { ...COMMON, next: '' };
 
 function registerPartials(dir = join(VIEWS, 'partials')) {
@@ -26,6 +40,7 @@ function registerPartials(dir = join(VIEWS, 'partials')) {
 function configureViews(app) {
   registerPartials();
   hbs.registerHelper('eq', (a, b) => a === b);
+  registerI18nHelpers(hbs, Catalogue.load());
   app.set('views', VIEWS);
   app.set('view engine', 'hbs');
   app.set('view options', { layout: 'layouts/main' });
