@@ -50,7 +50,7 @@ const CSV_HEADERS = [
 interface ListFilter {
   search: string;
   show: UserFilter | undefined;
-  /** More than SEARCH_COUNT_CAP matches: walk the list's order testing each user, rather than sort every match (userSearch). */
+  /** A search of 3 characters or more with more than SEARCH_COUNT_CAP matches: walk the list's order testing each user, rather than sort every match (userSearch). */
   dense?: boolean;
 }
 
@@ -277,54 +277,75 @@ export class AdminUserListService {
   }
 
   /**
-   * The one keyset read of the list and of the CSV: the users of usersQuery in the list's
+   * The one keyset read of the list and of the CSV: the users of matchingQueries in the list's
    * order (LOWER(name), email), after or before a row's key or from a name, `limit` of them,
    * in that order even when read backward. Email is unique, so the pair is a keyset: people
    * of the same name are ordered by email, none read twice or skipped at a page's edge. A
    * range on the (organizer_id, LOWER(name), email) index (AddUserListOrderIndex), or with the
    * filter on (organizer_id, has_second_factor, LOWER(name), email) (AddUserSearch). The key
-   * of each row is the database's own LOWER(), as the index holds it.
+   * of each row is the database's own LOWER(), as the index holds it. A short search reads
+   * its own indexes (readUnion).
    */
   private async read(admin: User, filter: ListFilter, window: ReadWindow): Promise<ListRow[]> {
-    const backward = !!window.before || !!window.backward;
-    const builder = this.usersQuery(admin, filter).addSelect(SORT_NAME, 'sort_name');
-    if (window.after) {
-      builder.andWhere(`${SORT_NAME} >= :afterName AND (${SORT_NAME} > :afterName OR u.email > :afterEmail)`, {
-        afterName: window.after.name,
-        afterEmail: window.after.email,
-      });
-    }
-    if (window.before) {
-      builder.andWhere(`${SORT_NAME} <= :beforeName AND (${SORT_NAME} < :beforeName OR u.email < :beforeEmail)`, {
-        beforeName: window.before.name,
-        beforeEmail: window.before.email,
-      });
-    }
-    if (window.from) builder.andWhere(`${SORT_NAME} >= LOWER(:from)`, { from: window.from });
-    const direction = backward ? 'DESC' : 'ASC';
+    const parts = this.matchingQueries(admin, filter);
+    if (parts.length > 1) return this.readUnion(admin, parts, window);
+    const builder = parts[0];
     // A search's order must not match an index on SQLite unless the search is dense (userSearch).
     const plus = filter.search && !filter.dense && builder.connection.options.type === 'better-sqlite3' ? '+' : '';
-    builder.orderBy(`${plus}${SORT_NAME}`, direction).addOrderBy(`${plus}u.email`, direction).limit(window.limit);
-    if (window.offset) builder.offset(window.offset);
+    inWindow(builder.addSelect(SORT_NAME, 'sort_name'), window, plus);
     const { entities, raw } = await builder.getRawAndEntities<{ sort_name: string; u_email: string }>();
     const rows = entities.map((user, i) => ({
       user,
       key: { name: String(raw[i].sort_name), email: String(raw[i].u_email) },
     }));
-    return backward ? rows.reverse() : rows;
+    return isBackward(window) ? rows.reverse() : rows;
   }
 
-  /** How many users match a search (and the filter), counting no further than SEARCH_COUNT_CAP + 1. */
+  /**
+   * read() for a short search: the window of each way it matches (START_COLUMNS: the name, the
+   * email), each a range of its own index in the list's order (AddSearchStartIndexes), as many
+   * rows as the window reaches (an OFFSET's rows included); their union in the same order,
+   * cut to the window by the database (which alone knows its collation's order); then those
+   * users. Two index ranges of a page each, whatever the number of matches.
+   */
+  private async readUnion(admin: User, matching: SelectQueryBuilder<User>[], window: ReadWindow): Promise<ListRow[]> {
+    const reach = { ...window, offset: undefined, limit: (window.offset ?? 0) + window.limit };
+    const parts = matching.map((part) =>
+      inWindow(part.select('u.id', 'id').addSelect(SORT_NAME, 'sort_name').addSelect('u.email', 'email'), reach),
+    );
+    const direction = isBackward(window) ? 'DESC' : 'ASC';
+    const union = unionOf(parts).orderBy('sort_name', direction).addOrderBy('email', direction).limit(window.limit);
+    if (window.offset) union.offset(window.offset);
+    const keys = await union.getRawMany<{ id: string; sort_name: string; email: string }>();
+    if (!keys.length) return [];
+    const users = await this.users
+      .inOrganizer(admin.organizerId)
+      .andWhere('u.id IN (:...ids)', { ids: keys.map((key) => key.id) })
+      .getMany();
+    const byId = new Map(users.map((user) => [user.id, user]));
+    const rows = keys.map((key) => ({
+      user: byId.get(key.id)!,
+      key: { name: String(key.sort_name), email: String(key.email) },
+    }));
+    return isBackward(window) ? rows.reverse() : rows;
+  }
+
+  /**
+   * How many users match a search (and the filter), counting no further than SEARCH_COUNT_CAP + 1:
+   * at most that many of each way it matches, told apart by email (unique) in their union. A
+   * part cut at the cap makes the union more than the cap; parts under it count exactly.
+   */
   private async boundedCount(admin: User, filter: ListFilter): Promise<number> {
-    const matches = this.usersQuery(admin, filter)
-      .select('1', 'one')
-      .limit(SEARCH_COUNT_CAP + 1);
-    const row = await matches.connection
-      .createQueryBuilder()
-      .select('COUNT(*)', 'n')
-      .from(`(${matches.getQuery()})`, 'm')
-      .setParameters(matches.getParameters())
-      .getRawOne<{ n: string | number }>();
+    const limit = SEARCH_COUNT_CAP + 1;
+    const matching = this.matchingQueries(admin, filter);
+    // A short search's parts are its first matches in the list's order: the ranges its pages read.
+    const parts = matching.map((part) =>
+      matching.length > 1
+        ? inWindow(part.select('u.email', 'email'), { limit })
+        : part.select('u.email', 'email').limit(limit),
+    );
+    const matches = unionOf(parts);
+    const row = await matches.select('COUNT(*)', 'n').getRawOne<{ n: string | number }>();
     return Number(row?.n ?? 0);
   }
 
@@ -338,7 +359,8 @@ export class AdminUserListService {
     const organizer = await this.organizers.getById(admin.organizerId);
     const filename = `users-${fileNamePart(organizer.name)}-${this.clock.now().toISOString().slice(0, 10)}.csv`;
     const filter: ListFilter = { search: cleanSearch(query.q), show: query.show };
-    if (filter.search) filter.dense = (await this.boundedCount(admin, filter)) > SEARCH_COUNT_CAP;
+    if (filter.search && !isShortSearch(filter.search))
+      filter.dense = (await this.boundedCount(admin, filter)) > SEARCH_COUNT_CAP;
     return { filename, lines: this.csvLines(admin, filter, currentLanguage()) };
   }
 
@@ -384,84 +406,129 @@ export class AdminUserListService {
     }
   }
 
-  /** The users of the admin's organizer (never another's), matching the search and the filter. */
-  private usersQuery(admin: User, filter: ListFilter) {
-    const builder = this.users.inOrganizer(admin.organizerId);
-    if (filter.search) userSearch(builder, admin.organizerId, filter.search, !!filter.dense);
-    // has_second_factor: kept by the database from the factor tables (AddAdoptionCounters), indexed in the list's order.
-    if (filter.show === 'not-set-up') builder.andWhere('u.has_second_factor = false');
-    return builder;
+  /**
+   * The users of the admin's organizer (never another's) matching the search and the filter:
+   * one query, or for a short search one per way it matches (START_COLUMNS), their union the
+   * matches.
+   */
+  private matchingQueries(admin: User, filter: ListFilter): SelectQueryBuilder<User>[] {
+    const short = isShortSearch(filter.search);
+    const parts = short
+      ? START_COLUMNS.map((column) =>
+          this.users
+            .inOrganizer(admin.organizerId)
+            .andWhere(`SUBSTR(${column}, 1, ${[...filter.search].length}) = :start`, {
+              start: filter.search.toLowerCase(),
+            }),
+        )
+      : [this.users.inOrganizer(admin.organizerId)];
+    const sqlite = parts[0].connection.options.type === 'better-sqlite3';
+    for (const builder of parts) {
+      if (filter.search && !short) userSearch(builder, admin.organizerId, filter.search, !!filter.dense);
+      // has_second_factor: kept by the database from the factor tables (AddAdoptionCounters), indexed in
+      // the list's order. A short search's own index must lead on SQLite (`+`): the filter's index
+      // would be walked through every user without a factor, testing each.
+      if (filter.show === 'not-set-up') builder.andWhere(`${short && sqlite ? '+' : ''}u.has_second_factor = false`);
+    }
+    return parts;
   }
 }
 
+/** A search of 1 or 2 characters: too short for trigrams, it finds names and emails starting with it (START_COLUMNS). */
+function isShortSearch(search: string): boolean {
+  return search !== '' && [...search].length <= 2;
+}
+
 /**
- * The search of the list and of the CSV, the one definition, in the builder of the organizer's
- * users `u`: case-insensitive, and what is typed is literal (quotes, %, _, *).
- * - 3 characters or more: the name or the email contains the text. SQLite: a phrase query on
- *   the FTS5 trigram table users_search (AddUserSearch), `"` doubled; PostgreSQL: `LIKE
- *   '%…%'` on LOWER(name) and LOWER(email), served by their pg_trgm GIN indexes.
- * - 1 or 2 characters (too short for trigrams): the name or the email starts with the text,
- *   two ranges in code point order, each on an index (SQLite: the list's order index and the
- *   unique email index; PostgreSQL: the COLLATE "C" indexes of AddUserSearch, exact whatever
- *   the database's collation).
+ * The ways a short search matches, the one definition: the first characters of the lowered name
+ * or of the email (stored lowered), each compared whole (`SUBSTR(x, 1, n) = :start`) on the
+ * index of those characters in the list's order (AddSearchStartIndexes). Exact whatever the
+ * database's collation, and the same matches on SQLite and PostgreSQL.
+ */
+const START_COLUMNS = [SORT_NAME, 'u.email'] as const;
+
+/**
+ * The search of the list and of the CSV for 3 characters or more, in the builder of the
+ * organizer's users `u`: the name or the email contains the text, case-insensitively, and what
+ * is typed is literal (quotes, %, _, *). SQLite: a phrase query on the FTS5 trigram table
+ * users_search (AddUserSearch), `"` doubled; PostgreSQL: `LIKE '%…%'` on LOWER(name) and
+ * LOWER(email), served by their pg_trgm GIN indexes. (Shorter searches: matchingQueries.)
  * Cost: the matches are found through those indexes, then sorted into the list's order (a
  * page's LIMIT keeps the sort to a page): proportional to the number of matches, not to the
  * organizer's size. When more than SEARCH_COUNT_CAP match (`dense`, known from the bounded
  * count), sorting them all would be the cost of the organizer again; then the list's order
  * index is walked and each user tested, which finds a page after about 20 × users / matches
- * rows. PostgreSQL's planner makes that choice itself from its statistics; SQLite's cannot
- * (no statistics of ranges or MATCH), so it is told: `+` (a no-op on the value) keeps a term
- * from being an index's way in: the organizer's equality when the search's own conditions
- * must lead, the search's when the walk must (and the order, in read()). On PostgreSQL the
- * trigram indexes span every organizer (the organizer is a filter after them), and a text
- * without 3 letters or digits in a row ("%%%", "a.b") gives pg_trgm no trigram to look up:
- * correct, but it reads the whole index.
+ * rows (substrings are spread over the list's order, unlike prefixes). PostgreSQL's planner
+ * makes that choice itself from its statistics; SQLite's cannot (no statistics of MATCH), so
+ * it is told: `+` (a no-op on the value) keeps a term from being an index's way in: the
+ * organizer's equality when the search's own conditions must lead (and the order, in read()).
+ * On PostgreSQL the trigram indexes span every organizer (the organizer is a filter after
+ * them), and a text without 3 letters or digits in a row ("%%%", "a.b") gives pg_trgm no
+ * trigram to look up: correct, but it reads the whole index.
  */
 function userSearch(builder: SelectQueryBuilder<User>, organizerId: string, search: string, dense: boolean): void {
   const lowered = search.toLowerCase();
-  const postgres = builder.connection.options.type === 'postgres';
-  // inOrganizer's equality stays (isolation); on SQLite, unless dense, it must not lead.
-  if (!postgres && !dense) builder.where('+"u"."organizer_id" = :organizerId', { organizerId });
-  const plus = !postgres && dense ? '+' : '';
-  if ([...lowered].length >= 3) {
-    if (postgres) {
-      builder.andWhere("(LOWER(u.name) LIKE :pattern ESCAPE '\\' OR LOWER(u.email) LIKE :pattern ESCAPE '\\')", {
-        pattern: `%${escapeLike(lowered)}%`,
-      });
-    } else {
-      // The FTS rowids of the matches come from its index alone (no read of its stored columns);
-      // users_search_keys turns them into users: all of them, or (dense) the user at hand.
-      const matches = 'SELECT users_search.rowid FROM users_search WHERE users_search MATCH :phrase';
-      builder.andWhere(
-        dense
-          ? `(SELECT k.rowid FROM users_search_keys k WHERE k.user_id = u.id) IN (${matches})`
-          : `u.id IN (SELECT k.user_id FROM users_search_keys k WHERE k.rowid IN (${matches}))`,
-        { phrase: `{name email} : "${lowered.replace(/"/g, '""')}"` },
-      );
-    }
+  if (builder.connection.options.type === 'postgres') {
+    builder.andWhere("(LOWER(u.name) LIKE :pattern ESCAPE '\\' OR LOWER(u.email) LIKE :pattern ESCAPE '\\')", {
+      pattern: `%${escapeLike(lowered)}%`,
+    });
     return;
   }
-  // Dense, the ranges must not be a way in on PostgreSQL either: its planner, counting on them,
-  // would fetch and sort every match (×11 from 1k to 100k for `?q=ma`, bench growth phase);
-  // `(x || '')` is the same value without the index.
-  const collate = postgres ? ' COLLATE "C"' : '';
-  const notIndexed = (expression: string) => (postgres && dense ? `(${expression} || '')` : `${plus}${expression}`);
-  const name = `${notIndexed(SORT_NAME)}${collate}`;
-  const email = `${notIndexed('u.email')}${collate}`;
+  // inOrganizer's equality stays (isolation); unless dense, it must not lead.
+  if (!dense) builder.where('+"u"."organizer_id" = :organizerId', { organizerId });
+  // The FTS rowids of the matches come from its index alone (no read of its stored columns);
+  // users_search_keys turns them into users: all of them, or (dense) the user at hand.
+  const matches = 'SELECT users_search.rowid FROM users_search WHERE users_search MATCH :phrase';
   builder.andWhere(
-    `((u.organizerId = :searchOrganizer AND ${name} >= :prefix AND ${name} < :prefixEnd)` +
-      ` OR (${email} >= :prefix AND ${email} < :prefixEnd))`,
-    { prefix: lowered, prefixEnd: prefixEnd(lowered), searchOrganizer: organizerId },
+    dense
+      ? `(SELECT k.rowid FROM users_search_keys k WHERE k.user_id = u.id) IN (${matches})`
+      : `u.id IN (SELECT k.user_id FROM users_search_keys k WHERE k.rowid IN (${matches}))`,
+    { phrase: `{name email} : "${lowered.replace(/"/g, '""')}"` },
   );
 }
 
-/** The first text after every text that starts with `prefix`, in code point order: its last character plus one. */
-function prefixEnd(prefix: string): string {
-  const chars = [...prefix];
-  const last = chars.pop()!.codePointAt(0)!;
-  // U+10FFFF has no successor, and U+D7FF + 1 is a surrogate: step over them.
-  if (last >= 0x10ffff) return chars.length ? prefixEnd(chars.join('')) : '\u{10FFFF}\u{10FFFF}';
-  return chars.join('') + String.fromCodePoint(last === 0xd7ff ? 0xe000 : last + 1);
+/** Whether a window is read from its end backward (Previous, Last). */
+function isBackward(window: ReadWindow): boolean {
+  return !!window.before || !!window.backward;
+}
+
+/**
+ * A window of the list's order on a query of users `u` that selects the key SORT_NAME: after or
+ * before a key, from a name, or from the end; ordered (ascending, or descending when read
+ * backward) and cut to the window. `plus` ("+" on SQLite) keeps the order from matching an index.
+ */
+function inWindow<T extends SelectQueryBuilder<User>>(builder: T, window: ReadWindow, plus = ''): T {
+  if (window.after) {
+    builder.andWhere(`${SORT_NAME} >= :afterName AND (${SORT_NAME} > :afterName OR u.email > :afterEmail)`, {
+      afterName: window.after.name,
+      afterEmail: window.after.email,
+    });
+  }
+  if (window.before) {
+    builder.andWhere(`${SORT_NAME} <= :beforeName AND (${SORT_NAME} < :beforeName OR u.email < :beforeEmail)`, {
+      beforeName: window.before.name,
+      beforeEmail: window.before.email,
+    });
+  }
+  if (window.from) builder.andWhere(`${SORT_NAME} >= LOWER(:from)`, { from: window.from });
+  const direction = isBackward(window) ? 'DESC' : 'ASC';
+  builder.orderBy(`${plus}${SORT_NAME}`, direction).addOrderBy(`${plus}u.email`, direction).limit(window.limit);
+  if (window.offset) builder.offset(window.offset);
+  return builder;
+}
+
+/**
+ * The rows of these queries (same columns, same parameters), duplicates removed, as the query
+ * `m` to select from. Each part may have its own ORDER BY and LIMIT: it is wrapped, which both
+ * databases take inside a UNION.
+ */
+function unionOf(parts: SelectQueryBuilder<User>[]): SelectQueryBuilder<object> {
+  const sql = parts.map((part, i) => `SELECT * FROM (${part.getQuery()}) p${i}`).join(' UNION ');
+  return parts[0].connection
+    .createQueryBuilder()
+    .select('*')
+    .from(`(${sql})`, 'm')
+    .setParameters(Object.assign({}, ...parts.map((part) => part.getParameters())));
 }
 
 /** The search as typed, trimmed and cut to what the box takes. */

@@ -15,6 +15,7 @@ import { AddAdoptionCounters1765200000000 } from './migrations/1765200000000-Add
 import { AddUserSearch1765300000000 } from './migrations/1765300000000-AddUserSearch';
 import { AddAuditDayCounts1765400000000 } from './migrations/1765400000000-AddAuditDayCounts';
 import { AddLanguageAndTimeZone1765500000000 } from './migrations/1765500000000-AddLanguageAndTimeZone';
+import { AddSearchStartIndexes1765600000000 } from './migrations/1765600000000-AddSearchStartIndexes';
 
 export const MIGRATIONS = [
   CreateSchema1764270000000,
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   AddUserSearch1765300000000,
   AddAuditDayCounts1765400000000,
   AddLanguageAndTimeZone1765500000000,
+  AddSearchStartIndexes1765600000000,
 ];
 
 /**

@@ -13,15 +13,18 @@ export const ROLES: readonly Role[] = ['admin', 'member'];
  */
 @Index('IDX_users_organizer_name_email', { synchronize: false })
 /**
- * The list's search and filter (AddUserSearch): on PostgreSQL pg_trgm GIN indexes on LOWER(name)
- * and LOWER(email) and the two prefix ranges in COLLATE "C"; on both, "Not set up yet" in the
- * list's order. Made by the migration (expressions, operator classes), left alone by schema checks.
+ * The list's search and filter (AddUserSearch, AddSearchStartIndexes): on PostgreSQL pg_trgm GIN
+ * indexes on LOWER(name) and LOWER(email); on both, the first 1 or 2 characters of the name and
+ * of the email, and "Not set up yet", each in the list's order. Made by the migrations
+ * (expressions, operator classes), left alone by schema checks.
  */
 @Index('IDX_users_organizer_factor_name_email', { synchronize: false })
 @Index('IDX_users_name_trgm', { synchronize: false })
 @Index('IDX_users_email_trgm', { synchronize: false })
-@Index('IDX_users_organizer_name_prefix', { synchronize: false })
-@Index('IDX_users_email_prefix', { synchronize: false })
+@Index('IDX_users_name_start1', { synchronize: false })
+@Index('IDX_users_name_start2', { synchronize: false })
+@Index('IDX_users_email_start1', { synchronize: false })
+@Index('IDX_users_email_start2', { synchronize: false })
 export class User {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

@@ -59,13 +59,17 @@ export async function planOf(
   if (dataSource.options.type === 'better-sqlite3') {
     const db = (
       dataSource.driver as unknown as {
-        databaseConnection: { prepare(sql: string): { all(...p: unknown[]): { detail: string }[] } };
+        databaseConnection: { prepare(sql: string): { all(...p: unknown[]): unknown[] } };
       }
     ).databaseConnection;
-    return db
-      .prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
-      .all(...query.parameters)
-      .map((row) => row.detail);
+    // Indented by depth (two spaces a level), as PostgreSQL's plans are: sortsWithin reads the nesting.
+    const rows = db.prepare(`EXPLAIN QUERY PLAN ${query.sql}`).all(...query.parameters) as SqlitePlanRow[];
+    const depth = new Map<number, number>();
+    return rows.map((row) => {
+      const level = (depth.get(row.parent) ?? -1) + 1;
+      depth.set(row.id, level);
+      return `${'  '.repeat(level)}${row.detail}`;
+    });
   }
   const runner = dataSource.createQueryRunner();
   try {
@@ -79,6 +83,31 @@ export async function planOf(
     await runner.rollbackTransaction();
     await runner.release();
   }
+}
+
+/** A row of SQLite's EXPLAIN QUERY PLAN: its step, and the step it belongs to (0: the top). */
+interface SqlitePlanRow {
+  id: number;
+  parent: number;
+  detail: string;
+}
+
+/**
+ * The sorts (SQLite `USE TEMP B-TREE`, PostgreSQL `Sort`) nested in a step matching `parent`
+ * (SQLite: a line of more indentation after it; PostgreSQL: a node under it): for a query whose
+ * parts must each read an index in order, while what joins them may sort their few rows.
+ */
+export function sortsWithin(plan: string[], parent: RegExp): string[] {
+  const sorts: string[] = [];
+  const indent = (line: string) => line.length - line.trimStart().length;
+  plan.forEach((line, at) => {
+    if (!parent.test(line.trim())) return;
+    for (const inner of plan.slice(at + 1)) {
+      if (indent(inner) <= indent(line)) break;
+      if (/USE TEMP B-TREE|^(->\s*)?(Incremental )?Sort\s+\(/.test(inner.trim())) sorts.push(inner.trim());
+    }
+  });
+  return sorts;
 }
 
 /**

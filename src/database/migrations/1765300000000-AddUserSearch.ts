@@ -23,6 +23,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * (C.UTF-8 here, but en_US.UTF-8 and the like elsewhere, where a prefix is not one range: "ch"
  * in Czech, ignored punctuation), so the ranges are written `COLLATE "C"` and get indexes of
  * their own in that collation: exact on every server, the same order and matches as SQLite.
+ * (AddSearchStartIndexes replaced these ranges with indexes of the first characters, in the list's order.)
  *
  * The "Not set up yet" filter in the list's order: (organizer_id, has_second_factor, LOWER(name),
  * email), on the column AddAdoptionCounters maintains, so each page of the filter is a range.
