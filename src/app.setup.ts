@@ -114,6 +114,8 @@ export function configureApp(app: NestExpressApplication): { shutdown: GracefulS
 
   app.set('trust proxy', config.trustProxy);
   app.disable('x-powered-by');
+  // Every page is Cache-Control: no-store (helmet + ours): an ETag would be a SHA-1 of each body for nothing.
+  app.set('etag', false);
   app.use(
     helmet({
       contentSecurityPolicy: {

@@ -11,6 +11,13 @@ import './flash';
 export type LayoutContributor = (req: Request, res: Response) => void | Promise<void>;
 
 const applied = new WeakSet<Response>();
+/** The language menu at the foot of every page, one per current language. */
+const LANGUAGE_MENUS = new Map(
+  LANGUAGES.map((language) => [
+    language,
+    LANGUAGES.map((code) => Object.freeze({ code, name: LANGUAGE_NAMES[code], current: code === language })),
+  ]),
+);
 /** Responses whose page has no form: they get no CSRF token, so they set no random cookie. */
 const formless = new WeakSet<Response>();
 
@@ -53,11 +60,7 @@ export class LayoutLocals {
     res.locals.timeZone = DEFAULT_TIME_ZONE;
     // Where the signed-in menu returns to (POST /account/language checks it): this page.
     res.locals.currentPath = req.method === 'GET' ? req.originalUrl : req.path;
-    res.locals.languageMenu = LANGUAGES.map((code) => ({
-      code,
-      name: LANGUAGE_NAMES[code],
-      current: code === language,
-    }));
+    res.locals.languageMenu = LANGUAGE_MENUS.get(language);
     // Made when a page is rendered, not for every request: a redirect needs no token and
     // sets no cookie, and a page rendered after the session id changed (sign-in steps)
     // gets a token bound to the new id. A page rendered before the cookies were read has no

@@ -1,4 +1,5 @@
-import { parse } from '@formatjs/icu-messageformat-parser';
+import { parse, TYPE } from '@formatjs/icu-messageformat-parser';
+import { IntlMessageFormat } from 'intl-messageformat';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Catalogue, LOCALES_DIR } from './catalogue';
@@ -80,6 +81,22 @@ describe('the message catalogues (locales/*.json)', () => {
       .join('\n');
     const unused = english.filter((key) => !text.includes(`'${key}'`) && !text.includes(`"${key}"`));
     expect(unused).toEqual([]);
+  });
+
+  it('formats a message that is text alone as ICU does, and knows it takes no values', () => {
+    for (const language of LANGUAGES)
+      for (const key of catalogue.keys(language)) {
+        const source = catalogue.source(language, key)!;
+        const ast = new IntlMessageFormat(source, language, undefined, { ignoreTag: true }).getAst();
+        const text = ast.every((element) => element.type === TYPE.literal);
+        expect({ language, key, text: catalogue.isText(language, key) }).toEqual({ language, key, text });
+        if (text)
+          expect({ language, key, formatted: catalogue.format(language, key) }).toEqual({
+            language,
+            key,
+            formatted: String(new IntlMessageFormat(source, language, undefined, { ignoreTag: true }).format()),
+          });
+      }
   });
 
   it('keeps one catalogue file per language', () => {

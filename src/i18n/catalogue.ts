@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TYPE } from '@formatjs/icu-messageformat-parser';
 import { IntlMessageFormat } from 'intl-messageformat';
 import { DEFAULT_LANGUAGE, Language, LANGUAGES } from './languages';
 
@@ -26,9 +27,12 @@ export class MissingMessageError extends Error {
  * caller renders the tags; everywhere else tags are plain text.
  */
 export class Catalogue {
-  private readonly compiled = new Map<string, IntlMessageFormat>();
+  /** Per language, per tag mode (plain text, rich): each message compiled on first use. */
+  private readonly compiled = new Map<Language, [Map<string, Compiled>, Map<string, Compiled>]>();
 
-  constructor(private readonly messages: Record<Language, Record<string, string>>) {}
+  constructor(private readonly messages: Record<Language, Record<string, string>>) {
+    for (const language of LANGUAGES) this.compiled.set(language, [new Map(), new Map()]);
+  }
 
   static load(dir = LOCALES_DIR): Catalogue {
     const messages = {} as Record<Language, Record<string, string>>;
@@ -51,7 +55,13 @@ export class Catalogue {
 
   /** The message as plain text (tags are text too). */
   format(language: Language, key: string, values: MessageValues = {}): string {
-    return String(this.compile(language, key, true).format(values));
+    const compiled = this.compile(language, key, true);
+    return compiled.text ?? String(compiled.format.format(values));
+  }
+
+  /** Whether the message is text alone (no placeholder, plural or select): the same whatever the values. */
+  isText(language: Language, key: string): boolean {
+    return this.compile(language, key, true).text !== undefined;
   }
 
   /** The message with its tags rendered by `tags` (each gets its content's parts, already rendered). */
@@ -61,19 +71,30 @@ export class Catalogue {
     values: Record<string, unknown>,
     tags: Record<string, (parts: string[]) => string>,
   ): string {
-    const result = this.compile(language, key, false).format({ ...values, ...tags });
+    const result = this.compile(language, key, false).format.format({ ...values, ...tags });
     return Array.isArray(result) ? result.join('') : String(result);
   }
 
-  private compile(language: Language, key: string, ignoreTag: boolean): IntlMessageFormat {
-    const id = `${language}\u0000${key}\u0000${ignoreTag}`;
-    let format = this.compiled.get(id);
-    if (!format) {
+  private compile(language: Language, key: string, ignoreTag: boolean): Compiled {
+    const compiled = this.compiled.get(language)?.[ignoreTag ? 0 : 1];
+    if (!compiled) throw new MissingMessageError(language, key);
+    let entry = compiled.get(key);
+    if (!entry) {
       const source = this.source(language, key);
       if (source === undefined) throw new MissingMessageError(language, key);
-      format = new IntlMessageFormat(source, language, undefined, { ignoreTag });
-      this.compiled.set(id, format);
+      const format = new IntlMessageFormat(source, language, undefined, { ignoreTag });
+      const ast = format.getAst();
+      // Most messages are text alone: formatted once (an ICU quote or escape already resolved).
+      const text = ast.every((element) => element.type === TYPE.literal) ? String(format.format()) : undefined;
+      entry = { format, text };
+      compiled.set(key, entry);
     }
-    return format;
+    return entry;
   }
+}
+
+/** A compiled message; `text` when it is text alone. */
+interface Compiled {
+  format: IntlMessageFormat;
+  text?: string;
 }

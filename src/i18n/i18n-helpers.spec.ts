@@ -7,8 +7,16 @@ describe('the template helpers', () => {
   registerI18nHelpers(
     handlebars,
     new Catalogue({
-      en: { greet: "Hello {name}, it's {count, plural, one {# day} other {# days}}", rich: 'Go <link>{name}</link>' },
-      fr: { greet: 'Bonjour {name}, {count, plural, one {# jour} other {# jours}}', rich: 'Aller <link>{name}</link>' },
+      en: {
+        greet: "Hello {name}, it's {count, plural, one {# day} other {# days}}",
+        rich: 'Go <link>{name}</link>',
+        plain: "Sign in & don't wait: '{'braces'}'",
+      },
+      fr: {
+        greet: 'Bonjour {name}, {count, plural, one {# jour} other {# jours}}',
+        rich: 'Aller <link>{name}</link>',
+        plain: 'Se connecter & attendre',
+      },
       de: {},
       it: {},
       es: {},
@@ -21,6 +29,14 @@ describe('the template helpers', () => {
       "Hello &lt;b&gt;&amp;&quot;x&quot;, it's 2 days",
     );
     expect(render('{{t "greet" name="Zoé" count=1}}', { lang: 'fr' })).toBe('Bonjour Zoé, 1 jour');
+  });
+
+  it('t of a message that is text alone: escaped once per language, the same whichever language asked first', () => {
+    for (const _ of [1, 2]) {
+      expect(render('{{t "plain"}}', { lang: 'en' })).toBe("Sign in &amp; don't wait: {braces}");
+      expect(render('{{t "plain"}}', { lang: 'fr' })).toBe('Se connecter &amp; attendre');
+      expect(render('{{{t "plain"}}}', { lang: 'en', plainText: true })).toBe("Sign in & don't wait: {braces}");
+    }
   });
 
   it('t in a plain-text email: the text as it is', () => {

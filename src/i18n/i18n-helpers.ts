@@ -45,11 +45,27 @@ function valuesOf(args: unknown[], options: HelperOptions): MessageValues {
  * - `{{datetime d}}` / `{{date d}}`: an instant in the page's language and time zone.
  */
 export function registerI18nHelpers(registry: Registry, catalogue: Catalogue): void {
+  // A message that is text alone is escaped once per language (every page has dozens).
+  const escapedTexts = new Map<Language, Map<string, Handlebars.SafeString>>();
+  const escapedText = (language: Language, key: string): Handlebars.SafeString | undefined => {
+    let texts = escapedTexts.get(language);
+    if (!texts) escapedTexts.set(language, (texts = new Map()));
+    let html = texts.get(key);
+    if (!html && catalogue.isText(language, key)) {
+      html = new Handlebars.SafeString(escapeHtml(catalogue.format(language, key)));
+      texts.set(key, html);
+    }
+    return html;
+  };
   registry.registerHelper('t', (key: unknown, ...rest: unknown[]) => {
     const options = rest.pop() as HelperOptions;
-    const text = catalogue.format(localeOf(options).language, String(key), valuesOf(rest, options));
+    const { language } = localeOf(options);
     // A plain-text email (root `plainText`, MailService) takes the text as it is.
-    return options.data?.root?.plainText ? text : new Handlebars.SafeString(escapeHtml(text));
+    const plainText = !!options.data?.root?.plainText;
+    const cached = plainText ? undefined : escapedText(language, String(key));
+    if (cached) return cached;
+    const text = catalogue.format(language, String(key), valuesOf(rest, options));
+    return plainText ? text : new Handlebars.SafeString(escapeHtml(text));
   });
   registry.registerHelper('tHtml', (key: unknown, ...rest: unknown[]) => {
     const options = rest.pop() as HelperOptions;

@@ -88,4 +88,18 @@ describe('response headers', () => {
       expect((await person.get('/login')).headers['referrer-policy']).toBe('same-origin');
     });
   });
+
+  describe('caching', () => {
+    it('pages are not stored and carry no ETag (nothing to revalidate, and no hash of every page)', async () => {
+      const person = new Person(t.server);
+      for (const path of ['/login', '/password/forgot', '/no-such-page']) {
+        const page = await person.get(path);
+        expect({ path, cache: page.headers['cache-control'] }).toEqual({
+          path,
+          cache: expect.stringContaining('no-store'),
+        });
+        expect({ path, etag: page.headers.etag }).toEqual({ path, etag: undefined });
+      }
+    });
+  });
 });
