@@ -39,7 +39,7 @@ const { SecurityLogService } = require('../src/admin/security-log/security-log.s
 const { CHARTED_TYPES } = require('../src/admin/security-log/event-kinds');
 const { encodeCursor } = require('../src/admin/security-log/log-cursor');
 
-const { option, flag, databasesAsked, benchEnvironment, writeResults, explainAll } = require('./lib/in-process');
+const { option, flag, benchEnvironment, explainAll, runBench, benchLog } = require('./lib/in-process');
 const SIZES = option('sizes', '1000,1000000').split(',').map(Number);
 const RUNS = Number(option('runs', '7'));
 const PASSWORD = 'Bench mark: the security log 2026';
@@ -64,28 +64,12 @@ const MIX = Object.entries({
 }).flatMap(([type, weight]) => Array(weight).fill(type));
 if (MIX.length !== 200) throw new Error(`the mix has ${MIX.length} slots, not 200`);
 
-const log = (...parts) => console.log(`[security-log ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+const log = benchLog('security-log');
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
 const ms = (value) => Number(value.toFixed(2));
-
-async function main() {
-  const databases = databasesAsked();
-  const results = { startedAt: new Date().toISOString(), runs: RUNS, sizes: SIZES, databases: {} };
-  for (const database of databases) {
-    results.databases[database] = {};
-    for (const size of SIZES) {
-      log(`${database}, ${size.toLocaleString('en')} events`);
-      results.databases[database][size] = await measure(database, size);
-      log(JSON.stringify(results.databases[database][size].timings));
-    }
-  }
-  const file = writeResults('security-log', results);
-  printSummary(results);
-  log(`written to ${file}`);
-}
 
 async function measure(database, size) {
   const { env, dispose } = await benchEnvironment('log', database, 'f');
@@ -322,7 +306,11 @@ function printSummary(results) {
   }
 }
 
-main().catch((error) => {
-  console.error(error && error.stack ? error.stack : error);
-  process.exit(1);
+runBench({
+  name: 'security-log',
+  unit: 'events',
+  sizes: SIZES,
+  extra: { runs: RUNS },
+  measure,
+  printSummary,
 });

@@ -38,32 +38,16 @@ const { OrganizersService } = require('../src/organizers/organizers.service');
 const { UsersService } = require('../src/users/users.service');
 const { AdminUserListService } = require('../src/admin/admin-user-list.service');
 
-const { option, databasesAsked, benchEnvironment, writeResults, explainAll } = require('./lib/in-process');
+const { option, benchEnvironment, explainAll, runBench, benchLog } = require('./lib/in-process');
 const SIZES = option('sizes', '100000').split(',').map(Number);
 const PASSWORD = 'Bench mark: the users export 2026';
 
-const log = (...parts) => console.log(`[users-export ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+const log = benchLog('users-export');
 const ms = (value) => Number(value.toFixed(2));
 const quantile = (values, q) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null;
 };
-
-async function main() {
-  const databases = databasesAsked();
-  const results = { startedAt: new Date().toISOString(), sizes: SIZES, databases: {} };
-  for (const database of databases) {
-    results.databases[database] = {};
-    for (const size of SIZES) {
-      log(`${database}, ${size.toLocaleString('en')} users`);
-      results.databases[database][size] = await measure(database, size);
-      log(JSON.stringify(results.databases[database][size].timings));
-    }
-  }
-  const file = writeResults('users-export', results);
-  printSummary(results);
-  log(`written to ${file}`);
-}
 
 async function startApp(env) {
   const config = AppConfig.fromEnv(env);
@@ -304,7 +288,10 @@ function printSummary(results) {
   }
 }
 
-main().catch((error) => {
-  console.error(error && error.stack ? error.stack : error);
-  process.exit(1);
+runBench({
+  name: 'users-export',
+  unit: 'users',
+  sizes: SIZES,
+  measure,
+  printSummary,
 });

@@ -51,6 +51,38 @@ async function benchEnvironment(name, database, secretFill) {
   };
 }
 
+/**
+ * The main loop of an in-process bench: for each database asked and each size, `measure(database,
+ * size)` (an object with `timings`, logged), then the results file bench/results/<name>-<time>.json
+ * and `printSummary(results)`. `extra` goes into the results beside the sizes. Exits 1 on failure.
+ */
+function runBench({ name, unit, sizes, extra = {}, measure, printSummary }) {
+  const log = benchLog(name);
+  const main = async () => {
+    const results = { startedAt: new Date().toISOString(), ...extra, sizes, databases: {} };
+    for (const database of databasesAsked()) {
+      results.databases[database] = {};
+      for (const size of sizes) {
+        log(`${database}, ${size.toLocaleString('en')} ${unit}`);
+        results.databases[database][size] = await measure(database, size);
+        log(JSON.stringify(results.databases[database][size].timings));
+      }
+    }
+    const file = writeResults(name, results);
+    printSummary(results);
+    log(`written to ${file}`);
+  };
+  main().catch((error) => {
+    console.error(error && error.stack ? error.stack : error);
+    process.exit(1);
+  });
+}
+
+/** A bench's log lines: `[name hh:mm:ss] …`. */
+function benchLog(name) {
+  return (...parts) => console.log(`[${name} ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+}
+
 /** Writes bench/results/<name>-<time>.json; returns its path. */
 function writeResults(name, results) {
   mkdirSync(join(__dirname, '..', 'results'), { recursive: true });
@@ -100,4 +132,4 @@ async function adminQuery(sql) {
   }
 }
 
-module.exports = { option, flag, databasesAsked, benchEnvironment, writeResults, explainAll };
+module.exports = { option, flag, databasesAsked, benchEnvironment, writeResults, explainAll, runBench, benchLog };

@@ -27,20 +27,29 @@ export function takeTurnsBetweenQueries(dataSource: DataSource): void {
     const runner = create(mode);
     if (!patched.has(runner)) {
       patched.add(runner);
+      // BaseQueryRunner's protected transactionDepth (its nesting of SAVEPOINTs): read below. Were a
+      // TypeORM release to rename it, every query would take its turn even while a transaction
+      // settles: its first query (at start) fails instead.
+      if (typeof depthOf(runner) !== 'number')
+        throw new Error("TypeORM's query runner has no transactionDepth: the SQLite turns cannot see transactions");
       // The class's own query, looked up at each call (a test may wrap it to read the plans).
       const type = Object.getPrototypeOf(runner) as { query: (...args: unknown[]) => Promise<unknown> };
       runner.query = (async (...args: unknown[]) => {
         const result = await type.query.apply(runner, args);
         // TypeORM's own transaction state (one runner for every request on SQLite) moves right
         // after BEGIN, COMMIT and ROLLBACK return: no turn until it has settled.
-        const settled =
-          !runner.isTransactionActive && (runner as unknown as { transactionDepth?: number }).transactionDepth === 0;
+        const settled = !runner.isTransactionActive && depthOf(runner) === 0;
         if (settled) await nextTurn(driver.databaseConnection);
         return result;
       }) as QueryRunner['query'];
     }
     return runner;
   };
+}
+
+/** The runner's BaseQueryRunner.transactionDepth (protected: there for subclasses of TypeORM's runners). */
+function depthOf(runner: QueryRunner): unknown {
+  return (runner as unknown as { transactionDepth?: unknown }).transactionDepth;
 }
 
 async function nextTurn(connection: { inTransaction: boolean }): Promise<void> {
