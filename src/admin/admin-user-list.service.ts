@@ -323,10 +323,11 @@ export class AdminUserListService {
       .andWhere('u.id IN (:...ids)', { ids: keys.map((key) => key.id) })
       .getMany();
     const byId = new Map(users.map((user) => [user.id, user]));
-    const rows = keys.map((key) => ({
-      user: byId.get(key.id)!,
-      key: { name: String(key.sort_name), email: String(key.email) },
-    }));
+    // A user deleted between the two reads is no longer listed.
+    const rows = keys.flatMap((key) => {
+      const user = byId.get(key.id);
+      return user ? [{ user, key: { name: String(key.sort_name), email: String(key.email) } }] : [];
+    });
     return isBackward(window) ? rows.reverse() : rows;
   }
 
