@@ -25,14 +25,14 @@ describe('takeTurnsBetweenQueries', () => {
     }
     const dataSource = dataSourceMaking(new Renamed());
     takeTurnsBetweenQueries(dataSource);
-    expect(() => dataSource.driver.createQueryRunner()).toThrow(/transactionDepth/);
+    expect(() => dataSource.driver.createQueryRunner('master')).toThrow(/transactionDepth/);
   });
 
   it('gives the event loop a turn after a query outside a transaction, none inside one', async () => {
     const runner = new Runner();
     const dataSource = dataSourceMaking(runner);
     takeTurnsBetweenQueries(dataSource);
-    const patched = dataSource.driver.createQueryRunner();
+    const patched = dataSource.driver.createQueryRunner('master');
     const order: string[] = [];
     const outside = patched.query('SELECT 1').then(() => order.push('query'));
     setImmediate(() => order.push('turn'));
