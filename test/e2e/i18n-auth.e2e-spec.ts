@@ -3,13 +3,11 @@ import { User } from '../../src/users/user.entity';
 import { LANGUAGES, Language } from '../../src/i18n/languages';
 import { TwoFactorAdminService } from '../../src/two-factor/two-factor-admin.service';
 import { codeAt, csrfFrom, manualKeyFrom, Person, recoveryCodesFrom } from '../utils/agent';
-import { untranslated } from '../utils/i18n';
+import { langOf, untranslated } from '../utils/i18n';
 import { createTestApp, createUser, DEFAULT_PASSWORD, TestApp } from '../utils/test-app';
 
 // Several argon2id hashes per language: give a loaded machine room.
 jest.setTimeout(120_000);
-
-const langOf = (html: string) => /<html lang="([^"]+)"/.exec(html)?.[1];
 
 /**
  * Issue 17, the "auth" area in every language: the sign-in pages, the six steps of the

@@ -3,8 +3,8 @@ import { User } from '../../src/users/user.entity';
 import { Person } from '../utils/agent';
 import { adminOf } from '../utils/admin';
 import { createTestApp, TestApp } from '../utils/test-app';
+import { langOf } from '../utils/i18n';
 
-const langOf = (html: string) => /<html lang="([^"]+)"/.exec(html)?.[1];
 const selected = (html: string) => /<option value="(\w+)" lang="\w+" selected>/.exec(html)?.[1];
 
 /** Which language a page speaks (issue 17): preference, then the menu's cookie, then Accept-Language, then English. */

@@ -1,5 +1,5 @@
 import { Catalogue } from '../../src/i18n/catalogue';
-import type { Language } from '../../src/i18n/languages';
+import { Language, LANGUAGE_NAMES } from '../../src/i18n/languages';
 
 /**
  * Words that are English and nothing else in the other four languages: one of them in a French,
@@ -71,6 +71,8 @@ export const PER_LANGUAGE_ALLOWED: Partial<Record<Language, string[]>> = {
 
 /** Names that stay as they are in every language: the app, and the authenticator apps the setup page names. */
 const PROPER_NAMES = [
+  // The language menu at the foot of every page names each language in itself.
+  ...Object.values(LANGUAGE_NAMES),
   'TIXNGO Backoffice',
   'TIXNGO',
   '1Password',
@@ -108,6 +110,11 @@ function decode(text: string): string {
     .replace(/&#x60;/g, '`')
     .replace(/&nbsp;/g, ' ')
     .replace(/&amp;/g, '&');
+}
+
+/** The page's language: its `<html lang>`. */
+export function langOf(html: string): string | undefined {
+  return /<html lang="([^"]+)"/.exec(html)?.[1];
 }
 
 /**
