@@ -25,7 +25,7 @@ import { ERROR_TITLES } from './common/app-exception.filter';
 import { registerViewHelpers } from './common/view-helpers';
 import { Catalogue } from './i18n/catalogue';
 import { registerI18nHelpers } from './i18n/i18n-helpers';
-import { requestLanguage, requestLocaleContext } from './i18n/request-locale';
+import { requestLanguage } from './i18n/request-locale';
 import { languageSwitch } from './i18n/language-switch';
 import { renderGuard } from './common/render-guard';
 import { LayoutLocals } from './common/layout-locals';
@@ -166,7 +166,6 @@ export function configureApp(app: NestExpressApplication): { shutdown: GracefulS
   });
   // Cookies before the body: a body the parser refuses still gets its error page in the language menu's language.
   app.use(cookieParser());
-  app.use(requestLocaleContext);
   app.use(express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 100 }));
   app.use(languageSwitch);
   const cookie = sessionCookie(config);

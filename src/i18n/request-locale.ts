@@ -1,9 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request } from 'express';
+import { currentRequestContext } from '../common/request-context';
 import { chooseLanguage, DEFAULT_LANGUAGE, Language, LANGUAGE_COOKIE, LANGUAGES } from './languages';
-
-/** The request being answered, for code far from it (an email queued by a service speaks the language of who caused it). */
-const requests = new AsyncLocalStorage<Request>();
 
 /** The user fields the language is chosen from. */
 interface WithLanguage {
@@ -35,13 +32,8 @@ export function speakAsLinkOwner(req: Request, owner: WithLanguage): void {
   linkOwners.set(req, owner);
 }
 
-/** Middleware (after cookie-parser): the rest of the request runs where currentLanguage() can find it. */
-export function requestLocaleContext(req: Request, _res: Response, next: NextFunction): void {
-  requests.run(req, next);
-}
-
 /** The language of the request being answered, or English outside one (the CLI, the outbox worker). */
 export function currentLanguage(): Language {
-  const req = requests.getStore();
+  const req = currentRequestContext()?.req;
   return req ? requestLanguage(req) : DEFAULT_LANGUAGE;
 }

@@ -1,10 +1,10 @@
 import { Inject, Injectable, LoggerService, Optional } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import pinoPretty from 'pino-pretty';
 import { AppConfig } from '../config/app-config';
+import { currentRequestContext, runInRequestContext } from '../common/request-context';
 
 /** Where log lines go instead of stdout (the tests read them): anything with `write(line)`. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
@@ -18,11 +18,6 @@ const CHATTY_CONTEXTS = new Set(['InstanceLoader']);
 /** A request id a client or proxy may choose: short, and nothing that could carry markup or a line break. */
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 export const REQUEST_ID_HEADER = 'X-Request-Id';
-
-interface RequestContext {
-  reqId: string;
-}
-const requestContext = new AsyncLocalStorage<RequestContext>();
 
 /**
  * The one logger (issue 15): pino, JSON lines in production and readable lines in development
@@ -63,7 +58,7 @@ export class AppLogger implements LoggerService {
         base: { pid: process.pid },
         formatters: { level: (label) => ({ level: label }) },
         mixin: () => {
-          const context = requestContext.getStore();
+          const context = currentRequestContext();
           return context ? { reqId: context.reqId } : {};
         },
       },
@@ -193,6 +188,6 @@ export function requestLogging(logger: AppLogger, onFinished?: (request: Finishe
     };
     res.once('finish', finish);
     res.once('close', finish);
-    requestContext.run({ reqId }, next);
+    runInRequestContext({ reqId, req }, next);
   };
 }
